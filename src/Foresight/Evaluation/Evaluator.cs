@@ -1,0 +1,66 @@
+using Foresight.Methods;
+using Foresight.Tasks;
+using static TorchSharp.torch;
+
+namespace Foresight.Evaluation;
+
+/// <summary>What one evaluation measured. Accuracies are fractions in [0, 1]; positions are target indices.</summary>
+public sealed record EvalMetrics(
+    int Examples,
+    double ExactMatch,
+    double FirstDecisionAccuracy,
+    double FirstDecisionChance,
+    double[] PerPositionAccuracy,
+    double TeacherForcedAccuracy,
+    double[] TeacherForcedPerPosition)
+{
+    /// <summary>Half-width of the 95% normal-approximation interval of <see cref="ExactMatch"/>.</summary>
+    public double ExactMatchMargin95 => 1.96 * Math.Sqrt(ExactMatch * (1 - ExactMatch) / Examples);
+}
+
+/// <summary>Scores a method on a data set: greedy decoding (exact match, per position) and teacher forcing.</summary>
+public static class Evaluator
+{
+    public static EvalMetrics Evaluate(ITrainingMethod method, ITask task, TokenDataset data, int limit = int.MaxValue, int batchSize = 500)
+    {
+        int count = Math.Min(limit, data.Count);
+        int targetLength = data.TargetLength;
+        var decodedCorrect = new long[targetLength];
+        var forcedCorrect = new long[targetLength];
+        long exact = 0;
+
+        bool wasTraining = method.Model.training;
+        method.Model.eval();
+        using (no_grad())
+        {
+            for (int start = 0; start < count; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var batch = data.Slice(start, Math.Min(batchSize, count - start));
+                var decoded = method.Decode(batch.Prefix).eq(batch.Target); // (B, T)
+                var forced = method.TeacherForced(batch).eq(batch.Target);   // (B, T)
+                exact += decoded.all(1).sum().item<long>();
+                Accumulate(decodedCorrect, decoded);
+                Accumulate(forcedCorrect, forced);
+            }
+        }
+        method.Model.train(wasTraining);
+
+        double[] perPosition = decodedCorrect.Select(c => (double)c / count).ToArray();
+        double[] forcedPerPosition = forcedCorrect.Select(c => (double)c / count).ToArray();
+        return new EvalMetrics(
+            Examples: count,
+            ExactMatch: (double)exact / count,
+            FirstDecisionAccuracy: perPosition[task.FirstDecisionPosition],
+            FirstDecisionChance: task.FirstDecisionChance,
+            PerPositionAccuracy: perPosition,
+            TeacherForcedAccuracy: forcedPerPosition.Average(),
+            TeacherForcedPerPosition: forcedPerPosition);
+    }
+
+    private static void Accumulate(long[] totals, Tensor correct)
+    {
+        long[] counts = correct.sum(0, type: ScalarType.Int64).data<long>().ToArray();
+        for (int i = 0; i < totals.Length; i++) totals[i] += counts[i];
+    }
+}

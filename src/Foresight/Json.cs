@@ -1,0 +1,36 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Foresight;
+
+/// <summary>One JSON style for every file Foresight writes: snake_case names, indented files, one-line JSONL records.</summary>
+public static class Json
+{
+    public static readonly JsonSerializerOptions File = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static readonly JsonSerializerOptions Line = new(File) { WriteIndented = false };
+
+    public static JsonObject ToObject<T>(T value) => JsonSerializer.SerializeToNode(value, File)!.AsObject();
+
+    /// <summary>Shallow merge: the properties of each object in turn, later ones winning.</summary>
+    public static JsonObject Merge(params JsonObject[] objects)
+    {
+        var merged = new JsonObject();
+        foreach (var o in objects)
+            foreach (var (key, value) in o) merged[key] = value?.DeepClone();
+        return merged;
+    }
+
+    /// <summary>Writes to a temporary file and renames it, so a reader never sees half a file.</summary>
+    public static void WriteAtomic(string path, JsonNode value)
+    {
+        string temp = path + ".tmp";
+        System.IO.File.WriteAllText(temp, value.ToJsonString(File) + "\n");
+        System.IO.File.Move(temp, path, overwrite: true);
+    }
+}

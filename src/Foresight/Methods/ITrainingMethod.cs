@@ -1,0 +1,68 @@
+using System.Reflection;
+using Foresight.Models;
+using Foresight.Tasks;
+using static TorchSharp.torch;
+
+namespace Foresight.Methods;
+
+/// <summary>Everything a method needs to build its model: the task's shape and the model size.</summary>
+public sealed record MethodContext(ITask Task, ModelSize Model);
+
+/// <summary>
+/// A training objective with its model. The trainer only calls <see cref="Loss"/>; the evaluator
+/// only calls <see cref="Decode"/> and <see cref="TeacherForced"/>. Both work in task order, so a
+/// method that reorders or masks targets hides that inside its own file.
+/// </summary>
+public interface ITrainingMethod : IDisposable
+{
+    string Name { get; }
+
+    /// <summary>Every trainable parameter and buffer: what the optimizer updates and the checkpoint holds.</summary>
+    nn.Module Model { get; }
+
+    /// <summary>Tokens the model processes per training example (for tokens/s).</summary>
+    int TokensPerExample { get; }
+
+    /// <summary>Scalar training loss of one batch.</summary>
+    Tensor Loss(Batch batch);
+
+    /// <summary>Greedy answer for each prefix (B, P): (B, T) target tokens in task order.</summary>
+    Tensor Decode(Tensor prefix);
+
+    /// <summary>Argmax prediction at each target position given the training-time inputs: (B, T), task order.</summary>
+    Tensor TeacherForced(Batch batch);
+}
+
+/// <summary>Marks a class as a training method selectable by <see cref="Name"/> with --method.</summary>
+[AttributeUsage(AttributeTargets.Class, Inherited = false)]
+public sealed class MethodAttribute(string name, string summary) : Attribute
+{
+    public string Name { get; } = name;
+    public string Summary { get; } = summary;
+}
+
+/// <summary>Finds methods by their <see cref="MethodAttribute"/>, so a new method is one new file.</summary>
+public static class MethodRegistry
+{
+    private static readonly Dictionary<string, (Type Type, string Summary)> Methods =
+        typeof(MethodRegistry).Assembly.GetTypes()
+            .Select(t => (Type: t, Attribute: t.GetCustomAttribute<MethodAttribute>()))
+            .Where(x => x.Attribute is not null)
+            .ToDictionary(x => x.Attribute!.Name, x => (x.Type, x.Attribute!.Summary));
+
+    public static IReadOnlyList<string> Names { get; } = Methods.Keys.Order().ToList();
+
+    public static string Summary(string name) => Methods[name].Summary;
+
+    public static void Validate(string name)
+    {
+        if (!Methods.ContainsKey(name))
+            throw new UserError($"unknown method '{name}' (known: {string.Join(", ", Names)})");
+    }
+
+    public static ITrainingMethod Create(string name, MethodContext context)
+    {
+        Validate(name);
+        return (ITrainingMethod)Activator.CreateInstance(Methods[name].Type, context)!;
+    }
+}

@@ -1,0 +1,134 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Foresight.Models;
+
+/// <summary>Size of a GPT. <see cref="Causal"/> = false gives the bidirectional variant (same blocks, no mask).</summary>
+public sealed record GptConfig(int VocabularySize, int BlockSize, int Layers, int Width, int Heads, bool Causal = true)
+{
+    public void Validate()
+    {
+        if (Layers < 1) throw new UserError($"--layers must be at least 1, got {Layers}");
+        if (Width < 1) throw new UserError($"--width must be at least 1, got {Width}");
+        if (Heads < 1) throw new UserError($"--heads must be at least 1, got {Heads}");
+        if (Width % Heads != 0) throw new UserError($"--width {Width} must be divisible by --heads {Heads}");
+    }
+}
+
+/// <summary>
+/// A nanoGPT-style decoder: learned token and position embeddings, pre-LayerNorm blocks of
+/// scaled-dot-product attention and a GELU MLP, a final LayerNorm, and an output layer tied to the
+/// token embedding.
+/// </summary>
+public sealed class Gpt : Module<Tensor, Tensor>
+{
+    private readonly Embedding token_embedding;
+    private readonly Embedding position_embedding;
+    private readonly ModuleList<Block> blocks;
+    private readonly LayerNorm final_norm;
+
+    public Gpt(GptConfig config) : base(nameof(Gpt))
+    {
+        config.Validate();
+        Config = config;
+        token_embedding = Embedding(config.VocabularySize, config.Width);
+        position_embedding = Embedding(config.BlockSize, config.Width);
+        blocks = new ModuleList<Block>(Enumerable.Range(0, config.Layers).Select(_ => new Block(config)).ToArray());
+        final_norm = LayerNorm(config.Width);
+        RegisterComponents();
+
+        foreach (var (name, parameter) in named_parameters())
+        {
+            using var _ = no_grad();
+            if (name.EndsWith(".bias")) init.zeros_(parameter);
+            else if (name.Contains("norm")) init.ones_(parameter);
+            // GPT-2: residual projections scaled by 1/sqrt(2 * layers) so the residual stream's variance stays put.
+            else if (name.EndsWith("output_projection.weight")) init.normal_(parameter, 0, 0.02 / Math.Sqrt(2 * config.Layers));
+            else init.normal_(parameter, 0, 0.02);
+        }
+    }
+
+    public GptConfig Config { get; }
+
+    /// <summary>Next-token logits at every position.</summary>
+    public override Tensor forward(Tensor tokens) => Logits(Hidden(tokens)); // (B, T) -> (B, T, V)
+
+    /// <summary>The final hidden states, after the last LayerNorm.</summary>
+    public Tensor Hidden(Tensor tokens)
+    {
+        long t = tokens.shape[1];
+        if (t > Config.BlockSize) throw new ArgumentException($"sequence of {t} tokens exceeds the block size {Config.BlockSize}");
+        using var positions = arange(t, dtype: ScalarType.Int64, device: tokens.device);
+        var x = token_embedding.forward(tokens) + position_embedding.forward(positions); // (B, T, C)
+        foreach (var block in blocks) x = block.forward(x);
+        return final_norm.forward(x);
+    }
+
+    public Tensor Logits(Tensor hidden) => F.linear(hidden, token_embedding.weight!); // (B, T, C) -> (B, T, V)
+
+    private sealed class Block : Module<Tensor, Tensor>
+    {
+        private readonly LayerNorm attention_norm;
+        private readonly SelfAttention attention;
+        private readonly LayerNorm mlp_norm;
+        private readonly Mlp mlp;
+
+        public Block(GptConfig config) : base(nameof(Block))
+        {
+            attention_norm = LayerNorm(config.Width);
+            attention = new SelfAttention(config);
+            mlp_norm = LayerNorm(config.Width);
+            mlp = new Mlp(config.Width);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            x = x + attention.forward(attention_norm.forward(x));
+            return x + mlp.forward(mlp_norm.forward(x));
+        }
+    }
+
+    private sealed class SelfAttention : Module<Tensor, Tensor>
+    {
+        private readonly Linear qkv;
+        private readonly Linear output_projection;
+        private readonly int _heads;
+        private readonly bool _causal;
+
+        public SelfAttention(GptConfig config) : base(nameof(SelfAttention))
+        {
+            qkv = Linear(config.Width, 3 * config.Width);
+            output_projection = Linear(config.Width, config.Width);
+            _heads = config.Heads;
+            _causal = config.Causal;
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x)
+        {
+            long b = x.shape[0], t = x.shape[1], c = x.shape[2];
+            var qkvHeads = qkv.forward(x).view(b, t, 3, _heads, c / _heads).permute(2, 0, 3, 1, 4); // (3, B, H, T, D)
+            var y = F.scaled_dot_product_attention(qkvHeads[0], qkvHeads[1], qkvHeads[2], is_casual: _causal); // (B, H, T, D)
+            return output_projection.forward(y.transpose(1, 2).reshape(b, t, c)); // (B, T, C)
+        }
+    }
+
+    private sealed class Mlp : Module<Tensor, Tensor>
+    {
+        private readonly Linear expand;
+        private readonly Linear output_projection;
+
+        public Mlp(int width) : base(nameof(Mlp))
+        {
+            expand = Linear(width, 4 * width);
+            output_projection = Linear(4 * width, width);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x) => output_projection.forward(F.gelu(expand.forward(x)));
+    }
+}

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Foresight.Training;
+using static TorchSharp.torch;
+
+namespace Foresight.Runs;
+
+/// <summary>What a run was asked to do: enough to rebuild its task, data and model exactly.</summary>
+public sealed record RunConfig(string Method, JsonObject Task, Models.ModelSize Model, TrainingConfig Training);
+
+/// <summary>
+/// A run's directory: config.json, metrics.jsonl (one line per evaluation), summary.json and the
+/// model checkpoint. All state lives here; nothing is hidden elsewhere.
+/// </summary>
+public sealed class RunDirectory
+{
+    private RunDirectory(string path) => Path = path;
+
+    public string Path { get; }
+    public string ConfigFile => System.IO.Path.Combine(Path, "config.json");
+    public string MetricsFile => System.IO.Path.Combine(Path, "metrics.jsonl");
+    public string SummaryFile => System.IO.Path.Combine(Path, "summary.json");
+    public string CheckpointFile => System.IO.Path.Combine(Path, "model.pt");
+
+    /// <summary>A new run directory; refuses one that already holds files, so no earlier run is overwritten.</summary>
+    public static RunDirectory Create(string path)
+    {
+        if (File.Exists(path)) throw new UserError($"'{path}' is a file, not a run directory");
+        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
+            throw new UserError($"'{path}' already exists and is not empty; choose another --out");
+        Directory.CreateDirectory(path);
+        return new RunDirectory(path);
+    }
+
+    public static RunDirectory Open(string path)
+    {
+        if (!Directory.Exists(path)) throw new UserError($"run directory '{path}' does not exist");
+        var run = new RunDirectory(path);
+        if (!File.Exists(run.ConfigFile)) throw new UserError($"'{path}' is not a run directory: it has no config.json");
+        return run;
+    }
+
+    public void WriteConfig(RunConfig config) => Json.WriteAtomic(ConfigFile, Json.ToObject(config));
+
+    public RunConfig ReadConfig()
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(ConfigFile), Json.File)
+                ?? throw new UserError($"{ConfigFile} is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new UserError($"{ConfigFile} is not a valid run config: {e.Message}");
+        }
+    }
+
+    public void AppendMetrics(JsonObject line) =>
+        File.AppendAllText(MetricsFile, line.ToJsonString(Json.Line) + "\n");
+
+    public void WriteSummary(JsonObject summary) => Json.WriteAtomic(SummaryFile, summary);
+
+    public JsonObject ReadSummary()
+    {
+        if (!File.Exists(SummaryFile)) throw new UserError($"run '{Path}' has no summary.json: it did not finish");
+        return JsonNode.Parse(File.ReadAllText(SummaryFile))!.AsObject();
+    }
+
+    public void SaveCheckpoint(nn.Module model)
+    {
+        string temp = CheckpointFile + ".tmp";
+        model.save(temp);
+        File.Move(temp, CheckpointFile, overwrite: true);
+    }
+
+    public void LoadCheckpoint(nn.Module model)
+    {
+        if (!File.Exists(CheckpointFile)) throw new UserError($"run '{Path}' has no checkpoint (model.pt)");
+        try { model.load(CheckpointFile); }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or EndOfStreamException)
+        {
+            throw new UserError($"{CheckpointFile} does not fit this run's model: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+
+namespace Foresight.Tasks;
+
+/// <summary>One training example as token ids: what the model is given, and what it must produce.</summary>
+public sealed record Example(int[] Prefix, int[] Target);
+
+/// <summary>
+/// A sequence task with fixed prefix and target lengths. Methods see only this interface, so a new
+/// task (addition, ...) runs under every method unchanged.
+/// </summary>
+public interface ITask
+{
+    /// <summary>Short name used on the command line and in config.json ("star").</summary>
+    string Name { get; }
+
+    /// <summary>Human-readable instance, e.g. "G(2,5,50)".</summary>
+    string Description { get; }
+
+    int VocabularySize { get; }
+    int PrefixLength { get; }
+    int TargetLength { get; }
+
+    /// <summary>A token that never appears in data; stands in for target inputs the model must not see.</summary>
+    int FillerToken { get; }
+
+    /// <summary>Target index of the first token the prefix does not give away (the hard decision).</summary>
+    int FirstDecisionPosition { get; }
+
+    /// <summary>Accuracy of a uniform guess at the first decision (1/degree for path-star).</summary>
+    double FirstDecisionChance { get; }
+
+    Example Generate(SeededRandom random);
+
+    /// <summary>One line of the task's text format.</summary>
+    string Format(Example example);
+
+    /// <summary>Parses one line of the task's text format; throws <see cref="FormatException"/> saying what is wrong.</summary>
+    Example Parse(string line);
+
+    /// <summary>The task's parameters, as stored in config.json.</summary>
+    JsonObject ToJson();
+}

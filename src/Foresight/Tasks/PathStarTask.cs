@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Foresight.Tasks;
+
+/// <summary>
+/// The path-star graph G(d, l, N) of Bachmann &amp; Nagarajan (2024): a source with d arms, each arm
+/// l - 1 further nodes (so a source-to-leaf path has l nodes), labels distinct and drawn from 0..N-1,
+/// the goal a leaf of one arm, the edge list shuffled.
+/// Line format (the reference code's): <c>a,b|c,d|.../source,goal=p1,p2,...,pl</c>.
+/// Tokens: node labels 0..N-1, then '|', '=', '/', '$' as N..N+3.
+/// </summary>
+public sealed class PathStarTask : ITask
+{
+    public PathStarTask(int degree, int pathLength, int nodes)
+    {
+        if (degree < 1) throw new UserError($"path-star degree (--degree) must be at least 1, got {degree}");
+        if (pathLength < 2) throw new UserError($"path-star path length (--path-length) must be at least 2 (source and goal), got {pathLength}");
+        if (nodes < 2) throw new UserError($"path-star node count (--nodes) must be at least 2, got {nodes}");
+        long needed = 1 + (long)degree * (pathLength - 1);
+        if (needed > nodes)
+            throw new UserError($"G({degree},{pathLength},{nodes}) is impossible: it needs 1 + {degree}x({pathLength}-1) = {needed} distinct node labels but --nodes is {nodes}");
+        Degree = degree;
+        PathLength = pathLength;
+        Nodes = nodes;
+    }
+
+    public int Degree { get; }
+    public int PathLength { get; }
+    public int Nodes { get; }
+    public int EdgeCount => Degree * (PathLength - 1);
+
+    public int EdgeSeparator => Nodes;     // '|'
+    public int AnswerMarker => Nodes + 1;  // '='
+    public int QueryMarker => Nodes + 2;   // '/'
+    public int FillerToken => Nodes + 3;   // '$'
+
+    public string Name => "star";
+    public string Description => $"G({Degree},{PathLength},{Nodes})";
+    public int VocabularySize => Nodes + 4;
+    public int PrefixLength => 3 * EdgeCount + 3; // pairs, separators between them, then / s g =
+    public int TargetLength => PathLength;
+    public int FirstDecisionPosition => 1; // the target starts with the source, which the prefix gives
+    public double FirstDecisionChance => 1.0 / Degree;
+
+    public Example Generate(SeededRandom random)
+    {
+        int[] labels = DrawDistinct(random, 1 + EdgeCount);
+        int source = labels[0];
+        int armLength = PathLength - 1;
+        int goalArm = random.Next(Degree);
+
+        var edges = new List<(int From, int To)>(EdgeCount);
+        for (int arm = 0; arm < Degree; arm++)
+        {
+            int previous = source;
+            for (int k = 0; k < armLength; k++)
+            {
+                int node = labels[1 + arm * armLength + k];
+                edges.Add((previous, node));
+                previous = node;
+            }
+        }
+        random.Shuffle(edges);
+
+        var path = new int[PathLength];
+        path[0] = source;
+        Array.Copy(labels, 1 + goalArm * armLength, path, 1, armLength);
+        return Encode(edges, source, path[^1], path);
+    }
+
+    public Example Encode(IReadOnlyList<(int From, int To)> edges, int source, int goal, int[] path)
+    {
+        var prefix = new List<int>(PrefixLength);
+        for (int i = 0; i < edges.Count; i++)
+        {
+            if (i > 0) prefix.Add(EdgeSeparator);
+            prefix.Add(edges[i].From);
+            prefix.Add(edges[i].To);
+        }
+        prefix.AddRange([QueryMarker, source, goal, AnswerMarker]);
+        return new Example(prefix.ToArray(), (int[])path.Clone());
+    }
+
+    public string Format(Example example)
+    {
+        var line = new StringBuilder();
+        bool previousWasNode = false;
+        foreach (int token in example.Prefix)
+        {
+            bool isNode = token < Nodes;
+            if (isNode && previousWasNode) line.Append(',');
+            line.Append(isNode ? token.ToString(CultureInfo.InvariantCulture) : Symbol(token));
+            previousWasNode = isNode;
+        }
+        line.AppendJoin(',', example.Target);
+        return line.ToString();
+    }
+
+    public Example Parse(string line)
+    {
+        string[] sides = line.Trim().Split('=');
+        if (sides.Length != 2) throw new FormatException($"expected exactly one '=' between the graph and the path, found {sides.Length - 1}");
+        string[] query = sides[0].Split('/');
+        if (query.Length != 2) throw new FormatException($"expected exactly one '/' between the edges and 'source,goal', found {query.Length - 1}");
+
+        string[] edgeTexts = query[0].Split('|');
+        if (edgeTexts.Length != EdgeCount)
+            throw new FormatException($"expected {EdgeCount} edges for {Description}, found {edgeTexts.Length}");
+        var edges = new (int From, int To)[EdgeCount];
+        for (int i = 0; i < EdgeCount; i++)
+        {
+            int[] pair = ParseNodes(edgeTexts[i], $"edge {i + 1}");
+            if (pair.Length != 2) throw new FormatException($"edge {i + 1} '{edgeTexts[i]}' is not a pair 'a,b'");
+            edges[i] = (pair[0], pair[1]);
+        }
+
+        int[] sourceGoal = ParseNodes(query[1], "'source,goal'");
+        if (sourceGoal.Length != 2) throw new FormatException($"'{query[1]}' is not 'source,goal'");
+        int[] path = ParseNodes(sides[1], "the path");
+        if (path.Length != PathLength)
+            throw new FormatException($"expected a path of {PathLength} nodes for {Description}, found {path.Length}");
+        if (path[0] != sourceGoal[0] || path[^1] != sourceGoal[1])
+            throw new FormatException($"the path runs {path[0]}..{path[^1]} but the query asks for {sourceGoal[0]}..{sourceGoal[1]}");
+        var edgeSet = edges.ToHashSet();
+        for (int i = 0; i + 1 < path.Length; i++)
+            if (!edgeSet.Contains((path[i], path[i + 1])))
+                throw new FormatException($"the path step {path[i]}->{path[i + 1]} is not an edge of the graph");
+        int sourceDegree = edges.Count(e => e.From == sourceGoal[0]);
+        if (sourceDegree != Degree)
+            throw new FormatException($"the source {sourceGoal[0]} has {sourceDegree} outgoing edges, expected degree {Degree}");
+
+        return Encode(edges, sourceGoal[0], sourceGoal[1], path);
+    }
+
+    public JsonObject ToJson() => new()
+    {
+        ["name"] = Name,
+        ["degree"] = Degree,
+        ["path_length"] = PathLength,
+        ["nodes"] = Nodes,
+    };
+
+    private int[] ParseNodes(string text, string what)
+    {
+        string[] parts = text.Split(',');
+        var nodes = new int[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!int.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out nodes[i]))
+                throw new FormatException($"{what}: '{parts[i]}' is not a node label");
+            if (nodes[i] >= Nodes)
+                throw new FormatException($"{what}: node {nodes[i]} is outside 0..{Nodes - 1} for {Description}");
+        }
+        return nodes;
+    }
+
+    private string Symbol(int token) =>
+        token == EdgeSeparator ? "|" : token == AnswerMarker ? "=" : token == QueryMarker ? "/" : token == FillerToken ? "$"
+        : throw new ArgumentOutOfRangeException(nameof(token), $"token {token} is outside the vocabulary of {Description}");
+
+    private int[] DrawDistinct(SeededRandom random, int count)
+    {
+        // Partial Fisher-Yates over 0..N-1: the first `count` entries are a uniform draw without replacement.
+        var all = new int[Nodes];
+        for (int i = 0; i < Nodes; i++) all[i] = i;
+        for (int i = 0; i < count; i++)
+        {
+            int j = i + random.Next(Nodes - i);
+            (all[i], all[j]) = (all[j], all[i]);
+        }
+        return all[..count];
+    }
+}

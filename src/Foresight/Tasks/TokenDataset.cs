@@ -1,0 +1,54 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Foresight.Tasks;
+
+/// <summary>A batch in task order: prefix (B, P) and target (B, T), both int64.</summary>
+public sealed record Batch(Tensor Prefix, Tensor Target)
+{
+    public long Size => Prefix.shape[0];
+}
+
+/// <summary>A task's examples as one int64 tensor (N, P + T), so batches are built by indexing, not copying arrays.</summary>
+public sealed class TokenDataset : IDisposable
+{
+    private readonly Tensor _tokens; // (N, P + T)
+
+    public TokenDataset(ITask task, IReadOnlyList<Example> examples)
+    {
+        if (examples.Count == 0) throw new UserError("the data set is empty");
+        PrefixLength = task.PrefixLength;
+        TargetLength = task.TargetLength;
+        int width = PrefixLength + TargetLength;
+        var flat = new long[examples.Count * width];
+        for (int i = 0; i < examples.Count; i++)
+        {
+            var e = examples[i];
+            for (int j = 0; j < PrefixLength; j++) flat[i * width + j] = e.Prefix[j];
+            for (int j = 0; j < TargetLength; j++) flat[i * width + PrefixLength + j] = e.Target[j];
+        }
+        _tokens = tensor(flat, [examples.Count, width], ScalarType.Int64);
+        Count = examples.Count;
+    }
+
+    public int Count { get; }
+    public int PrefixLength { get; }
+    public int TargetLength { get; }
+
+    public static TokenDataset Generate(ITask task, int count, SeededRandom random)
+    {
+        var examples = new Example[count];
+        for (int i = 0; i < count; i++) examples[i] = task.Generate(random);
+        return new TokenDataset(task, examples);
+    }
+
+    /// <summary>Rows <paramref name="indices"/> (int64, (B,)) as a batch.</summary>
+    public Batch Take(Tensor indices) => Split(_tokens.index_select(0, indices));
+
+    public Batch Slice(int start, int count) => Split(_tokens.narrow(0, start, Math.Min(count, Count - start)));
+
+    private Batch Split(Tensor rows) =>
+        new(rows.narrow(1, 0, PrefixLength), rows.narrow(1, PrefixLength, TargetLength));
+
+    public void Dispose() => _tokens.Dispose();
+}

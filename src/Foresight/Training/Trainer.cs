@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Foresight.Evaluation;
+using Foresight.Methods;
+using Foresight.Runs;
+using Foresight.Tasks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Foresight.Training;
+
+/// <summary>Where training is, for progress bars: called after every optimizer step.</summary>
+public sealed record TrainingProgress(int Step, int TotalSteps, long SamplesSeen, double Loss, double LearningRate);
+
+/// <summary>How a run went, besides its test metrics.</summary>
+public sealed record TrainingStats(
+    string Method, string Task, long Parameters, int Steps, long SamplesSeen,
+    double TrainSeconds, double TokensPerSecond, double FinalTrainLoss);
+
+/// <summary>A finished run: summary.json is these two records' fields side by side.</summary>
+public sealed record RunResult(TrainingStats Training, EvalMetrics Test)
+{
+    public JsonObject ToJson() => Json.Merge(Json.ToObject(Training), Json.ToObject(Test));
+}
+
+/// <summary>One trainer for every method: AdamW, warmup + cosine schedule, gradient clipping, periodic evaluation.</summary>
+public static class Trainer
+{
+    /// <summary>The train and test sets of a run: deterministic in the seed, independent streams.</summary>
+    public static (TokenDataset Train, TokenDataset Test) MakeData(ITask task, TrainingConfig config) =>
+        (TokenDataset.Generate(task, config.TrainSamples, SeededRandom.For(config.Seed, "train")), MakeTestSet(task, config));
+
+    public static TokenDataset MakeTestSet(ITask task, TrainingConfig config) =>
+        TokenDataset.Generate(task, config.TestSamples, SeededRandom.For(config.Seed, "test"));
+
+    /// <summary>The run's method with its model initialised from the seed.</summary>
+    public static ITrainingMethod BuildMethod(RunConfig config, ITask task)
+    {
+        manual_seed(config.Training.Seed);
+        return MethodRegistry.Create(config.Method, new MethodContext(task, config.Model));
+    }
+
+    public static RunResult Train(
+        RunConfig runConfig, ITask task, TokenDataset train, TokenDataset test, RunDirectory run,
+        Action<TrainingProgress>? onStep = null, Action<JsonObject>? onEvaluation = null)
+    {
+        var config = runConfig.Training;
+        config.Validate();
+        run.WriteConfig(runConfig);
+        using var method = BuildMethod(runConfig, task);
+        var parameters = method.Model.parameters().ToList();
+        using var optimizer = optim.AdamW(parameters, config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay);
+        var order = SeededRandom.For(config.Seed, "order");
+        method.Model.train();
+
+        var clock = new Stopwatch();
+        int step = 0;
+        long samplesSeen = 0;
+        double lossSum = 0, lastLoss = double.NaN;
+        int lossCount = 0;
+        for (int epoch = 0; epoch < config.Epochs; epoch++)
+        {
+            using var permutation = Permutation(train.Count, order);
+            for (int start = 0; start < train.Count; start += config.BatchSize)
+            {
+                clock.Start();
+                double learningRate = config.LearningRateAt(step);
+                double loss;
+                long batchSize;
+                using (NewDisposeScope())
+                {
+                    foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
+                    var batch = train.Take(permutation.narrow(0, start, Math.Min(config.BatchSize, train.Count - start)));
+                    var lossTensor = method.Loss(batch);
+                    optimizer.zero_grad();
+                    lossTensor.backward();
+                    nn.utils.clip_grad_norm_(parameters, config.GradientClip);
+                    optimizer.step();
+                    loss = lossTensor.item<float>();
+                    batchSize = batch.Size;
+                }
+                clock.Stop();
+                if (!double.IsFinite(loss))
+                    throw new UserError($"training diverged at step {step + 1}: the loss is {loss}; the last good checkpoint is in {run.Path}. Try a lower --lr");
+
+                step++;
+                samplesSeen += batchSize;
+                lossSum += loss;
+                lossCount++;
+                lastLoss = loss;
+                onStep?.Invoke(new TrainingProgress(step, config.TotalSteps, samplesSeen, loss, learningRate));
+
+                if (step % config.EvalInterval == 0 && step < config.TotalSteps)
+                {
+                    var metrics = Evaluator.Evaluate(method, task, test, config.EvalSamples);
+                    var line = MetricsLine(step, epoch, samplesSeen, learningRate, lossSum / lossCount, clock.Elapsed.TotalSeconds, metrics);
+                    run.AppendMetrics(line);
+                    run.SaveCheckpoint(method.Model);
+                    onEvaluation?.Invoke(line);
+                    lossSum = 0;
+                    lossCount = 0;
+                }
+            }
+        }
+
+        var final = Evaluator.Evaluate(method, task, test);
+        var finalLine = MetricsLine(step, config.Epochs - 1, samplesSeen, config.LearningRateAt(step - 1),
+            lossCount > 0 ? lossSum / lossCount : lastLoss, clock.Elapsed.TotalSeconds, final);
+        run.AppendMetrics(finalLine);
+        run.SaveCheckpoint(method.Model);
+        onEvaluation?.Invoke(finalLine);
+
+        double seconds = clock.Elapsed.TotalSeconds;
+        var stats = new TrainingStats(
+            Method: runConfig.Method,
+            Task: task.Description,
+            Parameters: parameters.Sum(p => p.numel()),
+            Steps: step,
+            SamplesSeen: samplesSeen,
+            TrainSeconds: seconds,
+            TokensPerSecond: samplesSeen * method.TokensPerExample / seconds,
+            FinalTrainLoss: lastLoss);
+        var result = new RunResult(stats, final);
+        run.WriteSummary(result.ToJson());
+        return result;
+    }
+
+    private static JsonObject MetricsLine(int step, int epoch, long samplesSeen, double learningRate, double trainLoss, double trainSeconds, EvalMetrics metrics) =>
+        Json.Merge(
+            new JsonObject
+            {
+                ["step"] = step,
+                ["epoch"] = epoch,
+                ["samples_seen"] = samplesSeen,
+                ["learning_rate"] = learningRate,
+                ["train_loss"] = trainLoss,
+                ["train_seconds"] = trainSeconds,
+            },
+            Json.ToObject(metrics));
+
+    private static Tensor Permutation(int count, SeededRandom random)
+    {
+        var indices = new long[count];
+        for (int i = 0; i < count; i++) indices[i] = i;
+        random.Shuffle(indices);
+        return tensor(indices, ScalarType.Int64);
+    }
+}

@@ -1,0 +1,56 @@
+namespace Foresight.Training;
+
+/// <summary>
+/// How a run trains. The schedule is counted in optimizer steps: linear warmup over
+/// <see cref="WarmupSteps"/>, then cosine decay to <see cref="MinLearningRateRatio"/> x the peak.
+/// </summary>
+public sealed record TrainingConfig(
+    int TrainSamples = 200_000,
+    int TestSamples = 5_000,
+    int Epochs = 1,
+    int BatchSize = 256,
+    double LearningRate = 5e-4,
+    int WarmupSteps = 100,
+    double MinLearningRateRatio = 0.1,
+    double WeightDecay = 0.01,
+    double GradientClip = 1.0,
+    int Seed = 0,
+    int EvalEvery = 0,
+    int EvalSamples = 1_000)
+{
+    public int StepsPerEpoch => (TrainSamples + BatchSize - 1) / BatchSize;
+    public int TotalSteps => StepsPerEpoch * Epochs;
+
+    /// <summary>Steps between evaluations; 0 in the config means about ten evaluations per run.</summary>
+    public int EvalInterval => EvalEvery > 0 ? EvalEvery : Math.Max(1, TotalSteps / 10);
+
+    public void Validate()
+    {
+        Positive(TrainSamples, "--train-samples");
+        Positive(TestSamples, "--test-samples");
+        Positive(Epochs, "--epochs");
+        Positive(BatchSize, "--batch-size");
+        Positive(EvalSamples, "--eval-samples");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new UserError($"--lr must be a positive number, got {LearningRate}");
+        if (WarmupSteps < 0) throw new UserError($"--warmup-steps must not be negative, got {WarmupSteps}");
+        if (MinLearningRateRatio is < 0 or > 1) throw new UserError($"--min-lr-ratio must be in [0, 1], got {MinLearningRateRatio}");
+        if (WeightDecay < 0) throw new UserError($"--weight-decay must not be negative, got {WeightDecay}");
+        if (!(GradientClip > 0)) throw new UserError($"--grad-clip must be positive, got {GradientClip}");
+        if (EvalEvery < 0) throw new UserError($"--eval-every must not be negative, got {EvalEvery}");
+    }
+
+    public double LearningRateAt(int step)
+    {
+        if (step < WarmupSteps) return LearningRate * (step + 1) / WarmupSteps;
+        int decaySteps = Math.Max(1, TotalSteps - WarmupSteps);
+        double progress = Math.Min(1.0, (double)(step - WarmupSteps) / decaySteps);
+        double cosine = 0.5 * (1 + Math.Cos(Math.PI * progress));
+        double floor = LearningRate * MinLearningRateRatio;
+        return floor + (LearningRate - floor) * cosine;
+    }
+
+    private static void Positive(int value, string flag)
+    {
+        if (value < 1) throw new UserError($"{flag} must be at least 1, got {value}");
+    }
+}
