@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Foresight.Evaluation;
+using Foresight.Runs;
+using Foresight.Tasks;
+using Foresight.Training;
+using Spectre.Console;
+
+namespace Foresight.Cli;
+
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("eval", "Evaluate a saved run on its test set or on a data file (the reference format)");
+        var runOption = new Option<string>("--run") { Description = "run directory", Required = true };
+        var data = new Option<string?>("--data") { Description = "data file, one example per line (default: the run's own test set)" };
+        command.Options.Add(runOption);
+        command.Options.Add(data);
+
+        command.SetAction(result =>
+        {
+            var run = RunDirectory.Open(result.GetValue(runOption)!);
+            var config = run.ReadConfig();
+            var task = TaskRegistry.FromJson(config.Task);
+            string? file = result.GetValue(data);
+            using var dataset = file is null
+                ? Trainer.MakeTestSet(task, config.Training)
+                : new TokenDataset(task, TaskFile.Read(task, file));
+            using var method = Trainer.BuildMethod(config, task);
+            run.LoadCheckpoint(method.Model);
+
+            var metrics = Evaluator.Evaluate(method, task, dataset);
+            Print(config.Method, task, file ?? "the run's test set", metrics);
+            string name = file is null ? "test" : Path.GetFileNameWithoutExtension(file);
+            string output = Path.Combine(run.Path, $"eval-{name}.json");
+            var json = Json.Merge(
+                new JsonObject { ["method"] = config.Method, ["task"] = task.Description, ["data"] = file ?? "test" },
+                Json.ToObject(metrics));
+            Json.WriteAtomic(output, json);
+            AnsiConsole.MarkupLine($"wrote {Markup.Escape(output)}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Print(string method, ITask task, string source, EvalMetrics m)
+    {
+        var table = new Table().Title($"{Markup.Escape(method)} on {Markup.Escape(task.Description)}: {Markup.Escape(source)} ({m.Examples:N0} examples)")
+            .AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+        table.AddRow("exact match", $"{100 * m.ExactMatch:F1}% ± {100 * m.ExactMatchMargin95:F1}");
+        table.AddRow("first decision", $"{100 * m.FirstDecisionAccuracy:F1}% (chance {100 * m.FirstDecisionChance:F1}%)");
+        table.AddRow("teacher-forced", $"{100 * m.TeacherForcedAccuracy:F1}%");
+        table.AddRow("per position", string.Join("  ", m.PerPositionAccuracy.Select(a => $"{100 * a:F1}")));
+        table.AddRow("teacher-forced per position", string.Join("  ", m.TeacherForcedPerPosition.Select(a => $"{100 * a:F1}")));
+        AnsiConsole.Write(table);
+    }
+}

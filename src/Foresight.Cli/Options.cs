@@ -1,0 +1,94 @@
+using System.CommandLine;
+using Foresight.Models;
+using Foresight.Tasks;
+using Foresight.Training;
+
+namespace Foresight.Cli;
+
+/// <summary>The task flags shared by train, compare and data.</summary>
+internal sealed class TaskOptions
+{
+    private readonly Option<string> _task = new("--task") { Description = "task: star (path-star graph)", DefaultValueFactory = _ => "star" };
+    private readonly Option<int> _degree = new("--degree") { Description = "path-star: arms at the source (d)", DefaultValueFactory = _ => 2 };
+    private readonly Option<int> _pathLength = new("--path-length") { Description = "path-star: nodes on the source-to-goal path, source included (l)", DefaultValueFactory = _ => 5 };
+    private readonly Option<int> _nodes = new("--nodes") { Description = "path-star: node labels are drawn from 0..N-1 (N)", DefaultValueFactory = _ => 50 };
+
+    public TaskOptions(Command command)
+    {
+        command.Options.Add(_task);
+        command.Options.Add(_degree);
+        command.Options.Add(_pathLength);
+        command.Options.Add(_nodes);
+    }
+
+    public ITask Build(ParseResult result)
+    {
+        string name = result.GetValue(_task)!;
+        return name switch
+        {
+            "star" => new PathStarTask(result.GetValue(_degree), result.GetValue(_pathLength), result.GetValue(_nodes)),
+            _ => throw new UserError($"unknown task '{name}' (known: {string.Join(", ", TaskRegistry.Names)})"),
+        };
+    }
+}
+
+/// <summary>Model size and training flags shared by train and compare. Defaults are the embedded demo.</summary>
+internal sealed class TrainingOptions
+{
+    private static readonly TrainingConfig Defaults = new();
+
+    private readonly Option<int> _layers = new("--layers") { Description = "transformer blocks", DefaultValueFactory = _ => 4 };
+    private readonly Option<int> _width = new("--width") { Description = "embedding width", DefaultValueFactory = _ => 128 };
+    private readonly Option<int> _heads = new("--heads") { Description = "attention heads", DefaultValueFactory = _ => 4 };
+    private readonly Option<int> _trainSamples = new("--train-samples") { Description = "training examples generated", DefaultValueFactory = _ => Defaults.TrainSamples };
+    private readonly Option<int> _testSamples = new("--test-samples") { Description = "held-out examples for the final evaluation", DefaultValueFactory = _ => Defaults.TestSamples };
+    private readonly Option<int> _epochs = new("--epochs") { Description = "passes over the training set", DefaultValueFactory = _ => Defaults.Epochs };
+    private readonly Option<int> _batchSize = new("--batch-size") { Description = "examples per optimizer step", DefaultValueFactory = _ => Defaults.BatchSize };
+    private readonly Option<double> _lr = new("--lr") { Description = "peak learning rate (AdamW)", DefaultValueFactory = _ => Defaults.LearningRate };
+    private readonly Option<int> _warmup = new("--warmup-steps") { Description = "linear warmup, in optimizer steps", DefaultValueFactory = _ => Defaults.WarmupSteps };
+    private readonly Option<double> _minLrRatio = new("--min-lr-ratio") { Description = "cosine decay ends at this fraction of --lr", DefaultValueFactory = _ => Defaults.MinLearningRateRatio };
+    private readonly Option<double> _weightDecay = new("--weight-decay") { Description = "AdamW weight decay", DefaultValueFactory = _ => Defaults.WeightDecay };
+    private readonly Option<double> _gradClip = new("--grad-clip") { Description = "gradient norm clip", DefaultValueFactory = _ => Defaults.GradientClip };
+    private readonly Option<int> _seed = new("--seed") { Description = "seed for data, initialisation and data order", DefaultValueFactory = _ => Defaults.Seed };
+    private readonly Option<int> _evalEvery = new("--eval-every") { Description = "steps between evaluations (0: about ten per run)", DefaultValueFactory = _ => Defaults.EvalEvery };
+    private readonly Option<int> _evalSamples = new("--eval-samples") { Description = "test examples used by the periodic evaluations", DefaultValueFactory = _ => Defaults.EvalSamples };
+
+    public TrainingOptions(Command command)
+    {
+        foreach (var option in new Option[] { _layers, _width, _heads, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
+                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples })
+            command.Options.Add(option);
+    }
+
+    public ModelSize Model(ParseResult r)
+    {
+        var size = new ModelSize(r.GetValue(_layers), r.GetValue(_width), r.GetValue(_heads));
+        new GptConfig(1, 1, size.Layers, size.Width, size.Heads).Validate();
+        return size;
+    }
+
+    public TrainingConfig Training(ParseResult r)
+    {
+        var config = new TrainingConfig(
+            TrainSamples: r.GetValue(_trainSamples),
+            TestSamples: r.GetValue(_testSamples),
+            Epochs: r.GetValue(_epochs),
+            BatchSize: r.GetValue(_batchSize),
+            LearningRate: r.GetValue(_lr),
+            WarmupSteps: r.GetValue(_warmup),
+            MinLearningRateRatio: r.GetValue(_minLrRatio),
+            WeightDecay: r.GetValue(_weightDecay),
+            GradientClip: r.GetValue(_gradClip),
+            Seed: r.GetValue(_seed),
+            EvalEvery: r.GetValue(_evalEvery),
+            EvalSamples: r.GetValue(_evalSamples));
+        config.Validate();
+        return config;
+    }
+}
+
+internal static class OutputPaths
+{
+    /// <summary>A fresh default directory under runs/, named so that it sorts by time.</summary>
+    public static string Default(string kind) => Path.Combine("runs", $"{kind}-{DateTime.Now:yyyyMMdd-HHmmss}");
+}

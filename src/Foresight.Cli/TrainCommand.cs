@@ -1,0 +1,40 @@
+using System.CommandLine;
+using Foresight.Methods;
+using Foresight.Runs;
+using Foresight.Training;
+using Spectre.Console;
+
+namespace Foresight.Cli;
+
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("train", "Train one method on one task and save the run");
+        var method = new Option<string>("--method") { Description = $"training method: {string.Join(", ", MethodRegistry.Names)}", DefaultValueFactory = _ => "ntp" };
+        var output = new Option<string?>("--out") { Description = "run directory (default: runs/<method>-<time>); must not exist or be empty" };
+        command.Options.Add(method);
+        command.Options.Add(output);
+        var taskOptions = new TaskOptions(command);
+        var trainingOptions = new TrainingOptions(command);
+
+        command.SetAction(result =>
+        {
+            string methodName = result.GetValue(method)!;
+            MethodRegistry.Validate(methodName);
+            var task = taskOptions.Build(result);
+            var config = new RunConfig(methodName, task.ToJson(), trainingOptions.Model(result), trainingOptions.Training(result));
+            var run = RunDirectory.Create(result.GetValue(output) ?? OutputPaths.Default(methodName));
+
+            var (train, test) = Trainer.MakeData(task, config.Training);
+            using (train)
+            using (test)
+            {
+                var outcome = TrainingView.Train(config, task, train, test, run);
+                Tables.Print(task, [(run.Path, outcome)]);
+            }
+            return 0;
+        });
+        return command;
+    }
+}

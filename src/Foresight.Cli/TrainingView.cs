@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Foresight.Runs;
+using Foresight.Tasks;
+using Foresight.Training;
+using Spectre.Console;
+
+namespace Foresight.Cli;
+
+/// <summary>Runs the trainer with a live progress bar (ETA included), or plain lines when output is not a terminal.</summary>
+internal static class TrainingView
+{
+    public static RunResult Train(RunConfig config, ITask task, TokenDataset train, TokenDataset test, RunDirectory run)
+    {
+        string label = config.Method;
+        if (!AnsiConsole.Profile.Capabilities.Interactive) return TrainPlain(config, task, train, test, run, label);
+
+        RunResult? result = null;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
+                new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(context =>
+            {
+                var bar = context.AddTask(label, maxValue: config.Training.TotalSteps);
+                string lastEval = "";
+                result = Trainer.Train(config, task, train, test, run,
+                    onStep: p =>
+                    {
+                        bar.Value = p.Step;
+                        bar.Description = $"{label,-12} loss {p.Loss:F3}{lastEval}";
+                    },
+                    onEvaluation: line => lastEval = $"  exact {Percent(line, "exact_match")}  first {Percent(line, "first_decision_accuracy")}");
+                bar.Description = $"{label,-12} done{lastEval}";
+            });
+        return result!;
+    }
+
+    private static RunResult TrainPlain(RunConfig config, ITask task, TokenDataset train, TokenDataset test, RunDirectory run, string label)
+    {
+        var wall = Stopwatch.StartNew();
+        int total = config.Training.TotalSteps;
+        Console.WriteLine($"{label}: training {total} steps on {task.Description} -> {run.Path}");
+        return Trainer.Train(config, task, train, test, run, onEvaluation: line =>
+        {
+            int step = line["step"]!.GetValue<int>();
+            var eta = TimeSpan.FromSeconds(wall.Elapsed.TotalSeconds / step * (total - step));
+            Console.WriteLine($"{label}: step {step}/{total} ({100.0 * step / total:F0}%)  loss {line["train_loss"]!.GetValue<double>():F3}  " +
+                              $"exact {Percent(line, "exact_match")}  first {Percent(line, "first_decision_accuracy")}  eta {eta:mm\\:ss}");
+        });
+    }
+
+    private static string Percent(JsonObject line, string key) => $"{100 * line[key]!.GetValue<double>():F1}%";
+}
