@@ -1,0 +1,36 @@
+using System.Diagnostics;
+
+namespace Foresight.Tests;
+
+/// <summary>Runs the real `foresight` program as a child process, as a user would.</summary>
+internal static class Cli
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static Result Run(params string[] args)
+    {
+        string dll = Path.Combine(AppContext.BaseDirectory, "Foresight.Cli.dll");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (string arg in args) start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"foresight {string.Join(' ', args)} did not finish in 3 minutes");
+        }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    /// <summary>The smallest run worth evaluating: seconds to train.</summary>
+    public static readonly string[] TinyRun =
+        ["--degree", "2", "--path-length", "4", "--nodes", "20", "--layers", "1", "--width", "32", "--heads", "2",
+         "--train-samples", "512", "--test-samples", "64", "--batch-size", "64", "--warmup-steps", "2"];
+}

@@ -1,0 +1,91 @@
+using System.Text.Json.Nodes;
+
+namespace Foresight.Tests;
+
+/// <summary>Every user error is one line on stderr, exit code 2, and nothing already written is touched.</summary>
+public sealed class CliTests
+{
+    private static void AssertUserError(Cli.Result result, string message)
+    {
+        Assert.Equal(2, result.ExitCode);
+        string line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line);
+        Assert.Contains(message, line);
+    }
+
+    [Fact]
+    public void Unknown_method_is_a_one_line_error()
+    {
+        using var temp = new TempDirectory();
+        AssertUserError(Cli.Run(["train", "--method", "nextoken", "--out", temp["run"], .. Cli.TinyRun]),
+            "unknown method 'nextoken' (known: ntp, reverse, teacherless)");
+        Assert.False(Directory.Exists(temp["run"]));
+    }
+
+    [Fact]
+    public void Impossible_graph_is_a_one_line_error()
+    {
+        AssertUserError(Cli.Run("data", "--degree", "5", "--path-length", "5", "--nodes", "20", "--out", "/tmp/never-written.txt"),
+            "G(5,5,20) is impossible: it needs 1 + 5x(5-1) = 21 distinct node labels but --nodes is 20");
+    }
+
+    [Fact]
+    public void Unknown_flag_and_bad_number_are_one_line_errors()
+    {
+        AssertUserError(Cli.Run("train", "--epochz", "2"), "--epochz");
+        AssertUserError(Cli.Run("train", "--degree", "two"), "two");
+    }
+
+    [Fact]
+    public void Missing_run_is_a_one_line_error()
+    {
+        AssertUserError(Cli.Run("eval", "--run", "/tmp/no-such-foresight-run"), "run directory '/tmp/no-such-foresight-run' does not exist");
+    }
+
+    [Fact]
+    public void Train_refuses_a_non_empty_output_directory_and_leaves_it_alone()
+    {
+        using var temp = new TempDirectory();
+        Directory.CreateDirectory(temp["run"]);
+        File.WriteAllText(temp["run/summary.json"], "{\"precious\": true}");
+        AssertUserError(Cli.Run(["train", "--method", "ntp", "--out", temp["run"], .. Cli.TinyRun]), "already exists and is not empty");
+        Assert.Equal("{\"precious\": true}", File.ReadAllText(temp["run/summary.json"]));
+    }
+
+    [Fact]
+    public void Data_then_train_then_eval_on_the_file_and_reject_a_malformed_one()
+    {
+        using var temp = new TempDirectory();
+        var data = Cli.Run("data", "--degree", "2", "--path-length", "4", "--nodes", "20", "--count", "50", "--seed", "1", "--out", temp["graphs.txt"]);
+        Assert.Equal(0, data.ExitCode);
+        Assert.Equal(50, File.ReadAllLines(temp["graphs.txt"]).Length);
+        Assert.Matches(@"^(\d+,\d+\|){5}\d+,\d+/\d+,\d+=\d+,\d+,\d+,\d+$", File.ReadLines(temp["graphs.txt"]).First());
+        AssertUserError(Cli.Run("data", "--degree", "2", "--path-length", "4", "--nodes", "20", "--out", temp["graphs.txt"]), "already exists");
+
+        var train = Cli.Run(["train", "--method", "reverse", "--out", temp["run"], .. Cli.TinyRun]);
+        Assert.True(train.ExitCode == 0, train.Stderr);
+        foreach (string file in new[] { "config.json", "metrics.jsonl", "summary.json", "model.pt" })
+            Assert.True(File.Exists(Path.Combine(temp["run"], file)), $"run lacks {file}");
+
+        var eval = Cli.Run("eval", "--run", temp["run"], "--data", temp["graphs.txt"]);
+        Assert.True(eval.ExitCode == 0, eval.Stderr);
+        var scores = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["run"], "eval-graphs.json")))!.AsObject();
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["run"], "summary.json")))!.AsObject();
+        Assert.Equal(50, scores["examples"]!.GetValue<int>());
+        foreach (string key in new[] { "exact_match", "first_decision_accuracy", "per_position_accuracy", "teacher_forced_accuracy" })
+            Assert.True(summary.ContainsKey(key) && scores.ContainsKey(key), $"{key} missing");
+
+        File.WriteAllLines(temp["bad.txt"], [File.ReadLines(temp["graphs.txt"]).First(), "1,2|3,4/1,4=1,2"]);
+        AssertUserError(Cli.Run("eval", "--run", temp["run"], "--data", temp["bad.txt"]), $"{temp["bad.txt"]}:2: expected 6 edges for G(2,4,20), found 2");
+
+        var wrongTask = Cli.Run("eval", "--run", temp["run"], "--data", WriteReferenceLine(temp));
+        AssertUserError(wrongTask, ":1: expected 6 edges for G(2,4,20), found 8");
+    }
+
+    private static string WriteReferenceLine(TempDirectory temp)
+    {
+        string file = temp["reference.txt"];
+        File.WriteAllText(file, "32,3|16,12|3,19|32,34|34,6|6,16|19,47|47,28/32,12=32,34,6,16,12\n");
+        return file;
+    }
+}

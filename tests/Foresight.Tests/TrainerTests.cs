@@ -1,0 +1,133 @@
+using System.Text.Json.Nodes;
+using Foresight.Models;
+using Foresight.Runs;
+using Foresight.Tasks;
+using Foresight.Training;
+using static TorchSharp.torch;
+
+namespace Foresight.Tests;
+
+public sealed class TrainerTests
+{
+    private static readonly PathStarTask Task = new(2, 4, 20);
+    private static readonly ModelSize Tiny = new(Layers: 1, Width: 32, Heads: 2);
+    private static readonly TrainingConfig Short = new(TrainSamples: 1024, TestSamples: 128, BatchSize: 64, WarmupSteps: 4, EvalEvery: 8, EvalSamples: 64, Seed: 3);
+
+    private static RunResult Train(string method, string directory, TrainingConfig? config = null)
+    {
+        var runConfig = new RunConfig(method, Task.ToJson(), Tiny, config ?? Short);
+        var (train, test) = Trainer.MakeData(Task, runConfig.Training);
+        using (train)
+        using (test)
+            return Trainer.Train(runConfig, Task, train, test, RunDirectory.Create(directory));
+    }
+
+    [Fact]
+    public void Same_seed_gives_identical_metrics()
+    {
+        using var temp = new TempDirectory();
+        var first = Train("ntp", temp["a"]);
+        var second = Train("ntp", temp["b"]);
+
+        Assert.Equal(first.Training.FinalTrainLoss, second.Training.FinalTrainLoss);
+        Assert.Equal(first.Test.ExactMatch, second.Test.ExactMatch);
+        Assert.Equal(first.Test.TeacherForcedPerPosition, second.Test.TeacherForcedPerPosition);
+        static IEnumerable<string> Losses(string dir) =>
+            File.ReadLines(Path.Combine(dir, "metrics.jsonl")).Select(l => JsonNode.Parse(l)!["train_loss"]!.ToJsonString());
+        Assert.Equal(Losses(temp["a"]), Losses(temp["b"]));
+    }
+
+    [Fact]
+    public void Another_seed_gives_another_run()
+    {
+        using var temp = new TempDirectory();
+        var first = Train("ntp", temp["a"]);
+        var second = Train("ntp", temp["b"], Short with { Seed = 4 });
+        Assert.NotEqual(first.Training.FinalTrainLoss, second.Training.FinalTrainLoss);
+    }
+
+    [Fact]
+    public void Run_directory_holds_config_metrics_summary_and_checkpoint()
+    {
+        using var temp = new TempDirectory();
+        var result = Train("reverse", temp["run"]);
+        var run = RunDirectory.Open(temp["run"]);
+
+        Assert.Equal(new RunConfig("reverse", Task.ToJson(), Tiny, Short).Training, run.ReadConfig().Training);
+        // Periodic evaluations before the last step, then the final one on the whole test set.
+        Assert.Equal(16, Short.TotalSteps);
+        Assert.Equal(2, File.ReadLines(run.MetricsFile).Count());
+        var summary = run.ReadSummary();
+        foreach (string key in new[] { "method", "exact_match", "first_decision_accuracy", "per_position_accuracy", "train_seconds", "tokens_per_second", "samples_seen" })
+            Assert.True(summary.ContainsKey(key), $"summary.json lacks {key}");
+        Assert.Equal(Short.TrainSamples, summary["samples_seen"]!.GetValue<long>());
+        Assert.Equal(result.Test.ExactMatch, summary["exact_match"]!.GetValue<double>());
+        Assert.True(File.Exists(run.CheckpointFile));
+    }
+
+    [Fact]
+    public void Checkpoint_restores_the_same_predictions()
+    {
+        using var temp = new TempDirectory();
+        Train("ntp", temp["run"]);
+        var run = RunDirectory.Open(temp["run"]);
+        var config = run.ReadConfig();
+        using var test = Trainer.MakeTestSet(Task, config.Training);
+
+        // Initialised from another seed, so only the checkpoint can bring back the trained model's scores.
+        using var restored = Trainer.BuildMethod(config with { Training = config.Training with { Seed = 99 } }, Task);
+        var before = Evaluation.Evaluator.Evaluate(restored, Task, test);
+        run.LoadCheckpoint(restored.Model);
+        var after = Evaluation.Evaluator.Evaluate(restored, Task, test);
+        double trained = run.ReadSummary()["teacher_forced_accuracy"]!.GetValue<double>();
+        Assert.NotEqual(trained, before.TeacherForcedAccuracy);
+        Assert.Equal(trained, after.TeacherForcedAccuracy, 12);
+        Assert.Equal(run.ReadSummary()["exact_match"]!.GetValue<double>(), after.ExactMatch);
+    }
+
+    [Fact]
+    public void Checkpoint_of_another_model_size_is_a_clear_error()
+    {
+        using var temp = new TempDirectory();
+        Train("ntp", temp["run"]);
+        var run = RunDirectory.Open(temp["run"]);
+        var config = run.ReadConfig() with { Model = new ModelSize(1, 64, 2) };
+        using var method = Trainer.BuildMethod(config, Task);
+        var error = Assert.Throws<UserError>(() => run.LoadCheckpoint(method.Model));
+        Assert.Contains("does not fit this run's model", error.Message);
+    }
+
+    [Fact]
+    public void Existing_run_is_never_overwritten()
+    {
+        using var temp = new TempDirectory();
+        Directory.CreateDirectory(temp["run"]);
+        File.WriteAllText(temp["run/notes.txt"], "keep me");
+        var error = Assert.Throws<UserError>(() => RunDirectory.Create(temp["run"]));
+        Assert.Contains("already exists and is not empty", error.Message);
+        Assert.Equal("keep me", File.ReadAllText(temp["run/notes.txt"]));
+    }
+
+    [Fact]
+    public void Schedule_warms_up_linearly_then_decays_to_the_floor()
+    {
+        var config = new TrainingConfig(TrainSamples: 1000, BatchSize: 10, LearningRate: 1e-3, WarmupSteps: 10, MinLearningRateRatio: 0.1);
+        Assert.Equal(100, config.TotalSteps);
+        Assert.Equal(1e-4, config.LearningRateAt(0), 12);
+        Assert.Equal(1e-3, config.LearningRateAt(9), 12);
+        Assert.Equal(1e-3, config.LearningRateAt(10), 12);
+        Assert.Equal(0.55e-3, config.LearningRateAt(55), 12); // halfway through the cosine
+        Assert.Equal(1e-4, config.LearningRateAt(100), 12);
+        for (int s = 10; s < 100; s++) Assert.True(config.LearningRateAt(s + 1) <= config.LearningRateAt(s));
+    }
+
+    [Theory]
+    [InlineData(0, 256, 5e-4, "--train-samples must be at least 1, got 0")]
+    [InlineData(100, 0, 5e-4, "--batch-size must be at least 1, got 0")]
+    [InlineData(100, 256, -1.0, "--lr must be a positive number, got -1")]
+    public void Bad_training_settings_are_clear_errors(int samples, int batch, double lr, string message)
+    {
+        var error = Assert.Throws<UserError>(() => new TrainingConfig(TrainSamples: samples, BatchSize: batch, LearningRate: lr).Validate());
+        Assert.Equal(message, error.Message);
+    }
+}
