@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json.Nodes;
 using Foresight.Models;
 using Foresight.Tasks;
 using Foresight.Training;
@@ -21,15 +22,13 @@ internal sealed class TaskOptions
         command.Options.Add(_nodes);
     }
 
-    public ITask Build(ParseResult result)
+    public ITask Build(ParseResult result) => TaskRegistry.FromJson(new JsonObject
     {
-        string name = result.GetValue(_task)!;
-        return name switch
-        {
-            "star" => new PathStarTask(result.GetValue(_degree), result.GetValue(_pathLength), result.GetValue(_nodes)),
-            _ => throw new UserError($"unknown task '{name}' (known: {string.Join(", ", TaskRegistry.Names)})"),
-        };
-    }
+        ["name"] = result.GetValue(_task),
+        ["degree"] = result.GetValue(_degree),
+        ["path_length"] = result.GetValue(_pathLength),
+        ["nodes"] = result.GetValue(_nodes),
+    });
 }
 
 /// <summary>Model size and training flags shared by train and compare. Defaults are the embedded demo.</summary>
@@ -63,7 +62,7 @@ internal sealed class TrainingOptions
     public ModelSize Model(ParseResult r)
     {
         var size = new ModelSize(r.GetValue(_layers), r.GetValue(_width), r.GetValue(_heads));
-        new GptConfig(1, 1, size.Layers, size.Width, size.Heads).Validate();
+        size.Validate();
         return size;
     }
 

@@ -15,8 +15,6 @@ public sealed record MethodContext(ITask Task, ModelSize Model);
 /// </summary>
 public interface ITrainingMethod : IDisposable
 {
-    string Name { get; }
-
     /// <summary>Every trainable parameter and buffer: what the optimizer updates and the checkpoint holds.</summary>
     nn.Module Model { get; }
 

@@ -6,7 +6,6 @@ namespace Foresight.Methods;
 [Method("ntp", "teacher-forced next-token prediction")]
 public sealed class NextToken(MethodContext context) : AutoregressiveMethod(context)
 {
-    public override string Name => "ntp";
     protected override Tensor ToTrainingOrder(Tensor target) => target;
     protected override Tensor ToTaskOrder(Tensor target) => target;
 }

@@ -9,7 +9,6 @@ namespace Foresight.Methods;
 [Method("reverse", "next-token prediction of the reversed target")]
 public sealed class Reverse(MethodContext context) : AutoregressiveMethod(context)
 {
-    public override string Name => "reverse";
     protected override Tensor ToTrainingOrder(Tensor target) => target.flip(1);
     protected override Tensor ToTaskOrder(Tensor target) => target.flip(1);
 }

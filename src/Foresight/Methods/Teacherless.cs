@@ -1,4 +1,3 @@
-using Foresight.Models;
 using Foresight.Tasks;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -11,38 +10,20 @@ namespace Foresight.Methods;
 /// No true earlier target is ever shown, which removes the Clever-Hans shortcut.
 /// </summary>
 [Method("teacherless", "all target inputs replaced by '$'; the answer decoded in one pass")]
-public sealed class Teacherless : ITrainingMethod
+public sealed class Teacherless(MethodContext context) : GptMethod(context)
 {
-    private readonly Gpt _gpt;
-    private readonly int _prefixLength;
-    private readonly int _targetLength;
-    private readonly int _filler;
+    private readonly int _filler = context.Task.FillerToken;
 
-    public Teacherless(MethodContext context)
+    public override Tensor Loss(Batch batch) =>
+        F.cross_entropy(AnswerLogits(batch.Prefix).flatten(0, 1), batch.Target.flatten());
+
+    public override Tensor Decode(Tensor prefix) => AnswerLogits(prefix).argmax(-1);
+
+    public override Tensor TeacherForced(Batch batch) => Decode(batch.Prefix);
+
+    private Tensor AnswerLogits(Tensor prefix)
     {
-        _prefixLength = context.Task.PrefixLength;
-        _targetLength = context.Task.TargetLength;
-        _filler = context.Task.FillerToken;
-        _gpt = new Gpt(context.Model.ToGpt(context.Task, TokensPerExample));
+        var fillers = full(prefix.shape[0], TargetLength - 1, _filler, dtype: ScalarType.Int64, device: prefix.device);
+        return TargetLogits(cat([prefix, fillers], 1)); // input (B, P + T - 1)
     }
-
-    public string Name => "teacherless";
-    public nn.Module Model => _gpt;
-    public int TokensPerExample => _prefixLength + _targetLength - 1;
-
-    public Tensor Loss(Batch batch) =>
-        F.cross_entropy(TargetLogits(batch.Prefix).flatten(0, 1), batch.Target.flatten());
-
-    public Tensor Decode(Tensor prefix) => TargetLogits(prefix).argmax(-1);
-
-    public Tensor TeacherForced(Batch batch) => Decode(batch.Prefix);
-
-    private Tensor TargetLogits(Tensor prefix)
-    {
-        var fillers = full(prefix.shape[0], _targetLength - 1, _filler, dtype: ScalarType.Int64, device: prefix.device);
-        var input = cat([prefix, fillers], 1); // (B, P + T - 1)
-        return _gpt.forward(input).narrow(1, _prefixLength - 1, _targetLength); // (B, T, V)
-    }
-
-    public void Dispose() => _gpt.Dispose();
 }

@@ -7,16 +7,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace Foresight.Models;
 
 /// <summary>Size of a GPT. <see cref="Causal"/> = false gives the bidirectional variant (same blocks, no mask).</summary>
-public sealed record GptConfig(int VocabularySize, int BlockSize, int Layers, int Width, int Heads, bool Causal = true)
-{
-    public void Validate()
-    {
-        if (Layers < 1) throw new UserError($"--layers must be at least 1, got {Layers}");
-        if (Width < 1) throw new UserError($"--width must be at least 1, got {Width}");
-        if (Heads < 1) throw new UserError($"--heads must be at least 1, got {Heads}");
-        if (Width % Heads != 0) throw new UserError($"--width {Width} must be divisible by --heads {Heads}");
-    }
-}
+public sealed record GptConfig(int VocabularySize, int BlockSize, int Layers, int Width, int Heads, bool Causal = true);
 
 /// <summary>
 /// A nanoGPT-style decoder: learned token and position embeddings, pre-LayerNorm blocks of
@@ -32,7 +23,7 @@ public sealed class Gpt : Module<Tensor, Tensor>
 
     public Gpt(GptConfig config) : base(nameof(Gpt))
     {
-        config.Validate();
+        new ModelSize(config.Layers, config.Width, config.Heads).Validate();
         Config = config;
         token_embedding = Embedding(config.VocabularySize, config.Width);
         position_embedding = Embedding(config.BlockSize, config.Width);
