@@ -31,8 +31,9 @@ public abstract class AutoregressiveMethod(MethodContext context) : GptMethod(co
         var sequence = prefix; // (B, P + i)
         for (int i = 0; i < TargetLength; i++)
         {
+            using var step = NewDisposeScope(); // keep only the grown sequence from each step
             var next = Gpt.forward(sequence).select(1, -1).argmax(-1, keepdim: true); // (B, 1)
-            sequence = cat([sequence, next], 1);
+            sequence = cat([sequence, next], 1).MoveToOuterDisposeScope();
         }
         return ToTaskOrder(sequence.narrow(1, PrefixLength, TargetLength));
     }

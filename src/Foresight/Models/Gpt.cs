@@ -54,7 +54,13 @@ public sealed class Gpt : Module<Tensor, Tensor>
         if (t > Config.BlockSize) throw new ArgumentException($"sequence of {t} tokens exceeds the block size {Config.BlockSize}");
         using var positions = arange(t, dtype: ScalarType.Int64, device: tokens.device);
         var x = token_embedding.forward(tokens) + position_embedding.forward(positions); // (B, T, C)
-        foreach (var block in blocks) x = block.forward(x);
+        foreach (var block in blocks)
+        {
+            // Each block's intermediates die with its scope (autograd keeps what backward needs), so a
+            // forward pass holds one block's temporaries at a time rather than every layer's.
+            using var scope = NewDisposeScope();
+            x = block.forward(x).MoveToOuterDisposeScope();
+        }
         return final_norm.forward(x);
     }
 

@@ -72,7 +72,7 @@ public static class Trainer
                     foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
                     var batch = train.Take(permutation.narrow(0, start, Math.Min(config.BatchSize, train.Count - start)));
                     var lossTensor = method.Loss(batch);
-                    optimizer.zero_grad();
+                    method.Model.zero_grad(set_to_none: false); // reuse the gradient buffers instead of reallocating them each step
                     lossTensor.backward();
                     nn.utils.clip_grad_norm_(parameters, config.GradientClip);
                     optimizer.step();
