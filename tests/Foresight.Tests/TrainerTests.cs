@@ -109,6 +109,15 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void Diverging_loss_stops_training_with_a_clear_error()
+    {
+        using var temp = new TempDirectory();
+        var error = Assert.Throws<UserError>(() => Train("ntp", temp["run"], Short with { LearningRate = 1e9, WarmupSteps = 0 }));
+        Assert.Matches(@"^training diverged at step \d+: the loss is (NaN|∞|-∞|Infinity)", error.Message);
+        Assert.EndsWith("Try a lower --lr", error.Message);
+    }
+
+    [Fact]
     public void Schedule_warms_up_linearly_then_decays_to_the_floor()
     {
         var config = new TrainingConfig(TrainSamples: 1000, BatchSize: 10, LearningRate: 1e-3, WarmupSteps: 10, MinLearningRateRatio: 0.1);

@@ -72,16 +72,15 @@ public static class Trainer
                     foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
                     var batch = train.Take(permutation.narrow(0, start, Math.Min(config.BatchSize, train.Count - start)));
                     var lossTensor = method.Loss(batch);
+                    loss = lossTensor.item<float>();
+                    if (!double.IsFinite(loss)) throw Diverged(step + 1, loss, run);
                     method.Model.zero_grad(set_to_none: false); // reuse the gradient buffers instead of reallocating them each step
                     lossTensor.backward();
                     nn.utils.clip_grad_norm_(parameters, config.GradientClip);
                     optimizer.step();
-                    loss = lossTensor.item<float>();
                     batchSize = batch.Size;
                 }
                 clock.Stop();
-                if (!double.IsFinite(loss))
-                    throw new UserError($"training diverged at step {step + 1}: the loss is {loss}; the last good checkpoint is in {run.Path}. Try a lower --lr");
 
                 step++;
                 samplesSeen += batchSize;
@@ -124,6 +123,12 @@ public static class Trainer
         run.WriteSummary(result.ToJson());
         return result;
     }
+
+    /// <summary>The update with the bad loss is never applied, so the last checkpoint (if any) is a good one.</summary>
+    private static UserError Diverged(int step, double loss, RunDirectory run) => new(
+        $"training diverged at step {step}: the loss is {loss}. " +
+        (File.Exists(run.CheckpointFile) ? $"The last good checkpoint is {run.CheckpointFile}. " : "No checkpoint was written yet. ") +
+        "Try a lower --lr");
 
     private static JsonObject MetricsLine(int step, int epoch, long samplesSeen, double learningRate, double trainLoss, double trainSeconds, EvalMetrics metrics) =>
         Json.Merge(
