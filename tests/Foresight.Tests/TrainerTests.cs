@@ -109,6 +109,24 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void Resident_memory_stays_flat_across_steps()
+    {
+        using var temp = new TempDirectory();
+        var config = Short with { TrainSamples = 64 * 300, EvalEvery = 1_000 };
+        var runConfig = new RunConfig("ntp", Task.ToJson(), new ModelSize(2, 64, 2), config);
+        var (train, test) = Trainer.MakeData(Task, runConfig.Training);
+        long atStep30 = 0, atStep300 = 0;
+        using (train)
+        using (test)
+            Trainer.Train(runConfig, Task, train, test, RunDirectory.Create(temp["run"]), onStep: p =>
+            {
+                if (p.Step == 30) atStep30 = Environment.WorkingSet;
+                if (p.Step == 300) atStep300 = Environment.WorkingSet;
+            });
+        Assert.True(atStep300 <= atStep30 * 1.10, $"RSS grew from {atStep30 >> 20} MiB at step 30 to {atStep300 >> 20} MiB at step 300");
+    }
+
+    [Fact]
     public void Diverging_loss_stops_training_with_a_clear_error()
     {
         using var temp = new TempDirectory();
