@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Foresight.Methods;
 using Foresight.Runs;
+using Foresight.Tasks;
 using Foresight.Training;
 using Spectre.Console;
 
@@ -13,13 +14,16 @@ internal static class TrainCommand
         var command = new Command("train", "Train one method on one task and save the run");
         var method = new Option<string>("--method") { Description = $"training method: {string.Join(", ", MethodRegistry.Names)}", DefaultValueFactory = _ => "ntp" };
         var output = new Option<string?>("--out") { Description = "run directory (default: runs/<method>-<time>); must not exist or be empty" };
+        var resume = new Option<string?>("--resume") { Description = "continue the run in this directory from its last checkpoint (other flags are taken from its config.json)" };
         command.Options.Add(method);
         command.Options.Add(output);
+        command.Options.Add(resume);
         var taskOptions = new TaskOptions(command);
         var trainingOptions = new TrainingOptions(command);
 
         command.SetAction(result =>
         {
+            if (result.GetValue(resume) is { } resumeDirectory) return Resume(resumeDirectory);
             string methodName = result.GetValue(method)!;
             MethodRegistry.Validate(methodName);
             var task = taskOptions.Build(result);
@@ -36,5 +40,21 @@ internal static class TrainCommand
             return 0;
         });
         return command;
+    }
+
+    private static int Resume(string directory)
+    {
+        var run = RunDirectory.Open(directory);
+        if (File.Exists(run.SummaryFile)) throw new UserError($"run '{directory}' already finished (it has a summary.json); nothing to resume");
+        var config = run.ReadConfig();
+        var task = TaskRegistry.FromJson(config.Task);
+        var (train, test) = Trainer.MakeData(task, config.Training);
+        using (train)
+        using (test)
+        {
+            var outcome = TrainingView.Train(config, task, train, test, run, resume: true);
+            Tables.Print(task, [(run.Path, outcome)]);
+        }
+        return 0;
     }
 }

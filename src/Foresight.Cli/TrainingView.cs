@@ -10,10 +10,10 @@ namespace Foresight.Cli;
 /// <summary>Runs the trainer with a live progress bar (ETA included), or plain lines when output is not a terminal.</summary>
 internal static class TrainingView
 {
-    public static RunResult Train(RunConfig config, ITask task, TokenDataset train, TokenDataset test, RunDirectory run)
+    public static RunResult Train(RunConfig config, ITask task, TokenDataset train, TokenDataset test, RunDirectory run, bool resume = false)
     {
         string label = config.Method;
-        if (!AnsiConsole.Profile.Capabilities.Interactive) return TrainPlain(config, task, train, test, run, label);
+        if (!AnsiConsole.Profile.Capabilities.Interactive) return TrainPlain(config, task, train, test, run, label, resume);
 
         RunResult? result = null;
         AnsiConsole.Progress()
@@ -30,21 +30,23 @@ internal static class TrainingView
                         bar.Value = p.Step;
                         bar.Description = $"{label,-12} loss {p.Loss:F3}{lastEval}";
                     },
-                    onEvaluation: line => lastEval = $"  exact {Percent(line, "exact_match")}  first {Percent(line, "first_decision_accuracy")}");
+                    onEvaluation: line => lastEval = $"  exact {Percent(line, "exact_match")}  first {Percent(line, "first_decision_accuracy")}",
+                    resume: resume);
                 bar.Description = $"{label,-12} done{lastEval}";
             });
         return result!;
     }
 
-    private static RunResult TrainPlain(RunConfig config, ITask task, TokenDataset train, TokenDataset test, RunDirectory run, string label)
+    private static RunResult TrainPlain(RunConfig config, ITask task, TokenDataset train, TokenDataset test, RunDirectory run, string label, bool resume)
     {
         var wall = Stopwatch.StartNew();
         int total = config.Training.TotalSteps;
-        Console.WriteLine($"{label}: training {total} steps on {task.Description} -> {run.Path}");
-        return Trainer.Train(config, task, train, test, run, onEvaluation: line =>
+        int firstStep = -1;
+        Console.WriteLine($"{label}: {(resume ? "resuming" : "training")} {total} steps on {task.Description} -> {run.Path}");
+        return Trainer.Train(config, task, train, test, run, resume: resume, onStep: p => { if (firstStep < 0) firstStep = p.Step - 1; }, onEvaluation: line =>
         {
             int step = line["step"]!.GetValue<int>();
-            var eta = TimeSpan.FromSeconds(wall.Elapsed.TotalSeconds / step * (total - step));
+            var eta = TimeSpan.FromSeconds(wall.Elapsed.TotalSeconds / Math.Max(1, step - firstStep) * (total - step));
             Console.WriteLine($"{label}: step {step}/{total} ({100.0 * step / total:F0}%)  loss {line["train_loss"]!.GetValue<double>():F3}  " +
                               $"exact {Percent(line, "exact_match")}  first {Percent(line, "first_decision_accuracy")}  eta {eta:mm\\:ss}");
         });

@@ -7,7 +7,8 @@ internal static class Cli
 {
     public sealed record Result(int ExitCode, string Stdout, string Stderr);
 
-    public static Result Run(params string[] args)
+    /// <summary>Starts foresight and returns at once; the caller reads or kills it.</summary>
+    public static Process Start(params string[] args)
     {
         string dll = Path.Combine(AppContext.BaseDirectory, "Foresight.Cli.dll");
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -18,7 +19,12 @@ internal static class Cli
         };
         start.ArgumentList.Add(dll);
         foreach (string arg in args) start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
+        return Process.Start(start)!;
+    }
+
+    public static Result Run(params string[] args)
+    {
+        using var process = Start(args);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(3)))

@@ -21,6 +21,7 @@ public sealed class RunDirectory
     public string MetricsFile => System.IO.Path.Combine(Path, "metrics.jsonl");
     public string SummaryFile => System.IO.Path.Combine(Path, "summary.json");
     public string CheckpointFile => System.IO.Path.Combine(Path, "model.pt");
+    public string TrainingCheckpointFile => System.IO.Path.Combine(Path, "trainer.ckpt");
 
     /// <summary>A new run directory; refuses one that already holds files, so no earlier run is overwritten.</summary>
     public static RunDirectory Create(string path)
@@ -57,6 +58,16 @@ public sealed class RunDirectory
 
     public void AppendMetrics(JsonObject line) =>
         File.AppendAllText(MetricsFile, line.ToJsonString(Json.Line) + "\n");
+
+    /// <summary>On resume: forget evaluations logged after the checkpoint, since they will be made again.</summary>
+    public void DropMetricsAfter(int step)
+    {
+        if (!File.Exists(MetricsFile)) return;
+        var kept = File.ReadLines(MetricsFile).Where(l => JsonNode.Parse(l)?["step"]?.GetValue<int>() <= step).ToList();
+        string temp = MetricsFile + ".tmp";
+        File.WriteAllLines(temp, kept);
+        File.Move(temp, MetricsFile, overwrite: true);
+    }
 
     public void WriteSummary(JsonObject summary) => Json.WriteAtomic(SummaryFile, summary);
 

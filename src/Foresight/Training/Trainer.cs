@@ -40,28 +40,38 @@ public static class Trainer
         return MethodRegistry.Create(config.Method, new MethodContext(task, config.Model));
     }
 
+    /// <summary>
+    /// Trains a run from scratch, or with <paramref name="resume"/> continues it from its last
+    /// training checkpoint; either way the final metrics are the same as an uninterrupted run's.
+    /// </summary>
     public static RunResult Train(
         RunConfig runConfig, ITask task, TokenDataset train, TokenDataset test, RunDirectory run,
-        Action<TrainingProgress>? onStep = null, Action<JsonObject>? onEvaluation = null)
+        Action<TrainingProgress>? onStep = null, Action<JsonObject>? onEvaluation = null, bool resume = false)
     {
         var config = runConfig.Training;
         config.Validate();
-        run.WriteConfig(runConfig);
+        if (!resume) run.WriteConfig(runConfig);
         using var method = BuildMethod(runConfig, task);
         var parameters = method.Model.parameters().ToList();
         using var optimizer = optim.AdamW(parameters, config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay);
-        var order = SeededRandom.For(config.Seed, "order");
+        var position = resume
+            ? TrainingCheckpoint.Load(run.TrainingCheckpointFile, method.Model, optimizer)
+            : new TrainingPosition(0, 0, 0, SeededRandom.For(config.Seed, "order").State, 0, 0, 0, double.NaN, 0);
+        if (resume) run.DropMetricsAfter(position.Step);
+        var order = new SeededRandom(position.EpochOrderState);
         method.Model.train();
 
         var clock = new Stopwatch();
-        int step = 0;
-        long samplesSeen = 0;
-        double lossSum = 0, lastLoss = double.NaN;
-        int lossCount = 0;
-        for (int epoch = 0; epoch < config.Epochs; epoch++)
+        int step = position.Step;
+        long samplesSeen = position.SamplesSeen;
+        double lossSum = position.LossSum, lastLoss = position.LastLoss;
+        int lossCount = position.LossCount;
+        double TrainSeconds() => position.TrainSeconds + clock.Elapsed.TotalSeconds;
+        for (int epoch = position.Epoch; epoch < config.Epochs; epoch++)
         {
+            ulong epochOrderState = order.State;
             using var permutation = Permutation(train.Count, order);
-            for (int start = 0; start < train.Count; start += config.BatchSize)
+            for (int start = epoch == position.Epoch ? position.NextStart : 0; start < train.Count; start += config.BatchSize)
             {
                 clock.Start();
                 double learningRate = config.LearningRateAt(step);
@@ -92,24 +102,27 @@ public static class Trainer
                 if (step % config.EvalInterval == 0 && step < config.TotalSteps)
                 {
                     var metrics = Evaluator.Evaluate(method, task, test, config.EvalSamples);
-                    var line = MetricsLine(step, epoch, samplesSeen, learningRate, lossSum / lossCount, clock.Elapsed.TotalSeconds, metrics);
+                    var line = MetricsLine(step, epoch, samplesSeen, learningRate, lossSum / lossCount, TrainSeconds(), metrics);
                     run.AppendMetrics(line);
-                    run.SaveCheckpoint(method.Model);
-                    onEvaluation?.Invoke(line);
                     lossSum = 0;
                     lossCount = 0;
+                    run.SaveCheckpoint(method.Model);
+                    TrainingCheckpoint.Save(run.TrainingCheckpointFile,
+                        new TrainingPosition(step, epoch, start + config.BatchSize, epochOrderState, samplesSeen, lossSum, lossCount, lastLoss, TrainSeconds()),
+                        method.Model, optimizer);
+                    onEvaluation?.Invoke(line);
                 }
             }
         }
 
         var final = Evaluator.Evaluate(method, task, test);
         var finalLine = MetricsLine(step, config.Epochs - 1, samplesSeen, config.LearningRateAt(step - 1),
-            lossCount > 0 ? lossSum / lossCount : lastLoss, clock.Elapsed.TotalSeconds, final);
+            lossCount > 0 ? lossSum / lossCount : lastLoss, TrainSeconds(), final);
         run.AppendMetrics(finalLine);
         run.SaveCheckpoint(method.Model);
         onEvaluation?.Invoke(finalLine);
 
-        double seconds = clock.Elapsed.TotalSeconds;
+        double seconds = TrainSeconds();
         var stats = new TrainingStats(
             Method: runConfig.Method,
             Task: task.Description,

@@ -1,0 +1,73 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace Foresight.Tests;
+
+/// <summary>A run killed mid-training (SIGKILL, a real child process) and resumed ends exactly like an uninterrupted one.</summary>
+public sealed class ResumeTests
+{
+    private static readonly string[] Flags =
+        ["--method", "ntp", "--degree", "2", "--path-length", "4", "--nodes", "20", "--layers", "2", "--width", "64", "--heads", "2",
+         "--train-samples", "32000", "--test-samples", "128", "--batch-size", "64", "--warmup-steps", "10",
+         "--eval-every", "25", "--eval-samples", "64", "--seed", "5"];
+
+    private static JsonObject Summary(string run) => JsonNode.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))!.AsObject();
+
+    /// <summary>Every metrics line without its timing fields, which differ between any two runs.</summary>
+    private static List<string> Metrics(string run) =>
+        File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l =>
+        {
+            var o = JsonNode.Parse(l)!.AsObject();
+            o.Remove("train_seconds");
+            return o.ToJsonString();
+        }).ToList();
+
+    [Fact]
+    public void Killed_run_resumes_to_the_same_final_metrics()
+    {
+        using var temp = new TempDirectory();
+        var uninterrupted = Cli.Run(["train", "--out", temp["whole"], .. Flags]);
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Stderr);
+
+        using (var child = Cli.Start(["train", "--out", temp["killed"], .. Flags]))
+        {
+            string checkpoint = Path.Combine(temp["killed"], "trainer.ckpt");
+            var clock = Stopwatch.StartNew();
+            while (!(File.Exists(checkpoint) && Metrics(temp["killed"]).Count >= 3) && clock.Elapsed < TimeSpan.FromMinutes(2))
+                Thread.Sleep(20);
+            child.Kill(); // SIGKILL: no chance to clean up
+            child.WaitForExit();
+        }
+        Assert.False(File.Exists(Path.Combine(temp["killed"], "summary.json")), "the run finished before it could be killed; make it longer");
+
+        var resumed = Cli.Run("train", "--resume", temp["killed"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+
+        var expected = Summary(temp["whole"]);
+        var actual = Summary(temp["killed"]);
+        foreach (string key in new[] { "steps", "samples_seen", "final_train_loss", "exact_match", "first_decision_accuracy", "per_position_accuracy", "teacher_forced_per_position" })
+            Assert.True(JsonNode.DeepEquals(expected[key], actual[key]), $"{key}: {expected[key]?.ToJsonString()} vs {actual[key]?.ToJsonString()}");
+        Assert.Equal(Metrics(temp["whole"]), Metrics(temp["killed"]));
+    }
+
+    [Fact]
+    public void Resume_refuses_a_finished_run_and_a_corrupt_checkpoint()
+    {
+        using var temp = new TempDirectory();
+        var run = Cli.Run(["train", "--out", temp["run"], "--eval-every", "4", .. Cli.TinyRun]);
+        Assert.True(run.ExitCode == 0, run.Stderr);
+        var finished = Cli.Run("train", "--resume", temp["run"]);
+        Assert.Equal(2, finished.ExitCode);
+        Assert.Contains("already finished", finished.Stderr);
+
+        File.Delete(Path.Combine(temp["run"], "summary.json"));
+        string checkpoint = Path.Combine(temp["run"], "trainer.ckpt");
+        byte[] bytes = File.ReadAllBytes(checkpoint);
+        bytes[^1] ^= 0xFF;
+        File.WriteAllBytes(checkpoint, bytes);
+        var corrupt = Cli.Run("train", "--resume", temp["run"]);
+        Assert.Equal(2, corrupt.ExitCode);
+        Assert.Contains("is corrupt: its checksum does not match", corrupt.Stderr);
+        Assert.Equal(bytes, File.ReadAllBytes(checkpoint)); // left as it was
+    }
+}
