@@ -9,6 +9,7 @@ var root = new RootCommand("Foresight: does next-token prediction limit what mod
     EvalCommand.Create(),
     DataCommand.Create(),
     ExportCommand.Create(),
+    RunsCommand.Create(),
 };
 
 var parsed = root.Parse(args);
