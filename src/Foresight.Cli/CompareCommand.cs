@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Foresight.Evaluation;
 using Foresight.Methods;
 using Foresight.Runs;
 using Foresight.Training;
@@ -13,8 +14,10 @@ internal static class CompareCommand
     {
         var command = new Command("compare", "Train several methods on the same data, seed and budget, and compare them");
         var methods = new Option<string>("--methods") { Description = "comma-separated methods", DefaultValueFactory = _ => "ntp,reverse,teacherless" };
-        var output = new Option<string?>("--out") { Description = "comparison directory, one run per method inside (default: runs/compare-<time>)" };
+        var seeds = new Option<int>("--seeds") { Description = "repeat with this many seeds (--seed, --seed + 1, ...) and report mean ± 95% CI", DefaultValueFactory = _ => 1 };
+        var output = new Option<string?>("--out") { Description = "comparison directory, one run per method (and seed) inside (default: runs/compare-<time>)" };
         command.Options.Add(methods);
+        command.Options.Add(seeds);
         command.Options.Add(output);
         var taskOptions = new TaskOptions(command);
         var trainingOptions = new TrainingOptions(command);
@@ -25,32 +28,44 @@ internal static class CompareCommand
             if (names.Length == 0) throw new UserError("--methods is empty");
             foreach (string name in names) MethodRegistry.Validate(name);
             if (names.Distinct().Count() != names.Length) throw new UserError($"--methods names a method twice: {result.GetValue(methods)}");
+            int seedCount = result.GetValue(seeds);
+            if (seedCount < 1) throw new UserError($"--seeds must be at least 1, got {seedCount}");
             var task = taskOptions.Build(result);
             var model = trainingOptions.Model(result);
             var training = trainingOptions.Training(result);
             string root = result.GetValue(output) ?? OutputPaths.Default("compare");
             RunDirectory.Create(root); // refuses a non-empty directory before any training starts
 
+            var seedList = Enumerable.Range(training.Seed, seedCount).ToList();
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(task.Description)}[/]: {string.Join(", ", names)}; " +
-                                   $"{model.Layers} layers x {model.Width} wide; {training.TrainSamples:N0} samples x {training.Epochs} epoch(s); seed {training.Seed} -> {Markup.Escape(root)}");
-            var (train, test) = Trainer.MakeData(task, training);
+                                   $"{model.Layers} layers x {model.Width} wide; {training.TrainSamples:N0} samples x {training.Epochs} epoch(s); " +
+                                   $"seed {string.Join(", ", seedList)} -> {Markup.Escape(root)}");
             var runs = new List<(string Path, RunResult Result)>();
-            using (train)
-            using (test)
+            foreach (int seed in seedList)
             {
-                foreach (string name in names)
+                var seeded = training with { Seed = seed };
+                var (train, test) = Trainer.MakeData(task, seeded);
+                using (train)
+                using (test)
                 {
-                    var run = RunDirectory.Create(Path.Combine(root, name));
-                    runs.Add((run.Path, TrainingView.Train(new RunConfig(name, task.ToJson(), model, training), task, train, test, run)));
+                    foreach (string name in names)
+                    {
+                        string path = seedCount == 1 ? Path.Combine(root, name) : Path.Combine(root, name, $"seed-{seed}");
+                        var run = RunDirectory.Create(path);
+                        runs.Add((run.Path, TrainingView.Train(new RunConfig(name, task.ToJson(), model, seeded), task, train, test, run)));
+                    }
                 }
             }
 
-            Tables.Print(task, runs);
+            if (seedCount == 1) Tables.Print(task, runs);
+            else Tables.PrintAcrossSeeds(task, names, seedList, runs.Select(r => r.Result).ToList());
             var comparison = new JsonObject
             {
                 ["task"] = task.ToJson(),
                 ["model"] = Json.ToObject(model),
                 ["training"] = Json.ToObject(training),
+                ["seeds"] = new JsonArray(seedList.Select(s => (JsonNode)s).ToArray()),
+                ["methods"] = new JsonArray(names.Select(name => (JsonNode)Aggregate(name, runs.Select(r => r.Result).Where(r => r.Training.Method == name).ToList())).ToArray()),
                 ["runs"] = new JsonArray(runs.Select(r => (JsonNode)Json.Merge(new JsonObject { ["run"] = r.Path }, r.Result.ToJson())).ToArray()),
             };
             string file = Path.Combine(root, "comparison.json");
@@ -59,5 +74,21 @@ internal static class CompareCommand
             return 0;
         });
         return command;
+    }
+
+    private static JsonObject Aggregate(string method, IReadOnlyList<RunResult> results)
+    {
+        var (exact, exactMargin) = Statistics.MeanWithMargin(results.Select(r => r.Test.ExactMatch).ToList());
+        var (first, firstMargin) = Statistics.MeanWithMargin(results.Select(r => r.Test.FirstDecisionAccuracy).ToList());
+        return new JsonObject
+        {
+            ["method"] = method,
+            ["seeds"] = results.Count,
+            ["exact_match_mean"] = exact,
+            ["exact_match_ci95"] = exactMargin,
+            ["first_decision_accuracy_mean"] = first,
+            ["first_decision_accuracy_ci95"] = firstMargin,
+            ["first_decision_chance"] = results[0].Test.FirstDecisionChance,
+        };
     }
 }

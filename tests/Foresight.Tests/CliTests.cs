@@ -82,6 +82,27 @@ public sealed class CliTests
         AssertUserError(wrongTask, ":1: expected 6 edges for G(2,4,20), found 8");
     }
 
+    [Fact]
+    public void Compare_over_seeds_keeps_one_run_per_method_and_seed_and_aggregates_them()
+    {
+        using var temp = new TempDirectory();
+        var compare = Cli.Run(["compare", "--methods", "ntp,reverse", "--seeds", "2", "--seed", "7", "--out", temp["cmp"], .. Cli.TinyRun]);
+        Assert.True(compare.ExitCode == 0, compare.Stderr);
+        foreach (string run in new[] { "ntp/seed-7", "ntp/seed-8", "reverse/seed-7", "reverse/seed-8" })
+            Assert.True(File.Exists(Path.Combine(temp["cmp"], run, "summary.json")), $"{run} missing");
+
+        var comparison = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "comparison.json")))!;
+        Assert.Equal("[7,8]", comparison["seeds"]!.ToJsonString());
+        Assert.Equal(4, comparison["runs"]!.AsArray().Count);
+        var ntp = comparison["methods"]!.AsArray()[0]!;
+        double[] exact = comparison["runs"]!.AsArray().Where(r => r!["method"]!.GetValue<string>() == "ntp")
+            .Select(r => r!["exact_match"]!.GetValue<double>()).ToArray();
+        Assert.Equal(exact.Average(), ntp["exact_match_mean"]!.GetValue<double>(), 12);
+        Assert.Contains("2 seeds (7, 8)", compare.Stdout);
+
+        AssertUserError(Cli.Run(["compare", "--seeds", "0", "--out", temp["zero"], .. Cli.TinyRun]), "--seeds must be at least 1, got 0");
+    }
+
     private static string WriteReferenceLine(TempDirectory temp)
     {
         string file = temp["reference.txt"];
