@@ -6,6 +6,7 @@ var root = new RootCommand("Foresight: does next-token prediction limit what mod
 {
     TrainCommand.Create(),
     CompareCommand.Create(),
+    RunCommand.Create(),
     EvalCommand.Create(),
     DataCommand.Create(),
     ExportCommand.Create(),

@@ -58,6 +58,7 @@ public static class Trainer
             ? TrainingCheckpoint.Load(run.TrainingCheckpointFile, method.Model, optimizer)
             : new TrainingPosition(0, 0, 0, SeededRandom.For(config.Seed, "order").State, 0, 0, 0, double.NaN, 0);
         if (resume) run.DropMetricsAfter(position.Step);
+        else TrainingCheckpoint.Save(run.TrainingCheckpointFile, position, method.Model, optimizer); // a run killed before its first evaluation can resume too
         var order = new SeededRandom(position.EpochOrderState);
         method.Model.train();
 

@@ -1,0 +1,66 @@
+using System.Text.Json.Nodes;
+using Foresight.Experiments;
+
+namespace Foresight.Tests;
+
+public sealed class ExperimentTests
+{
+    private const string Grid = """
+        {"tasks": [{"name": "star", "degree": 2, "path_length": 4, "nodes": 20}],
+         "methods": ["ntp", "reverse"], "seeds": [0, 1],
+         "models": [{"layers": 1, "width": 32, "heads": 2}],
+         "budgets": [{"train_samples": 256}, {"train_samples": 512}],
+         "training": {"test_samples": 64, "batch_size": 64, "warmup_steps": 2}}
+        """;
+
+    [Fact]
+    public void Grid_has_one_cell_per_combination_with_a_fixed_directory()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(temp["grid.json"], Grid);
+        var cells = ExperimentPlan.Load(temp["grid.json"]);
+        Assert.Equal(1 * 1 * 2 * 2 * 2, cells.Count);
+        Assert.Contains(cells, c => c.Id == Path.Combine("G(2,4,20)", "reverse", "L1xW32xH2", "n512x1", "seed-1")
+                                    && c.Config.Training.TrainSamples == 512 && c.Config.Training.Seed == 1 && c.Config.Training.BatchSize == 64);
+    }
+
+    [Theory]
+    [InlineData("""{"methods": ["ntp"]}""", "'tasks' is required")]
+    [InlineData("""{"tasks": [{"name": "star", "degree": 2, "path_length": 4, "nodes": 20}], "methods": ["ntq"]}""", "unknown method 'ntq'")]
+    [InlineData("""{"tasks": [{"name": "star", "degree": 9, "path_length": 4, "nodes": 20}], "methods": ["ntp"]}""", "G(9,4,20) is impossible")]
+    [InlineData("""{"tasks": [{"name": "star", "degree": 2, "path_length": 4, "nodes": 20}], "methods": ["ntp"], "seedz": [1]}""", "unknown field 'seedz'")]
+    [InlineData("""{"tasks": [{"name": "star", "degree": 2, "path_length": 4, "nodes": 20}], "methods": ["ntp", "ntp"]}""", "two cells of the grid are the same run")]
+    [InlineData("""not json""", "is not a JSON object")]
+    public void Bad_experiment_files_are_one_line_errors(string text, string message)
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(temp["bad.json"], text);
+        Assert.Contains(message, Assert.Throws<UserError>(() => ExperimentPlan.Load(temp["bad.json"])).Message);
+    }
+
+    [Fact]
+    public void Running_the_file_again_skips_finished_cells_and_refuses_a_changed_config()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(temp["grid.json"], Grid);
+        var first = Cli.Run("run", temp["grid.json"], "--out", temp["out"]);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var results = JsonNode.Parse(File.ReadAllText(temp["out/experiment.json"]))!;
+        Assert.Equal(8, results["runs"]!.AsArray().Count);
+        Assert.Equal(4, results["groups"]!.AsArray().Count);
+        Assert.All(results["groups"]!.AsArray(), g => Assert.Equal(2, g!["seeds"]!.GetValue<int>()));
+
+        string summary = Path.Combine(temp["out"], "G(2,4,20)", "ntp", "L1xW32xH2", "n256x1", "seed-0", "summary.json");
+        string before = File.ReadAllText(summary);
+        var second = Cli.Run("run", temp["grid.json"], "--out", temp["out"]);
+        Assert.True(second.ExitCode == 0, second.Stderr);
+        Assert.Contains("8 of 8 runs had already finished", second.Stdout);
+        Assert.Equal(before, File.ReadAllText(summary));
+
+        File.WriteAllText(temp["grid.json"], Grid.Replace("\"warmup_steps\": 2", "\"warmup_steps\": 3"));
+        var changed = Cli.Run("run", temp["grid.json"], "--out", temp["out"]);
+        Assert.Equal(2, changed.ExitCode);
+        Assert.Contains("holds a run with another config", changed.Stderr);
+        Assert.Equal(before, File.ReadAllText(summary));
+    }
+}
