@@ -31,9 +31,10 @@ public sealed class ResumeTests
 
         using (var child = Cli.Start(["train", "--out", temp["killed"], .. Flags]))
         {
-            string checkpoint = Path.Combine(temp["killed"], "trainer.ckpt");
+            // Kill after three evaluations, mid-run, with optimizer state and a partly consumed epoch to restore.
+            string metrics = Path.Combine(temp["killed"], "metrics.jsonl");
             var clock = Stopwatch.StartNew();
-            while (!(File.Exists(checkpoint) && Metrics(temp["killed"]).Count >= 3) && clock.Elapsed < TimeSpan.FromMinutes(2))
+            while (!(File.Exists(metrics) && File.ReadLines(metrics).Count() >= 3) && clock.Elapsed < TimeSpan.FromMinutes(2))
                 Thread.Sleep(20);
             child.Kill(); // SIGKILL: no chance to clean up
             child.WaitForExit();
