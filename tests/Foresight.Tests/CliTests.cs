@@ -86,19 +86,21 @@ public sealed class CliTests
     public void Compare_over_seeds_keeps_one_run_per_method_and_seed_and_aggregates_them()
     {
         using var temp = new TempDirectory();
-        var compare = Cli.Run(["compare", "--methods", "ntp,reverse", "--seeds", "2", "--seed", "7", "--out", temp["cmp"], .. Cli.TinyRun]);
+        var compare = Cli.Run(["compare", "--methods", "ntp,reverse", "--seeds", "3", "--seed", "7", "--out", temp["cmp"], .. Cli.TinyRun]);
         Assert.True(compare.ExitCode == 0, compare.Stderr);
-        foreach (string run in new[] { "ntp/seed-7", "ntp/seed-8", "reverse/seed-7", "reverse/seed-8" })
+        foreach (string run in new[] { "ntp/seed-7", "ntp/seed-8", "ntp/seed-9", "reverse/seed-7", "reverse/seed-8", "reverse/seed-9" })
             Assert.True(File.Exists(Path.Combine(temp["cmp"], run, "summary.json")), $"{run} missing");
 
         var comparison = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "comparison.json")))!;
-        Assert.Equal("[7,8]", comparison["seeds"]!.ToJsonString());
-        Assert.Equal(4, comparison["runs"]!.AsArray().Count);
+        Assert.Equal("[7,8,9]", comparison["seeds"]!.ToJsonString());
+        Assert.Equal(6, comparison["runs"]!.AsArray().Count);
         var ntp = comparison["methods"]!.AsArray()[0]!;
         double[] exact = comparison["runs"]!.AsArray().Where(r => r!["method"]!.GetValue<string>() == "ntp")
             .Select(r => r!["exact_match"]!.GetValue<double>()).ToArray();
         Assert.Equal(exact.Average(), ntp["exact_match_mean"]!.GetValue<double>(), 12);
-        Assert.Contains("2 seeds (7, 8)", compare.Stdout);
+        Assert.Equal(Evaluation.Statistics.MeanWithMargin(exact).Margin95, ntp["exact_match_ci95"]!.GetValue<double>(), 12);
+        Assert.Contains("3 seeds (7, 8, 9)", compare.Stdout);
+        Assert.Matches(@"│ ntp\s+│\s+\d+\.\d% ± \d+\.\d │", compare.Stdout); // the table shows mean ± CI
 
         AssertUserError(Cli.Run(["compare", "--seeds", "0", "--out", temp["zero"], .. Cli.TinyRun]), "--seeds must be at least 1, got 0");
     }

@@ -1,7 +1,7 @@
 namespace Foresight.Tests;
 
 /// <summary>A fresh directory under /tmp, removed when the test ends.</summary>
-internal sealed class TempDirectory : IDisposable
+public sealed class TempDirectory : IDisposable
 {
     public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"foresight-test-{Guid.NewGuid():N}");
 

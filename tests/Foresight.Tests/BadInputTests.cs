@@ -1,0 +1,62 @@
+namespace Foresight.Tests;
+
+/// <summary>A finished tiny run, a good and a malformed data file, and a directory that already holds files.</summary>
+public sealed class BadInputFixture : IDisposable
+{
+    public TempDirectory Temp { get; } = new();
+
+    public BadInputFixture()
+    {
+        var run = Cli.Run(["train", "--method", "ntp", "--out", Temp["run"], .. Cli.TinyRun]);
+        if (run.ExitCode != 0) throw new InvalidOperationException(run.Stderr);
+        File.WriteAllText(Temp["graphs.txt"], "0,1|1,2|2,3|0,4|4,5|5,6/0,3=0,1,2,3\n");
+        File.WriteAllText(Temp["bad.txt"], "1,2|3,4/1,4=1,2\n");
+        Directory.CreateDirectory(Temp["full"]);
+        File.WriteAllText(Temp["full/notes.txt"], "keep");
+        File.WriteAllText(Temp["experiment.json"], """{"methods": ["ntp"], "seedz": [1]}""");
+    }
+
+    public void Dispose() => Temp.Dispose();
+}
+
+/// <summary>
+/// The README's table of bad inputs, row by row: each is one line on stderr starting "error: ",
+/// exit code 2, and what was already on disk is untouched. {dir} stands for the fixture's directory.
+/// </summary>
+public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadInputFixture>
+{
+    [Theory]
+    [InlineData("train --method nextoken", "unknown method 'nextoken' (known: ntp, reverse, teacherless)")]
+    [InlineData("data --degree 5 --path-length 5 --nodes 20 --out {dir}/x.txt", "G(5,5,20) is impossible: it needs 1 + 5x(5-1) = 21 distinct node labels but --nodes is 20")]
+    [InlineData("train --epochz 2", "Unrecognized command or argument '--epochz'")]
+    [InlineData("train --degree two", "Cannot parse argument 'two' for option '--degree'")]
+    [InlineData("train --width 100 --heads 3", "--width 100 must be divisible by --heads 3")]
+    [InlineData("train --lr -1", "--lr must be a positive number, got -1")]
+    [InlineData("train --batch-size 0", "--batch-size must be at least 1, got 0")]
+    [InlineData("train --out {dir}/full", "'{dir}/full' already exists and is not empty; choose another --out")]
+    [InlineData("eval --run {dir}/nowhere", "run directory '{dir}/nowhere' does not exist")]
+    [InlineData("eval --run {dir}/run --data {dir}/bad.txt", "{dir}/bad.txt:1: expected 6 edges for G(2,4,20), found 2")]
+    [InlineData("eval --run {dir}/run --data {dir}/missing.txt", "data file '{dir}/missing.txt' does not exist")]
+    [InlineData("data --degree 2 --path-length 4 --nodes 20 --out {dir}/graphs.txt", "'{dir}/graphs.txt' already exists; refusing to overwrite it")]
+    [InlineData("compare --seeds 0 --out {dir}/c0", "--seeds must be at least 1, got 0")]
+    [InlineData("train --resume {dir}/run", "run '{dir}/run' already finished (it has a summary.json); nothing to resume")]
+    [InlineData("run {dir}/experiment.json", "{dir}/experiment.json: unknown field 'seedz' (known: tasks, methods, seeds, models, budgets, training)")]
+    [InlineData("runs list --root {dir} --filter colour=red", "--filter 'colour=red' is not key=value with a key among id, method, task, seed, status")]
+    [InlineData("export --run {dir}/run --format onnx", "unknown export format 'onnx' (known: safetensors)")]
+    public void Bad_input_is_one_line_exit_code_2_and_touches_nothing(string command, string message)
+    {
+        string dir = fixture.Temp.Path;
+        var before = Snapshot(dir);
+        var result = Cli.Run(command.Replace("{dir}", dir).Split(' '));
+
+        Assert.Equal(2, result.ExitCode);
+        string line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line);
+        Assert.Contains(message.Replace("{dir}", dir), line);
+        Assert.Equal(before, Snapshot(dir));
+    }
+
+    private static Dictionary<string, string> Snapshot(string dir) =>
+        Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => f, f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))));
+}
