@@ -21,14 +21,12 @@ internal static class EvalCommand
         command.SetAction(result =>
         {
             var run = RunDirectory.Open(result.GetValue(runOption)!);
-            var config = run.ReadConfig();
-            var task = TaskRegistry.FromJson(config.Task);
+            var (config, task, method) = Trainer.LoadTrained(run);
+            using var _ = method;
             string? file = result.GetValue(data);
             using var dataset = file is null
                 ? Trainer.MakeTestSet(task, config.Training)
                 : new TokenDataset(task, TaskFile.Read(task, file));
-            using var method = Trainer.BuildMethod(config, task);
-            run.LoadCheckpoint(method.Model);
 
             var metrics = Evaluator.Evaluate(method, task, dataset);
             Print(config.Method, task, file ?? "the run's test set", metrics);

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Foresight.Runs;
-using Foresight.Tasks;
 using Foresight.Training;
 using Spectre.Console;
 
@@ -26,10 +25,8 @@ internal static class ExportCommand
             string file = result.GetValue(output) ?? Path.Combine(run.Path, "model.safetensors");
             if (File.Exists(file)) throw new UserError($"'{file}' already exists; refusing to overwrite it");
 
-            var config = run.ReadConfig();
-            var task = TaskRegistry.FromJson(config.Task);
-            using var method = Trainer.BuildMethod(config, task);
-            run.LoadCheckpoint(method.Model);
+            var (config, task, method) = Trainer.LoadTrained(run);
+            using var _ = method;
             var weights = method.Model.state_dict();
             SafeTensors.Write(file, weights, new Dictionary<string, string>
             {

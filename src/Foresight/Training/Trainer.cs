@@ -44,6 +44,17 @@ public static class Trainer
     /// Trains a run from scratch, or with <paramref name="resume"/> continues it from its last
     /// training checkpoint; either way the final metrics are the same as an uninterrupted run's.
     /// </summary>
+    /// <summary>A saved run rebuilt from its config.json, with its checkpoint loaded. Dispose the method.</summary>
+    public static (RunConfig Config, ITask Task, ITrainingMethod Method) LoadTrained(RunDirectory run)
+    {
+        var config = run.ReadConfig();
+        var task = TaskRegistry.FromJson(config.Task);
+        var method = BuildMethod(config, task);
+        try { run.LoadCheckpoint(method.Model); }
+        catch { method.Dispose(); throw; }
+        return (config, task, method);
+    }
+
     public static RunResult Train(
         RunConfig runConfig, ITask task, TokenDataset train, TokenDataset test, RunDirectory run,
         Action<TrainingProgress>? onStep = null, Action<JsonObject>? onEvaluation = null, bool resume = false)
