@@ -65,7 +65,8 @@ internal static class CompareCommand
                 ["model"] = Json.ToObject(model),
                 ["training"] = Json.ToObject(training),
                 ["seeds"] = new JsonArray(seedList.Select(s => (JsonNode)s).ToArray()),
-                ["methods"] = new JsonArray(names.Select(name => (JsonNode)Aggregate(name, runs.Select(r => r.Result).Where(r => r.Training.Method == name).ToList())).ToArray()),
+                ["methods"] = new JsonArray(names.Select(name => (JsonNode)Json.Merge(new JsonObject { ["method"] = name },
+                    Statistics.AcrossSeeds(runs.Where(r => r.Result.Training.Method == name).Select(r => r.Result.ToJson()).ToList()))).ToArray()),
                 ["runs"] = new JsonArray(runs.Select(r => (JsonNode)Json.Merge(new JsonObject { ["run"] = r.Path }, r.Result.ToJson())).ToArray()),
             };
             string file = Path.Combine(root, "comparison.json");
@@ -74,21 +75,5 @@ internal static class CompareCommand
             return 0;
         });
         return command;
-    }
-
-    private static JsonObject Aggregate(string method, IReadOnlyList<RunResult> results)
-    {
-        var (exact, exactMargin) = Statistics.MeanWithMargin(results.Select(r => r.Test.ExactMatch).ToList());
-        var (first, firstMargin) = Statistics.MeanWithMargin(results.Select(r => r.Test.FirstDecisionAccuracy).ToList());
-        return new JsonObject
-        {
-            ["method"] = method,
-            ["seeds"] = results.Count,
-            ["exact_match_mean"] = exact,
-            ["exact_match_ci95"] = exactMargin,
-            ["first_decision_accuracy_mean"] = first,
-            ["first_decision_accuracy_ci95"] = firstMargin,
-            ["first_decision_chance"] = results[0].Test.FirstDecisionChance,
-        };
     }
 }

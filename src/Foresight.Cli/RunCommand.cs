@@ -38,10 +38,7 @@ internal static class RunCommand
                 }
                 bool resume = run is not null;
                 run ??= RunDirectory.Create(directory);
-                var (train, test) = Trainer.MakeData(cell.Task, cell.Config.Training);
-                using (train)
-                using (test)
-                    summaries.Add((cell, TrainingView.Train(cell.Config, cell.Task, train, test, run, resume).ToJson()));
+                summaries.Add((cell, TrainingView.Train(cell.Config, cell.Task, run, resume).ToJson()));
             }
             if (skipped > 0) AnsiConsole.MarkupLine($"[grey]{skipped} of {cells.Count} runs had already finished and were not trained again[/]");
 
@@ -76,25 +73,18 @@ internal static class RunCommand
     private static List<JsonObject> Aggregate(List<(ExperimentCell Cell, JsonObject Summary)> summaries) =>
         summaries.GroupBy(s => Path.GetDirectoryName(s.Cell.Id)!, StringComparer.Ordinal).Select(group =>
         {
-            var first = group.First().Cell.Config;
-            double[] Values(string key) => group.Select(s => s.Summary[key]!.GetValue<double>()).ToArray();
-            var (exact, exactMargin) = Statistics.MeanWithMargin(Values("exact_match"));
-            var (decision, decisionMargin) = Statistics.MeanWithMargin(Values("first_decision_accuracy"));
-            return new JsonObject
-            {
-                ["group"] = group.Key,
-                ["method"] = first.Method,
-                ["task"] = group.First().Cell.Task.Description,
-                ["model"] = Json.ToObject(first.Model),
-                ["train_samples"] = first.Training.TrainSamples,
-                ["epochs"] = first.Training.Epochs,
-                ["seeds"] = group.Count(),
-                ["exact_match_mean"] = exact,
-                ["exact_match_ci95"] = exactMargin,
-                ["first_decision_accuracy_mean"] = decision,
-                ["first_decision_accuracy_ci95"] = decisionMargin,
-                ["first_decision_chance"] = group.First().Summary["first_decision_chance"]!.GetValue<double>(),
-            };
+            var first = group.First().Cell;
+            return Json.Merge(
+                new JsonObject
+                {
+                    ["group"] = group.Key,
+                    ["method"] = first.Config.Method,
+                    ["task"] = first.Task.Description,
+                    ["model"] = Json.ToObject(first.Config.Model),
+                    ["train_samples"] = first.Config.Training.TrainSamples,
+                    ["epochs"] = first.Config.Training.Epochs,
+                },
+                Statistics.AcrossSeeds(group.Select(s => s.Summary).ToList()));
         }).ToList();
 
     private static void Print(List<JsonObject> groups)

@@ -2,7 +2,6 @@ using System.CommandLine;
 using Foresight.Methods;
 using Foresight.Runs;
 using Foresight.Tasks;
-using Foresight.Training;
 using Spectre.Console;
 
 namespace Foresight.Cli;
@@ -29,14 +28,7 @@ internal static class TrainCommand
             var task = taskOptions.Build(result);
             var config = new RunConfig(methodName, task.ToJson(), trainingOptions.Model(result), trainingOptions.Training(result));
             var run = RunDirectory.Create(result.GetValue(output) ?? OutputPaths.Default(methodName));
-
-            var (train, test) = Trainer.MakeData(task, config.Training);
-            using (train)
-            using (test)
-            {
-                var outcome = TrainingView.Train(config, task, train, test, run);
-                Tables.Print(task, [(run.Path, outcome)]);
-            }
+            Tables.Print(task, [(run.Path, TrainingView.Train(config, task, run))]);
             return 0;
         });
         return command;
@@ -48,13 +40,7 @@ internal static class TrainCommand
         if (File.Exists(run.SummaryFile)) throw new UserError($"run '{directory}' already finished (it has a summary.json); nothing to resume");
         var config = run.ReadConfig();
         var task = TaskRegistry.FromJson(config.Task);
-        var (train, test) = Trainer.MakeData(task, config.Training);
-        using (train)
-        using (test)
-        {
-            var outcome = TrainingView.Train(config, task, train, test, run, resume: true);
-            Tables.Print(task, [(run.Path, outcome)]);
-        }
+        Tables.Print(task, [(run.Path, TrainingView.Train(config, task, run, resume: true))]);
         return 0;
     }
 }

@@ -10,6 +10,15 @@ namespace Foresight.Cli;
 /// <summary>Runs the trainer with a live progress bar (ETA included), or plain lines when output is not a terminal.</summary>
 internal static class TrainingView
 {
+    /// <summary>Trains (or resumes) a run on the data its config describes.</summary>
+    public static RunResult Train(RunConfig config, ITask task, RunDirectory run, bool resume = false)
+    {
+        var (train, test) = Trainer.MakeData(task, config.Training);
+        using (train)
+        using (test)
+            return Train(config, task, train, test, run, resume);
+    }
+
     public static RunResult Train(RunConfig config, ITask task, TokenDataset train, TokenDataset test, RunDirectory run, bool resume = false)
     {
         string label = config.Method;

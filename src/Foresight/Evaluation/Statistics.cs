@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace Foresight.Evaluation;
 
 /// <summary>Summaries across seeds.</summary>
@@ -10,6 +12,23 @@ public static class Statistics
         2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
         2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
     ];
+
+    /// <summary>The headline scores of several seeds' summary.json objects: mean and 95% CI half-width of each.</summary>
+    public static JsonObject AcrossSeeds(IReadOnlyList<JsonObject> summaries)
+    {
+        double[] Values(string key) => summaries.Select(s => s[key]!.GetValue<double>()).ToArray();
+        var (exact, exactMargin) = MeanWithMargin(Values("exact_match"));
+        var (decision, decisionMargin) = MeanWithMargin(Values("first_decision_accuracy"));
+        return new JsonObject
+        {
+            ["seeds"] = summaries.Count,
+            ["exact_match_mean"] = exact,
+            ["exact_match_ci95"] = exactMargin,
+            ["first_decision_accuracy_mean"] = decision,
+            ["first_decision_accuracy_ci95"] = decisionMargin,
+            ["first_decision_chance"] = summaries[0]["first_decision_chance"]!.GetValue<double>(),
+        };
+    }
 
     /// <summary>Mean and the half-width of its 95% confidence interval (Student t; 0 for a single value).</summary>
     public static (double Mean, double Margin95) MeanWithMargin(IReadOnlyList<double> values)
