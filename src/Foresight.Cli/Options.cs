@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Foresight.Methods;
 using Foresight.Models;
 using Foresight.Tasks;
 using Foresight.Training;
@@ -51,11 +52,16 @@ internal sealed class TrainingOptions
     private readonly Option<int> _seed = new("--seed") { Description = "seed for data, initialisation and data order", DefaultValueFactory = _ => Defaults.Seed };
     private readonly Option<int> _evalEvery = new("--eval-every") { Description = "steps between evaluations (0: about ten per run)", DefaultValueFactory = _ => Defaults.EvalEvery };
     private readonly Option<int> _evalSamples = new("--eval-samples") { Description = "test examples used by the periodic evaluations", DefaultValueFactory = _ => Defaults.EvalSamples };
+    private readonly Option<string> _lossPositions = new("--loss-positions")
+    {
+        Description = "target positions the loss covers: all, or first-decision (the Indecipherable-token control)",
+        DefaultValueFactory = _ => "all",
+    };
 
     public TrainingOptions(Command command)
     {
         foreach (var option in new Option[] { _layers, _width, _heads, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
-                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples })
+                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions })
             command.Options.Add(option);
     }
 
@@ -80,7 +86,13 @@ internal sealed class TrainingOptions
             GradientClip: r.GetValue(_gradClip),
             Seed: r.GetValue(_seed),
             EvalEvery: r.GetValue(_evalEvery),
-            EvalSamples: r.GetValue(_evalSamples));
+            EvalSamples: r.GetValue(_evalSamples),
+            LossPositions: r.GetValue(_lossPositions) switch
+            {
+                "all" => LossPositions.All,
+                "first-decision" => LossPositions.FirstDecision,
+                var other => throw new UserError($"--loss-positions must be 'all' or 'first-decision', got '{other}'"),
+            });
         config.Validate();
         return config;
     }

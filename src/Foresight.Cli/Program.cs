@@ -11,6 +11,7 @@ var root = new RootCommand("Foresight: does next-token prediction limit what mod
     DataCommand.Create(),
     ExportCommand.Create(),
     RunsCommand.Create(),
+    ProbeCommand.Create(),
 };
 
 var parsed = root.Parse(args);

@@ -12,10 +12,10 @@ public sealed class MethodTests
     private static readonly PathStarTask Task = new(2, 4, 20);
     private static readonly ModelSize Size = new(Layers: 1, Width: 32, Heads: 2);
 
-    private static (ITrainingMethod Method, Batch Batch) Build(string name, int examples = 8)
+    private static (ITrainingMethod Method, Batch Batch) Build(string name, int examples = 8, LossPositions positions = LossPositions.All)
     {
         manual_seed(0);
-        var method = MethodRegistry.Create(name, new MethodContext(Task, Size));
+        var method = MethodRegistry.Create(name, new MethodContext(Task, Size, positions));
         var data = TokenDataset.Generate(Task, examples, SeededRandom.For(0, "methods"));
         return (method, data.Slice(0, examples));
     }
@@ -99,5 +99,26 @@ public sealed class MethodTests
         var model = Model(method);
         var firstWritten = model.forward(batch.Prefix).select(1, -1).argmax(-1); // the goal slot
         Assert.True(Same(decodedInTaskOrder.select(1, Task.TargetLength - 1), firstWritten));
+    }
+
+    [Theory]
+    [InlineData("ntp")]
+    [InlineData("reverse")]
+    [InlineData("teacherless")]
+    public void First_decision_loss_is_the_cross_entropy_of_that_one_task_order_position(string name)
+    {
+        var (method, batch) = Build(name, positions: LossPositions.FirstDecision);
+        using var _ = method;
+        int p = Task.PrefixLength, t = Task.TargetLength;
+        // Where the first decision (task position 1) sits in the sequence the model is trained on.
+        var (input, slot) = name switch
+        {
+            "ntp" => (cat([batch.Prefix, batch.Target.narrow(1, 0, t - 1)], 1), 1),
+            "reverse" => (cat([batch.Prefix, batch.Target.flip(1).narrow(1, 0, t - 1)], 1), t - 2),
+            _ => (cat([batch.Prefix, full(batch.Size, t - 1, Task.FillerToken, dtype: ScalarType.Int64)], 1), 1),
+        };
+        var logits = Model(method).forward(input).select(1, p - 1 + slot); // (B, V)
+        var expected = F.cross_entropy(logits, batch.Target.select(1, Task.FirstDecisionPosition));
+        Assert.Equal(expected.item<float>(), method.Loss(batch).item<float>(), 5);
     }
 }

@@ -58,7 +58,8 @@ public static class Evaluator
             TeacherForcedPerPosition: forcedPerPosition);
     }
 
-    private static void Accumulate(long[] totals, Tensor correct)
+    /// <summary>Adds the column sums of a (B, T) boolean tensor to per-position totals.</summary>
+    internal static void Accumulate(long[] totals, Tensor correct)
     {
         long[] counts = correct.sum(0, type: ScalarType.Int64).data<long>().ToArray();
         for (int i = 0; i < totals.Length; i++) totals[i] += counts[i];

@@ -1,6 +1,5 @@
 using Foresight.Tasks;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Foresight.Methods;
 
@@ -20,22 +19,25 @@ public abstract class AutoregressiveMethod(MethodContext context) : GptMethod(co
     {
         var target = ToTrainingOrder(batch.Target); // (B, T)
         var logits = TeacherForcedLogits(batch.Prefix, target); // (B, T, V)
-        return F.cross_entropy(logits.flatten(0, 1), target.flatten());
+        return TargetLoss(logits, target, ToTaskOrder);
     }
 
     public override Tensor TeacherForced(Batch batch) =>
         ToTaskOrder(TeacherForcedLogits(batch.Prefix, ToTrainingOrder(batch.Target)).argmax(-1));
 
-    public override Tensor Decode(Tensor prefix)
+    public override Tensor Decode(Tensor prefix) => ToTaskOrder(Generate(prefix, forced: null));
+
+    /// <summary>Greedy decoding in training order after the forced training-order tokens (B, k): (B, T), training order.</summary>
+    protected Tensor Generate(Tensor prefix, Tensor? forced)
     {
-        var sequence = prefix; // (B, P + i)
-        for (int i = 0; i < TargetLength; i++)
+        var sequence = forced is null ? prefix : cat([prefix, forced], 1); // (B, P + i)
+        for (int i = (int)(forced?.shape[1] ?? 0); i < TargetLength; i++)
         {
             using var step = NewDisposeScope(); // keep only the grown sequence from each step
             var next = Gpt.forward(sequence).select(1, -1).argmax(-1, keepdim: true); // (B, 1)
             sequence = cat([sequence, next], 1).MoveToOuterDisposeScope();
         }
-        return ToTaskOrder(sequence.narrow(1, PrefixLength, TargetLength));
+        return sequence.narrow(1, PrefixLength, TargetLength);
     }
 
     /// <summary>Each target token's logits given the prefix and the true earlier target tokens.</summary>

@@ -1,19 +1,29 @@
 using Foresight.Models;
 using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace Foresight.Methods;
 
 /// <summary>
-/// What every method on one causal GPT shares: the model sized for the task, and the logits at the
-/// positions that predict each target token from an input of prefix + (T - 1) target-slot tokens.
+/// What every method on one causal GPT shares: the model sized for the task, the logits at the
+/// positions that predict each target token from an input of prefix + (T - 1) target-slot tokens,
+/// and the loss over the target positions the run trains on.
 /// </summary>
-public abstract class GptMethod : ITrainingMethod
+public abstract class GptMethod : ITrainingMethod, IPrefixStates
 {
+    private readonly Tensor? _lossPositions; // task-order target positions the loss covers; null: all
+
     protected GptMethod(MethodContext context)
     {
         PrefixLength = context.Task.PrefixLength;
         TargetLength = context.Task.TargetLength;
         Gpt = new Gpt(context.Model.ToGpt(context.Task, TokensPerExample));
+        _lossPositions = context.LossPositions switch
+        {
+            LossPositions.All => null,
+            LossPositions.FirstDecision => tensor(new long[] { context.Task.FirstDecisionPosition }),
+            _ => throw new ArgumentOutOfRangeException(nameof(context), context.LossPositions, null),
+        };
     }
 
     public nn.Module Model => Gpt;
@@ -27,8 +37,27 @@ public abstract class GptMethod : ITrainingMethod
     public abstract Tensor Decode(Tensor prefix);
     public abstract Tensor TeacherForced(Tasks.Batch batch);
 
+    public Tensor PrefixStates(Tensor prefix) =>
+        stack(Gpt.LayerStates(prefix).Select(h => h.select(1, -1)), 0); // (L + 1, B, C)
+
     /// <summary>(B, P + T - 1) -> (B, T, V): the logits for target positions 0..T-1.</summary>
     protected Tensor TargetLogits(Tensor input) => Gpt.forward(input).narrow(1, PrefixLength - 1, TargetLength);
 
-    public void Dispose() => Gpt.Dispose();
+    /// <summary>
+    /// Mean cross-entropy over the trained target positions. <paramref name="toTaskOrder"/> maps a
+    /// (B, T) tensor in the order the logits are in back to task order, so position masks mean the same for every method.
+    /// </summary>
+    protected Tensor TargetLoss(Tensor logits, Tensor target, Func<Tensor, Tensor>? toTaskOrder = null)
+    {
+        var perToken = F.cross_entropy(logits.flatten(0, 1), target.flatten(), reduction: nn.Reduction.None)
+            .view(target.shape); // (B, T)
+        if (_lossPositions is null) return perToken.mean();
+        return (toTaskOrder?.Invoke(perToken) ?? perToken).index_select(1, _lossPositions).mean();
+    }
+
+    public void Dispose()
+    {
+        Gpt.Dispose();
+        _lossPositions?.Dispose();
+    }
 }

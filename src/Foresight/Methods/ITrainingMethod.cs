@@ -5,8 +5,41 @@ using static TorchSharp.torch;
 
 namespace Foresight.Methods;
 
-/// <summary>Everything a method needs to build its model: the task's shape and the model size.</summary>
-public sealed record MethodContext(ITask Task, ModelSize Model);
+/// <summary>
+/// Everything a method needs to build its model and loss: the task's shape, the model size and
+/// which target positions the loss covers.
+/// </summary>
+public sealed record MethodContext(ITask Task, ModelSize Model, LossPositions LossPositions = LossPositions.All);
+
+/// <summary>
+/// Target positions the training loss covers. <see cref="FirstDecision"/> is the Indecipherable-token
+/// control: is the hard token learnable when it is the only thing trained on?
+/// </summary>
+public enum LossPositions
+{
+    All,
+    FirstDecision,
+}
+
+/// <summary>
+/// A method that writes the answer left to right in task order, so a probe can force the first
+/// tokens (a wrong first decision, say) and watch how it goes on.
+/// </summary>
+public interface ILeftToRightDecoder
+{
+    /// <summary>Greedy continuation of <paramref name="forcedTarget"/> (B, k): (B, T), task order, its first k tokens the forced ones.</summary>
+    Tensor Continue(Tensor prefix, Tensor forcedTarget);
+}
+
+/// <summary>A method whose model exposes its residual stream, for linear probes of what it represents.</summary>
+public interface IPrefixStates
+{
+    /// <summary>
+    /// The hidden state at the last prefix position (the moment before any answer token is written)
+    /// after the embeddings and after every block: (layers + 1, B, C).
+    /// </summary>
+    Tensor PrefixStates(Tensor prefix);
+}
 
 /// <summary>
 /// A training objective with its model. The trainer only calls <see cref="Loss"/>; the evaluator

@@ -1,6 +1,5 @@
 using Foresight.Tasks;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Foresight.Methods;
 
@@ -14,8 +13,7 @@ public sealed class Teacherless(MethodContext context) : GptMethod(context)
 {
     private readonly int _filler = context.Task.FillerToken;
 
-    public override Tensor Loss(Batch batch) =>
-        F.cross_entropy(AnswerLogits(batch.Prefix).flatten(0, 1), batch.Target.flatten());
+    public override Tensor Loss(Batch batch) => TargetLoss(AnswerLogits(batch.Prefix), batch.Target);
 
     public override Tensor Decode(Tensor prefix) => AnswerLogits(prefix).argmax(-1);
 

@@ -48,20 +48,23 @@ public sealed class Gpt : Module<Tensor, Tensor>
     public override Tensor forward(Tensor tokens) => Logits(Hidden(tokens)); // (B, T) -> (B, T, V)
 
     /// <summary>The final hidden states, after the last LayerNorm.</summary>
-    public Tensor Hidden(Tensor tokens)
+    public Tensor Hidden(Tensor tokens) => final_norm.forward(LayerStates(tokens)[^1]);
+
+    /// <summary>The residual stream after the embeddings and after each block: layers + 1 tensors (B, T, C).</summary>
+    public IReadOnlyList<Tensor> LayerStates(Tensor tokens)
     {
         long t = tokens.shape[1];
         if (t > Config.BlockSize) throw new ArgumentException($"sequence of {t} tokens exceeds the block size {Config.BlockSize}");
         using var positions = arange(t, dtype: ScalarType.Int64, device: tokens.device);
-        var x = token_embedding.forward(tokens) + position_embedding.forward(positions); // (B, T, C)
+        var states = new List<Tensor>(Config.Layers + 1) { token_embedding.forward(tokens) + position_embedding.forward(positions) };
         foreach (var block in blocks)
         {
             // Each block's intermediates die with its scope (autograd keeps what backward needs), so a
             // forward pass holds one block's temporaries at a time rather than every layer's.
             using var scope = NewDisposeScope();
-            x = block.forward(x).MoveToOuterDisposeScope();
+            states.Add(block.forward(states[^1]).MoveToOuterDisposeScope());
         }
-        return final_norm.forward(x);
+        return states;
     }
 
     public Tensor Logits(Tensor hidden) => F.linear(hidden, token_embedding.weight!); // (B, T, C) -> (B, T, V)

@@ -23,6 +23,9 @@ public sealed class RunDirectory
     public string CheckpointFile => System.IO.Path.Combine(Path, "model.pt");
     public string TrainingCheckpointFile => System.IO.Path.Combine(Path, "trainer.ckpt");
 
+    /// <summary>Where a probe writes its numbers: probe-&lt;name&gt;.json.</summary>
+    public string ProbeFile(string probe) => System.IO.Path.Combine(Path, $"probe-{probe}.json");
+
     /// <summary>A new run directory; refuses one that already holds files, so no earlier run is overwritten.</summary>
     public static RunDirectory Create(string path)
     {
@@ -58,6 +61,15 @@ public sealed class RunDirectory
 
     public void AppendMetrics(JsonObject line) =>
         File.AppendAllText(MetricsFile, line.ToJsonString(Json.Line) + "\n");
+
+    /// <summary>Every evaluation logged so far, in order (none for a run that has not evaluated yet).</summary>
+    public IReadOnlyList<JsonObject> ReadMetrics() => File.Exists(MetricsFile)
+        ? File.ReadLines(MetricsFile).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList()
+        : [];
+
+    /// <summary>A probe's saved numbers, or null if that probe has not been run on this run.</summary>
+    public JsonObject? ReadProbe(string probe) =>
+        File.Exists(ProbeFile(probe)) ? JsonNode.Parse(File.ReadAllText(ProbeFile(probe)))!.AsObject() : null;
 
     /// <summary>On resume: forget evaluations logged after the checkpoint, since they will be made again.</summary>
     public void DropMetricsAfter(int step)

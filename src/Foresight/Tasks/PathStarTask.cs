@@ -11,7 +11,7 @@ namespace Foresight.Tasks;
 /// Line format (the reference code's): <c>a,b|c,d|.../source,goal=p1,p2,...,pl</c>.
 /// Tokens: node labels 0..N-1, then '|', '=', '/', '$' as N..N+3.
 /// </summary>
-public sealed class PathStarTask : ITask
+public sealed class PathStarTask : IBranchingTask
 {
     public PathStarTask(int degree, int pathLength, int nodes)
     {
@@ -132,6 +132,27 @@ public sealed class PathStarTask : ITask
             throw new FormatException($"the source {sourceGoal[0]} has {sourceDegree} outgoing edges, expected degree {Degree}");
 
         return Encode(edges, sourceGoal[0], sourceGoal[1], path);
+    }
+
+    /// <summary>Source + each arm, read back from the prefix's edge list; ordered by the arm's first node.</summary>
+    public IReadOnlyList<int[]> Branches(Example example)
+    {
+        var next = new Dictionary<int, List<int>>();
+        for (int i = 0; i < EdgeCount; i++)
+        {
+            int from = example.Prefix[3 * i], to = example.Prefix[3 * i + 1];
+            if (!next.TryGetValue(from, out var children)) next[from] = children = [];
+            children.Add(to);
+        }
+        int source = example.Prefix[PrefixLength - 3];
+        return next[source].Order().Select(first =>
+        {
+            var branch = new int[PathLength];
+            branch[0] = source;
+            branch[1] = first;
+            for (int k = 2; k < PathLength; k++) branch[k] = next[branch[k - 1]][0]; // arms do not branch
+            return branch;
+        }).ToList();
     }
 
     public JsonObject ToJson() => new()

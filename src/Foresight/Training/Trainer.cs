@@ -37,7 +37,7 @@ public static class Trainer
     public static ITrainingMethod BuildMethod(RunConfig config, ITask task)
     {
         manual_seed(config.Training.Seed);
-        return MethodRegistry.Create(config.Method, new MethodContext(task, config.Model));
+        return MethodRegistry.Create(config.Method, new MethodContext(task, config.Model, config.Training.LossPositions));
     }
 
     /// <summary>
@@ -168,7 +168,8 @@ public static class Trainer
             },
             Json.ToObject(metrics));
 
-    private static Tensor Permutation(int count, SeededRandom random)
+    /// <summary>A uniform permutation of 0..count-1 as an int64 tensor.</summary>
+    internal static Tensor Permutation(int count, SeededRandom random)
     {
         var indices = new long[count];
         for (int i = 0; i < count; i++) indices[i] = i;

@@ -3,6 +3,7 @@ namespace Foresight.Training;
 /// <summary>
 /// How a run trains. The schedule is counted in optimizer steps: linear warmup over
 /// <see cref="WarmupSteps"/>, then cosine decay to <see cref="MinLearningRateRatio"/> x the peak.
+/// <see cref="LossPositions"/> narrows the loss to some target positions (a control, not a method).
 /// </summary>
 public sealed record TrainingConfig(
     int TrainSamples = 200_000,
@@ -16,7 +17,8 @@ public sealed record TrainingConfig(
     double GradientClip = 1.0,
     int Seed = 0,
     int EvalEvery = 0,
-    int EvalSamples = 1_000)
+    int EvalSamples = 1_000,
+    Methods.LossPositions LossPositions = Methods.LossPositions.All)
 {
     public int StepsPerEpoch => (TrainSamples + BatchSize - 1) / BatchSize;
     public int TotalSteps => StepsPerEpoch * Epochs;

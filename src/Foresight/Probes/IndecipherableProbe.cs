@@ -1,0 +1,46 @@
+using System.Text.Json.Nodes;
+using Foresight.Runs;
+
+namespace Foresight.Probes;
+
+/// <summary>First-decision accuracy at one evaluation during training.</summary>
+public sealed record FirstDecisionPoint(long SamplesSeen, double Accuracy);
+
+/// <summary>What the Indecipherable-token probe read from a run's evaluations.</summary>
+/// <param name="FinalMargin95">Half-width of the 95% interval around chance for the final test set's size.</param>
+/// <param name="FinalAtChance">The final accuracy is within that interval: indistinguishable from a uniform guess.</param>
+public sealed record IndecipherableResult(
+    double Chance,
+    int FinalExamples,
+    double FinalAccuracy,
+    double FinalMargin95,
+    bool FinalAtChance,
+    double PeakAccuracy,
+    FirstDecisionPoint[] Curve);
+
+/// <summary>
+/// The talk's Indecipherable token: the first decision's accuracy against 1/d over training. Under
+/// teacher forcing it stays at chance while every other token is learned; the first-decision-only
+/// loss control (--loss-positions first-decision) asks whether it is learnable on its own.
+/// </summary>
+public static class IndecipherableProbe
+{
+    public const string Name = "indecipherable";
+
+    public static IndecipherableResult Run(RunDirectory run)
+    {
+        var lines = run.ReadMetrics();
+        if (lines.Count == 0) throw new UserError($"run '{run.Path}' has no evaluations in metrics.jsonl yet");
+        var curve = lines.Select(l => new FirstDecisionPoint(Value<long>(l, "samples_seen", run), Value<double>(l, "first_decision_accuracy", run))).ToArray();
+        var last = lines[^1];
+        double chance = Value<double>(last, "first_decision_chance", run);
+        int examples = Value<int>(last, "examples", run);
+        // Two-sided 95% test of "accuracy = chance" (normal approximation of the binomial).
+        double margin = 1.96 * Math.Sqrt(chance * (1 - chance) / examples);
+        return new IndecipherableResult(chance, examples, curve[^1].Accuracy, margin,
+            Math.Abs(curve[^1].Accuracy - chance) <= margin, curve.Max(p => p.Accuracy), curve);
+    }
+
+    private static T Value<T>(JsonObject line, string key, RunDirectory run) =>
+        line[key] is { } value ? value.GetValue<T>() : throw new UserError($"{run.MetricsFile}: an evaluation has no '{key}'");
+}
