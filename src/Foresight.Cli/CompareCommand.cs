@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Foresight.Evaluation;
 using Foresight.Methods;
+using Foresight.Probes;
+using Foresight.Reports;
 using Foresight.Runs;
 using Foresight.Training;
 using Spectre.Console;
@@ -16,7 +18,13 @@ internal static class CompareCommand
         var methods = new Option<string>("--methods") { Description = "comma-separated methods", DefaultValueFactory = _ => "ntp,reverse,teacherless" };
         var seeds = new Option<int>("--seeds") { Description = "repeat with this many seeds (--seed, --seed + 1, ...) and report mean ± 95% CI", DefaultValueFactory = _ => 1 };
         var output = new Option<string?>("--out") { Description = "comparison directory, one run per method (and seed) inside (default: runs/compare-<time>)" };
+        var probeExamples = new Option<int>("--probe-examples")
+        {
+            Description = $"fresh examples for each run's probes (0: clever-hans {new ProbeSizes().CleverHansExamples:N0}, plan {new ProbeSizes().PlanningExamples:N0})",
+            DefaultValueFactory = _ => 0,
+        };
         command.Options.Add(methods);
+        command.Options.Add(probeExamples);
         command.Options.Add(seeds);
         command.Options.Add(output);
         var taskOptions = new TaskOptions(command);
@@ -35,6 +43,10 @@ internal static class CompareCommand
             var training = trainingOptions.Training(result);
             string root = result.GetValue(output) ?? OutputPaths.Default("compare");
             RunDirectory.Create(root); // refuses a non-empty directory before any training starts
+
+            int probeCount = result.GetValue(probeExamples);
+            if (probeCount is < 0 or 1) throw new UserError($"--probe-examples must be 0 (the defaults) or at least 2, got {probeCount}");
+            var probeSizes = probeCount == 0 ? new ProbeSizes() : new ProbeSizes(probeCount, probeCount);
 
             var seedList = Enumerable.Range(training.Seed, seedCount).ToList();
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(task.Description)}[/]: {string.Join(", ", names)}; " +
@@ -57,8 +69,11 @@ internal static class CompareCommand
                 }
             }
 
+            foreach (var (path, _) in runs)
+                ProbeSuite.Run(RunDirectory.Open(path), probeSizes, log: line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
+
             if (seedCount == 1) Tables.Print(task, runs);
-            else Tables.PrintAcrossSeeds(task, names, seedList, runs.Select(r => r.Result).ToList());
+            else Tables.PrintAcrossSeeds(task, names, seedList, runs);
             var comparison = new JsonObject
             {
                 ["task"] = task.ToJson(),
@@ -67,11 +82,13 @@ internal static class CompareCommand
                 ["seeds"] = new JsonArray(seedList.Select(s => (JsonNode)s).ToArray()),
                 ["methods"] = new JsonArray(names.Select(name => (JsonNode)Json.Merge(new JsonObject { ["method"] = name },
                     Statistics.AcrossSeeds(runs.Where(r => r.Result.Training.Method == name).Select(r => r.Result.ToJson()).ToList()))).ToArray()),
-                ["runs"] = new JsonArray(runs.Select(r => (JsonNode)Json.Merge(new JsonObject { ["run"] = r.Path }, r.Result.ToJson())).ToArray()),
+                ["runs"] = new JsonArray(runs.Select(r => (JsonNode)Json.Merge(new JsonObject { ["run"] = r.Path }, r.Result.ToJson(),
+                    new JsonObject { ["probes"] = new JsonObject(RunDirectory.Open(r.Path).ReadProbes().Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value.DeepClone()))) })).ToArray()),
             };
             string file = Path.Combine(root, "comparison.json");
             Json.WriteAtomic(file, comparison);
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(file)}");
+            ReportCommand.Write(ReportRun.Find([root]), root, overwrite: false);
             return 0;
         });
         return command;

@@ -12,12 +12,18 @@ var root = new RootCommand("Foresight: does next-token prediction limit what mod
     ExportCommand.Create(),
     RunsCommand.Create(),
     ProbeCommand.Create(),
+    ReportCommand.Create(),
 };
+
+// Logs and pipes have no width; wrapping the comparison tables at 80 columns would make them unreadable.
+if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 200;
 
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
-    Console.Error.WriteLine($"error: {parsed.Errors[0].Message} (see 'foresight {parsed.CommandResult.Command.Name} --help')");
+    // A misspelt subcommand also leaves "required command was not provided"; the misspelling is the useful error.
+    var error = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized")) ?? parsed.Errors[0];
+    Console.Error.WriteLine($"error: {error.Message} (see 'foresight {parsed.CommandResult.Command.Name} --help')");
     return 2;
 }
 

@@ -1,4 +1,7 @@
+using System.Text.Json.Nodes;
 using Foresight.Evaluation;
+using Foresight.Probes;
+using Foresight.Runs;
 using Foresight.Tasks;
 using Foresight.Training;
 using Spectre.Console;
@@ -18,26 +21,34 @@ internal static class Tables
             .AddColumn(new TableColumn("forced").RightAligned())
             .AddColumn(new TableColumn("time").RightAligned())
             .AddColumn(new TableColumn("tokens/s").RightAligned());
+        bool probed = runs.Any(r => Probes(r.Path).Count > 0);
+        if (probed) AddProbeColumns(table);
         foreach (var (path, result) in runs)
         {
             var test = result.Test;
-            table.AddRow(
+            var cells = new List<string>
+            {
                 Markup.Escape(result.Training.Method),
                 $"{100 * test.ExactMatch:F1}% ± {100 * test.ExactMatchMargin95:F1}",
                 $"{100 * test.FirstDecisionAccuracy:F1}%",
                 $"{100 * test.FirstDecisionChance:F1}%",
                 $"{100 * test.TeacherForcedAccuracy:F1}%",
                 $"{result.Training.TrainSeconds:F0} s",
-                $"{result.Training.TokensPerSecond:N0}");
+                $"{result.Training.TokensPerSecond:N0}",
+            };
+            if (probed) cells.AddRange(ProbeMeasures.Select(m => m.Value(Probes(path)) is { } v ? $"{100 * v:F1}%" : "-"));
+            table.AddRow(cells.ToArray());
         }
         AnsiConsole.Write(table);
         foreach (var (path, result) in runs) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(result.Training.Method)}: {Markup.Escape(path)}[/]");
-        Legend("± 95% CI over test examples");
+        Legend("± 95% CI over test examples", probed);
     }
 
     /// <summary>One row per method: mean ± 95% CI (Student t) over seeds.</summary>
-    public static void PrintAcrossSeeds(ITask task, IReadOnlyList<string> methods, IReadOnlyList<int> seeds, IReadOnlyList<RunResult> results)
+    public static void PrintAcrossSeeds(ITask task, IReadOnlyList<string> methods, IReadOnlyList<int> seeds, IReadOnlyList<(string Path, RunResult Result)> runsWithPaths)
     {
+        var results = runsWithPaths.Select(r => r.Result).ToList();
+        bool probed = runsWithPaths.Any(r => Probes(r.Path).Count > 0);
         var table = new Table().Title($"{task.Description}, {seeds.Count} seeds ({string.Join(", ", seeds)}), {results[0].Test.Examples} held-out examples each")
             .AddColumn("method")
             .AddColumn(new TableColumn("exact").RightAligned())
@@ -45,25 +56,50 @@ internal static class Tables
             .AddColumn(new TableColumn("chance").RightAligned())
             .AddColumn(new TableColumn("forced").RightAligned())
             .AddColumn(new TableColumn("time").RightAligned());
+        if (probed) AddProbeColumns(table);
         foreach (string method in methods)
         {
             var runs = results.Where(r => r.Training.Method == method).ToList();
-            string Cell(Func<RunResult, double> metric)
+            var probes = runsWithPaths.Where(r => r.Result.Training.Method == method).Select(r => Probes(r.Path)).ToList();
+            string Cell(IReadOnlyList<double> values)
             {
-                var (mean, margin) = Statistics.MeanWithMargin(runs.Select(metric).ToList());
+                if (values.Count == 0) return "-";
+                var (mean, margin) = Statistics.MeanWithMargin(values);
                 return $"{100 * mean:F1}% ± {100 * margin:F1}";
             }
-            table.AddRow(Markup.Escape(method), Cell(r => r.Test.ExactMatch), Cell(r => r.Test.FirstDecisionAccuracy),
-                $"{100 * runs[0].Test.FirstDecisionChance:F1}%", Cell(r => r.Test.TeacherForcedAccuracy),
-                $"{runs.Sum(r => r.Training.TrainSeconds):F0} s");
+            var cells = new List<string>
+            {
+                Markup.Escape(method), Cell(runs.Select(r => r.Test.ExactMatch).ToList()), Cell(runs.Select(r => r.Test.FirstDecisionAccuracy).ToList()),
+                $"{100 * runs[0].Test.FirstDecisionChance:F1}%", Cell(runs.Select(r => r.Test.TeacherForcedAccuracy).ToList()),
+                $"{runs.Sum(r => r.Training.TrainSeconds):F0} s",
+            };
+            if (probed) cells.AddRange(ProbeMeasures.Select(m => Cell(probes.Select(m.Value).OfType<double>().ToList())));
+            table.AddRow(cells.ToArray());
         }
         AnsiConsole.Write(table);
-        Legend("mean ± 95% CI over seeds (Student t)");
+        Legend("mean ± 95% CI over seeds (Student t)", probed);
     }
 
-    private static void Legend(string interval)
+    /// <summary>The probe numbers the comparison tables show, each read from a run's probe-*.json.</summary>
+    private static readonly (string Header, Func<IReadOnlyDictionary<string, JsonObject>, double?> Value)[] ProbeMeasures =
+    [
+        ("CH follow", p => p.GetValueOrDefault(CleverHansProbe.Name)?["follow_rate_before_last"]?.GetValue<double>()),
+        ("plan probe", p => p.GetValueOrDefault(PlanningProbe.Name)?["best"]?["branch_accuracy"]?.GetValue<double>()),
+    ];
+
+    private static void AddProbeColumns(Table table)
+    {
+        foreach (var (header, _) in ProbeMeasures) table.AddColumn(new TableColumn(header).RightAligned());
+    }
+
+    private static IReadOnlyDictionary<string, JsonObject> Probes(string runPath) => RunDirectory.Open(runPath).ReadProbes();
+
+    private static void Legend(string interval, bool probed)
     {
         AnsiConsole.MarkupLine($"[grey]exact: whole path right under greedy decoding ({interval}). first dec.: the node after the source, " +
                                "the only hard token; chance = 1/degree. forced: per-token accuracy given the true earlier tokens. time: training only.[/]");
+        if (probed)
+            AnsiConsole.MarkupLine("[grey]CH follow: after a forced wrong first node, greedy continuations that follow the wrong arm at every step " +
+                                   "before the last (Clever Hans). plan probe: a linear probe at '=' picks the goal's arm (chance 1/d), best layer, held out.[/]");
     }
 }

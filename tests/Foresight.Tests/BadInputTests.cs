@@ -14,6 +14,8 @@ public sealed class BadInputFixture : IDisposable
         Directory.CreateDirectory(Temp["full"]);
         File.WriteAllText(Temp["full/notes.txt"], "keep");
         File.WriteAllText(Temp["experiment.json"], """{"methods": ["ntp"], "seedz": [1]}""");
+        var report = Cli.Run(["report", "--runs", Temp["run"]]);
+        if (report.ExitCode != 0) throw new InvalidOperationException(report.Stderr);
     }
 
     public void Dispose() => Temp.Dispose();
@@ -43,6 +45,11 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("run {dir}/experiment.json", "{dir}/experiment.json: unknown field 'seedz' (known: tasks, methods, seeds, models, budgets, training)")]
     [InlineData("runs list --root {dir} --filter colour=red", "--filter 'colour=red' is not key=value with a key among id, method, task, seed, status")]
     [InlineData("export --run {dir}/run --format onnx", "unknown export format 'onnx' (known: safetensors)")]
+    [InlineData("train --loss-positions last", "--loss-positions must be 'all' or 'first-decision', got 'last'")]
+    [InlineData("probe clever-hans --run {dir}/run --examples 1", "--examples must be at least 2, got 1")]
+    [InlineData("probe plans --run {dir}/run", "Unrecognized command or argument 'plans'")]
+    [InlineData("report --runs {dir}/full", "'{dir}/full' holds no runs (no config.json below it)")]
+    [InlineData("report --runs {dir}/run", "{dir}/run/report.md already exists; pass --overwrite to replace it or --out to write elsewhere")]
     public void Bad_input_is_one_line_exit_code_2_and_touches_nothing(string command, string message)
     {
         string dir = fixture.Temp.Path;

@@ -86,7 +86,7 @@ public sealed class CliTests
     public void Compare_over_seeds_keeps_one_run_per_method_and_seed_and_aggregates_them()
     {
         using var temp = new TempDirectory();
-        var compare = Cli.Run(["compare", "--methods", "ntp,reverse", "--seeds", "3", "--seed", "7", "--out", temp["cmp"], .. Cli.TinyRun]);
+        var compare = Cli.Run(["compare", "--methods", "ntp,reverse", "--seeds", "3", "--seed", "7", "--probe-examples", "100", "--out", temp["cmp"], .. Cli.TinyRun]);
         Assert.True(compare.ExitCode == 0, compare.Stderr);
         foreach (string run in new[] { "ntp/seed-7", "ntp/seed-8", "ntp/seed-9", "reverse/seed-7", "reverse/seed-8", "reverse/seed-9" })
             Assert.True(File.Exists(Path.Combine(temp["cmp"], run, "summary.json")), $"{run} missing");
@@ -101,6 +101,15 @@ public sealed class CliTests
         Assert.Equal(Evaluation.Statistics.MeanWithMargin(exact).Margin95, ntp["exact_match_ci95"]!.GetValue<double>(), 12);
         Assert.Contains("3 seeds (7, 8, 9)", compare.Stdout);
         Assert.Matches(@"│ ntp\s+│\s+\d+\.\d% ± \d+\.\d │", compare.Stdout); // the table shows mean ± CI
+
+        // Every run is probed, the table gains the probe columns, and the report is written beside the runs.
+        Assert.Contains("CH follow", compare.Stdout);
+        Assert.Matches(@"│ reverse .*│\s+-\s+│\s+\d+\.\d% ± \d+\.\d │", compare.Stdout); // no Clever-Hans probe for reverse
+        Assert.True(File.Exists(Path.Combine(temp["cmp"], "ntp", "seed-8", "probe-clever-hans.json")));
+        Assert.True(File.Exists(Path.Combine(temp["cmp"], "reverse", "seed-9", "probe-plan.json")));
+        Assert.Equal(3, comparison["runs"]!.AsArray()[0]!["probes"]!.AsObject().Count);
+        Assert.Contains("| ntp | G(2,4,20) | 3 |", File.ReadAllText(Path.Combine(temp["cmp"], "report.md")));
+        Assert.True(File.Exists(Path.Combine(temp["cmp"], "planning_probe.png")));
 
         AssertUserError(Cli.Run(["compare", "--seeds", "0", "--out", temp["zero"], .. Cli.TinyRun]), "--seeds must be at least 1, got 0");
     }

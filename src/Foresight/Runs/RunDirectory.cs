@@ -67,9 +67,10 @@ public sealed class RunDirectory
         ? File.ReadLines(MetricsFile).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList()
         : [];
 
-    /// <summary>A probe's saved numbers, or null if that probe has not been run on this run.</summary>
-    public JsonObject? ReadProbe(string probe) =>
-        File.Exists(ProbeFile(probe)) ? JsonNode.Parse(File.ReadAllText(ProbeFile(probe)))!.AsObject() : null;
+    /// <summary>Every probe's saved numbers, by probe name (none until a probe has been run on this run).</summary>
+    public IReadOnlyDictionary<string, JsonObject> ReadProbes() => Directory.EnumerateFiles(Path, "probe-*.json")
+        .Order(StringComparer.Ordinal)
+        .ToDictionary(f => System.IO.Path.GetFileNameWithoutExtension(f)["probe-".Length..], f => JsonNode.Parse(File.ReadAllText(f))!.AsObject());
 
     /// <summary>On resume: forget evaluations logged after the checkpoint, since they will be made again.</summary>
     public void DropMetricsAfter(int step)

@@ -71,6 +71,7 @@ public static class Trainer
         if (resume) run.DropMetricsAfter(position.Step);
         else TrainingCheckpoint.Save(run.TrainingCheckpointFile, position, method.Model, optimizer); // a run killed before its first evaluation can resume too
         var order = new SeededRandom(position.EpochOrderState);
+        var board = new TensorBoardLog(run.Path);
         method.Model.train();
 
         var clock = new Stopwatch();
@@ -110,12 +111,14 @@ public static class Trainer
                 lossCount++;
                 lastLoss = loss;
                 onStep?.Invoke(new TrainingProgress(step, config.TotalSteps, samplesSeen, loss, learningRate));
+                board.Step(step, loss, learningRate);
 
                 if (step % config.EvalInterval == 0 && step < config.TotalSteps)
                 {
                     var metrics = Evaluator.Evaluate(method, task, test, config.EvalSamples);
                     var line = MetricsLine(step, epoch, samplesSeen, learningRate, lossSum / lossCount, TrainSeconds(), metrics);
                     run.AppendMetrics(line);
+                    board.Evaluation(step, metrics);
                     lossSum = 0;
                     lossCount = 0;
                     run.SaveCheckpoint(method.Model);
@@ -131,6 +134,7 @@ public static class Trainer
         var finalLine = MetricsLine(step, config.Epochs - 1, samplesSeen, config.LearningRateAt(step - 1),
             lossCount > 0 ? lossSum / lossCount : lastLoss, TrainSeconds(), final);
         run.AppendMetrics(finalLine);
+        board.Evaluation(step, final);
         run.SaveCheckpoint(method.Model);
         onEvaluation?.Invoke(finalLine);
 

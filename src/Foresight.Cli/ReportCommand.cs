@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Foresight.Reports;
+using Spectre.Console;
+
+namespace Foresight.Cli;
+
+internal static class ReportCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("report", "Write report.md and PNG figures (accuracy vs samples, per position, probe per layer) for some runs");
+        var runs = new Option<string[]>("--runs") { Description = "run directories, or directories holding runs (a comparison, a grid)", Required = true, AllowMultipleArgumentsPerToken = true };
+        var output = new Option<string?>("--out") { Description = "where to write (default: the one directory given, else runs/report-<time>)" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "replace an existing report.md and figures" };
+        command.Options.Add(runs);
+        command.Options.Add(output);
+        command.Options.Add(overwrite);
+        command.SetAction(result =>
+        {
+            string[] paths = result.GetValue(runs)!;
+            var found = ReportRun.Find(paths);
+            string directory = result.GetValue(output) ?? (paths.Length == 1 ? paths[0] : OutputPaths.Default("report"));
+            Write(found, directory, result.GetValue(overwrite));
+            return 0;
+        });
+        return command;
+    }
+
+    public static void Write(IReadOnlyList<ReportRun> runs, string directory, bool overwrite)
+    {
+        foreach (string file in Report.Write(runs, directory, overwrite))
+            AnsiConsole.MarkupLine($"wrote {Markup.Escape(file)}");
+    }
+}

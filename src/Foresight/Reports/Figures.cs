@@ -1,0 +1,83 @@
+using ScottPlot;
+
+namespace Foresight.Reports;
+
+/// <summary>A named curve.</summary>
+public sealed record Line(string Label, double[] X, double[] Y);
+
+/// <summary>A dashed horizontal reference, such as chance.</summary>
+public sealed record ReferenceLevel(string Label, double Value);
+
+/// <summary>The report's PNG figures: accuracies in [0, 1], labelled axes, a legend and dashed chance levels.</summary>
+public static class Figures
+{
+    private const int WidthPixels = 800, HeightPixels = 500;
+
+    public static void Lines(string file, string title, string xLabel, string yLabel,
+        IReadOnlyList<Line> lines, IReadOnlyList<ReferenceLevel> levels, bool markers = false)
+    {
+        var plot = NewPlot(title, xLabel, yLabel);
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int i = 0; i < lines.Count; i++)
+        {
+            var scatter = plot.Add.Scatter(lines[i].X, lines[i].Y, palette.GetColor(i));
+            scatter.LegendText = lines[i].Label;
+            scatter.LineWidth = 2;
+            scatter.MarkerSize = markers ? 7 : 4;
+        }
+        if (markers) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
+        Finish(plot, file, levels);
+    }
+
+    /// <summary>One group of bars per category (x), one bar per series within it.</summary>
+    public static void GroupedBars(string file, string title, string xLabel, string yLabel,
+        IReadOnlyList<string> categories, IReadOnlyList<(string Label, double[] Values)> series, IReadOnlyList<ReferenceLevel> levels)
+    {
+        var plot = NewPlot(title, xLabel, yLabel);
+        var palette = new ScottPlot.Palettes.Category10();
+        double groupWidth = 0.8, barWidth = groupWidth / series.Count;
+        var bars = new List<Bar>();
+        for (int s = 0; s < series.Count; s++)
+        {
+            var color = palette.GetColor(s);
+            for (int c = 0; c < categories.Count; c++)
+                bars.Add(new Bar
+                {
+                    Position = c - groupWidth / 2 + barWidth * (s + 0.5),
+                    Value = series[s].Values[c],
+                    Size = barWidth * 0.9,
+                    FillColor = color,
+                    LineWidth = 0,
+                });
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = series[s].Label, FillColor = color });
+        }
+        plot.Add.Bars(bars);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            Enumerable.Range(0, categories.Count).Select(i => (double)i).ToArray(), categories.ToArray());
+        plot.Axes.SetLimitsX(-0.6, categories.Count - 0.4);
+        Finish(plot, file, levels);
+    }
+
+    private static Plot NewPlot(string title, string xLabel, string yLabel)
+    {
+        var plot = new Plot();
+        plot.Title(title);
+        plot.XLabel(xLabel);
+        plot.YLabel(yLabel);
+        return plot;
+    }
+
+    private static void Finish(Plot plot, string file, IReadOnlyList<ReferenceLevel> levels)
+    {
+        foreach (var level in levels)
+        {
+            var line = plot.Add.HorizontalLine(level.Value, 1.5f, Colors.Gray, LinePattern.Dashed);
+            line.LegendText = level.Label;
+        }
+        plot.Axes.SetLimitsY(0, 1.05);
+        plot.ShowLegend(Alignment.LowerRight);
+        string temp = file + ".tmp.png";
+        plot.SavePng(temp, WidthPixels, HeightPixels);
+        File.Move(temp, file, overwrite: true);
+    }
+}

@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using Foresight.Evaluation;
+using Foresight.Probes;
+
+namespace Foresight.Reports;
+
+/// <summary>
+/// report.md and its PNG figures for a set of runs: one row and one curve per method (per task),
+/// averaged over seeds where a method has several.
+/// </summary>
+public static class Report
+{
+    public const string FileName = "report.md";
+
+    /// <summary>Runs of one method (label) on one task: the seeds of one table row.</summary>
+    private sealed record Series(string Label, Tasks.ITask Task, IReadOnlyList<ReportRun> Runs)
+    {
+        public string Name(bool withTask) => withTask ? $"{Label} {Task.Description}" : Label;
+        public IEnumerable<ReportRun> Finished => Runs.Where(r => r.Summary is not null);
+    }
+
+    /// <summary>Writes the report into <paramref name="directory"/>; returns the files written.</summary>
+    public static IReadOnlyList<string> Write(IReadOnlyList<ReportRun> runs, string directory, bool overwrite)
+    {
+        if (runs.Count == 0) throw new UserError("there are no runs to report on");
+        string markdownFile = Path.Combine(directory, FileName);
+        if (File.Exists(markdownFile) && !overwrite)
+            throw new UserError($"{markdownFile} already exists; pass --overwrite to replace it or --out to write elsewhere");
+        Directory.CreateDirectory(directory);
+
+        var series = runs.GroupBy(r => (r.Task.Description, r.Label))
+            .Select(g => new Series(g.Key.Label, g.First().Task, g.OrderBy(r => r.Config.Training.Seed).ToList()))
+            .ToList();
+        bool manyTasks = series.Select(s => s.Task.Description).Distinct().Count() > 1;
+        var chance = series.Select(s => s.Task).DistinctBy(t => t.Description)
+            .Select(t => new ReferenceLevel(manyTasks ? $"chance 1/d, {t.Description}" : "chance (1/d)", t.FirstDecisionChance)).ToList();
+
+        var files = new List<string>();
+        var figures = new List<(string Title, string File)>();
+        void Figure(string title, string file, Action<string> draw)
+        {
+            string path = Path.Combine(directory, file);
+            draw(path);
+            files.Add(path);
+            figures.Add((title, file));
+        }
+
+        var withCurves = series.Where(s => s.Runs.Any(r => r.Metrics.Count > 0)).ToList();
+        if (withCurves.Count > 0)
+        {
+            Figure("Exact match during training", "exact_match_vs_samples.png", path => Figures.Lines(path,
+                "Exact match (greedy) during training", "training samples seen", "exact match",
+                withCurves.Select(s => Curve(s, "exact_match", manyTasks)).ToList(), chance));
+            Figure("First decision during training (the Indecipherable token)", "first_decision_vs_samples.png", path => Figures.Lines(path,
+                "First decision accuracy during training", "training samples seen", "first-decision accuracy",
+                withCurves.Select(s => Curve(s, "first_decision_accuracy", manyTasks)).ToList(), chance));
+        }
+
+        var finished = series.Where(s => s.Finished.Any()).ToList();
+        int maxLength = finished.Select(s => s.Task.TargetLength).DefaultIfEmpty(0).Max();
+        if (finished.Count > 0)
+            Figure("Accuracy per target position", "accuracy_by_position.png", path => Figures.GroupedBars(path,
+                "Greedy accuracy per target position (held-out test set)", "target position (0 = source)", "accuracy",
+                Enumerable.Range(0, maxLength).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList(),
+                finished.Select(s => (s.Name(manyTasks), Pad(Mean(s.Finished.Select(r => Numbers(r.Summary!["per_position_accuracy"])).ToList()), maxLength))).ToList(),
+                chance));
+
+        var probed = series.Where(s => s.Runs.Any(r => r.Probe(PlanningProbe.Name) is not null)).ToList();
+        if (probed.Count > 0)
+            Figure("Planning probe per layer", "planning_probe.png", path => Figures.Lines(path,
+                "Linear probe at '=' for the first decision (held out)", "layer (0 = embeddings)", "branch accuracy",
+                probed.Select(s => PlanCurve(s, manyTasks)).ToList(), chance, markers: true));
+
+        File.WriteAllText(markdownFile + ".tmp", Markdown(series, manyTasks, figures));
+        File.Move(markdownFile + ".tmp", markdownFile, overwrite: true);
+        files.Insert(0, markdownFile);
+        return files;
+    }
+
+    private static string Markdown(IReadOnlyList<Series> series, bool manyTasks, IReadOnlyList<(string Title, string File)> figures)
+    {
+        var md = new StringBuilder();
+        int runCount = series.Sum(s => s.Runs.Count);
+        md.AppendLine("# Foresight report").AppendLine();
+        md.AppendLine($"{runCount} run(s) on {string.Join(", ", series.Select(s => s.Task.Description).Distinct())}. " +
+                      "Accuracies on each run's held-out test set; with several seeds, mean ± 95% CI over seeds (Student t), " +
+                      "otherwise ± the 95% interval over test examples.").AppendLine();
+
+        md.AppendLine("| method | task | seeds | exact | first decision | chance | teacher-forced, later tokens | Clever-Hans: follows wrong arm (before last / to the end) | ends at goal | plan probe: best layer |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var s in series)
+        {
+            var done = s.Finished.ToList();
+            string Cell(Func<ReportRun, double?> value, bool withExampleMargin = false) => Format(
+                done.Select(value).Where(v => v is not null).Select(v => v!.Value).ToList(),
+                withExampleMargin && done.Count == 1 ? done[0].Summary!["exact_match_margin95"]?.GetValue<double>() : null);
+            double? LaterForced(ReportRun r) => Numbers(r.Summary!["teacher_forced_per_position"]).Skip(r.Task.FirstDecisionPosition + 1).DefaultIfEmpty(double.NaN).Average();
+            double? Probe(ReportRun r, string probe, string key) => r.Probe(probe)?[key]?.GetValue<double>();
+            var best = s.Runs.Select(r => r.Probe(PlanningProbe.Name)?["best"]).Where(b => b is not null).ToList();
+            string bestLayer = best.Count == 0 ? "-" : string.Join(", ", best.Select(b =>
+                $"{Percent(b!["branch_accuracy"]!.GetValue<double>())} (layer {b["layer"]})"));
+            md.AppendLine($"| {s.Label} | {s.Task.Description} | {s.Runs.Count} | {Cell(r => r.Summary!["exact_match"]!.GetValue<double>(), withExampleMargin: true)} | " +
+                          $"{Cell(r => r.Summary!["first_decision_accuracy"]!.GetValue<double>())} | {Percent(s.Task.FirstDecisionChance)} | {Cell(LaterForced)} | " +
+                          $"{Cell(r => Probe(r, CleverHansProbe.Name, "follow_rate_before_last"))} / {Cell(r => Probe(r, CleverHansProbe.Name, "follow_rate"))} | " +
+                          $"{Cell(r => Probe(r, CleverHansProbe.Name, "ends_at_goal_rate"))} | {bestLayer} |");
+        }
+        md.AppendLine();
+        md.AppendLine("*exact*: the whole path right under greedy decoding. *first decision*: the node after the source, the only token the " +
+                      "prefix does not give away. *teacher-forced, later tokens*: accuracy after the first decision given the true earlier tokens. " +
+                      "*Clever-Hans*: after the true source and a forced wrong first node, the share of greedy continuations that follow the " +
+                      "wrong arm at every step before the last token, and to its leaf; *ends at goal*: the last token is the goal anyway. " +
+                      "*plan probe*: a linear classifier on the hidden state at '=' picks the goal's arm among the source's arms (chance 1/d), " +
+                      "scored on held-out examples; the best layer is shown.").AppendLine();
+
+        foreach (var (title, file) in figures)
+            md.AppendLine($"## {title}").AppendLine().AppendLine($"![{title}]({file})").AppendLine();
+
+        var plans = series.SelectMany(s => s.Runs.Select(r => (Series: s, Run: r, Plan: r.Probe(PlanningProbe.Name)))).Where(x => x.Plan is not null).ToList();
+        if (plans.Count > 0)
+        {
+            int layers = plans.Max(p => p.Plan!["layers"]!.AsArray().Count);
+            md.AppendLine("### Planning probe, branch accuracy per layer (shuffled-label control in brackets)").AppendLine();
+            md.AppendLine("| run | " + string.Join(" | ", Enumerable.Range(0, layers).Select(l => l == 0 ? "embeddings" : $"block {l}")) + " |");
+            md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", layers)));
+            foreach (var (s, run, plan) in plans)
+                md.AppendLine($"| {s.Name(manyTasks)} seed {run.Config.Training.Seed} | " + string.Join(" | ", plan!["layers"]!.AsArray().Select(l =>
+                    $"{Percent(l!["branch_accuracy"]!.GetValue<double>())} ({Percent(l["shuffled_branch_accuracy"]!.GetValue<double>())})")) + " |");
+            md.AppendLine();
+        }
+
+        md.AppendLine("## Runs").AppendLine();
+        foreach (var s in series)
+            foreach (var run in s.Runs)
+                md.AppendLine($"- {s.Name(manyTasks)}, seed {run.Config.Training.Seed}: `{run.Path}`{(run.Summary is null ? " (not finished)" : "")}");
+        return md.ToString();
+    }
+
+    private static Line Curve(Series s, string key, bool withTask)
+    {
+        var curves = s.Runs.Where(r => r.Metrics.Count > 0).ToList();
+        int points = curves.Min(r => r.Metrics.Count);
+        var x = curves[0].Metrics.Take(points).Select(m => m["samples_seen"]!.GetValue<double>()).ToArray();
+        var y = Mean(curves.Select(r => r.Metrics.Take(points).Select(m => m[key]!.GetValue<double>()).ToArray()).ToList());
+        return new Line(curves.Count > 1 ? $"{s.Name(withTask)} (mean of {curves.Count} seeds)" : s.Name(withTask), x, y);
+    }
+
+    private static Line PlanCurve(Series s, bool withTask)
+    {
+        var plans = s.Runs.Select(r => r.Probe(PlanningProbe.Name)).Where(p => p is not null).ToList();
+        var y = Mean(plans.Select(p => p!["layers"]!.AsArray().Select(l => l!["branch_accuracy"]!.GetValue<double>()).ToArray()).ToList());
+        return new Line(plans.Count > 1 ? $"{s.Name(withTask)} (mean of {plans.Count} seeds)" : s.Name(withTask),
+            Enumerable.Range(0, y.Length).Select(i => (double)i).ToArray(), y);
+    }
+
+    private static double[] Numbers(JsonNode? array) => array!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
+
+    /// <summary>Element-wise mean of equal-purpose arrays, over the length they share.</summary>
+    private static double[] Mean(IReadOnlyList<double[]> arrays) =>
+        Enumerable.Range(0, arrays.Min(a => a.Length)).Select(i => arrays.Average(a => a[i])).ToArray();
+
+    private static double[] Pad(double[] values, int length) => values.Concat(Enumerable.Repeat(double.NaN, length - values.Length)).ToArray();
+
+    private static string Percent(double value) => double.IsNaN(value) ? "-" : $"{100 * value:F1}%";
+
+    /// <summary>One value (± <paramref name="singleMargin"/> if given), or mean ± 95% CI over seeds; "-" when missing.</summary>
+    private static string Format(IReadOnlyList<double> values, double? singleMargin)
+    {
+        if (values.Count == 0) return "-";
+        if (values.Count == 1) return singleMargin is { } m ? $"{Percent(values[0])} ± {100 * m:F1}" : Percent(values[0]);
+        var (mean, margin) = Statistics.MeanWithMargin(values);
+        return $"{Percent(mean)} ± {100 * margin:F1}";
+    }
+}

@@ -1,0 +1,42 @@
+using System.Text.Json.Nodes;
+using Foresight.Runs;
+
+namespace Foresight.Reports;
+
+/// <summary>One run as a report sees it: what it was, how it went, and what its probes found.</summary>
+public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, IReadOnlyList<JsonObject> Metrics, JsonObject? Summary, IReadOnlyDictionary<string, JsonObject> Probes)
+{
+    /// <summary>The row a run belongs to: its method, marked when the loss was narrowed to some positions.</summary>
+    public string Label => Config.Training.LossPositions == Methods.LossPositions.All
+        ? Config.Method
+        : $"{Config.Method} [{Json.ToObject(Config.Training)["loss_positions"]} loss]";
+
+    public JsonObject? Probe(string name) => Probes.GetValueOrDefault(name);
+
+    public static ReportRun Load(RunDirectory run)
+    {
+        var config = run.ReadConfig();
+        var task = Tasks.TaskRegistry.FromJson(config.Task);
+        return new ReportRun(run.Path, config, task, run.ReadMetrics(),
+            File.Exists(run.SummaryFile) ? run.ReadSummary() : null, run.ReadProbes());
+    }
+
+    /// <summary>
+    /// The runs named by <paramref name="paths"/>: a run directory is itself; any other directory
+    /// (a comparison, a grid, a root) stands for every run below it.
+    /// </summary>
+    public static IReadOnlyList<ReportRun> Find(IEnumerable<string> paths)
+    {
+        var runs = new List<ReportRun>();
+        foreach (string path in paths)
+        {
+            if (!Directory.Exists(path)) throw new UserError($"'{path}' is not a directory");
+            var directories = File.Exists(System.IO.Path.Combine(path, "config.json"))
+                ? [path]
+                : Directory.EnumerateFiles(path, "config.json", SearchOption.AllDirectories).Select(f => System.IO.Path.GetDirectoryName(f)!).Order(StringComparer.Ordinal).ToList();
+            if (directories.Count == 0) throw new UserError($"'{path}' holds no runs (no config.json below it)");
+            runs.AddRange(directories.Select(d => Load(RunDirectory.Open(d))));
+        }
+        return runs.DistinctBy(r => System.IO.Path.GetFullPath(r.Path)).ToList();
+    }
+}

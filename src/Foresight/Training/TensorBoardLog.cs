@@ -1,0 +1,30 @@
+using Foresight.Evaluation;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Foresight.Training;
+
+/// <summary>
+/// TensorBoard event files in the run directory, so <c>tensorboard --logdir runs</c> shows every run.
+/// The x axis is the optimizer step. A resumed run starts a second event file; TensorBoard merges them.
+/// </summary>
+public sealed class TensorBoardLog(string directory)
+{
+    private readonly SummaryWriter _writer = utils.tensorboard.SummaryWriter(directory);
+
+    public void Step(int step, double loss, double learningRate)
+    {
+        _writer.add_scalar("train/loss", (float)loss, step);
+        _writer.add_scalar("train/learning_rate", (float)learningRate, step);
+    }
+
+    public void Evaluation(int step, EvalMetrics metrics)
+    {
+        _writer.add_scalar("eval/exact_match", (float)metrics.ExactMatch, step);
+        _writer.add_scalar("eval/first_decision_accuracy", (float)metrics.FirstDecisionAccuracy, step);
+        _writer.add_scalar("eval/first_decision_chance", (float)metrics.FirstDecisionChance, step);
+        _writer.add_scalar("eval/teacher_forced_accuracy", (float)metrics.TeacherForcedAccuracy, step);
+        for (int position = 0; position < metrics.PerPositionAccuracy.Length; position++)
+            _writer.add_scalar($"eval_position/greedy_{position}", (float)metrics.PerPositionAccuracy[position], step);
+    }
+}

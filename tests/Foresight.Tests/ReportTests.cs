@@ -1,0 +1,140 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Foresight.Models;
+using Foresight.Probes;
+using Foresight.Reports;
+using Foresight.Runs;
+using Foresight.Tasks;
+using Foresight.Training;
+
+namespace Foresight.Tests;
+
+/// <summary>Two tiny finished runs (ntp and reverse), probed, in one comparison directory.</summary>
+public sealed class TinyComparisonFixture : IDisposable
+{
+    public TempDirectory Temp { get; } = new();
+    public string Root => Temp["cmp"];
+
+    public TinyComparisonFixture()
+    {
+        var task = new PathStarTask(2, 4, 20);
+        var training = new TrainingConfig(TrainSamples: 1024, TestSamples: 64, BatchSize: 64, WarmupSteps: 2, EvalEvery: 4, EvalSamples: 64);
+        var (train, test) = Trainer.MakeData(task, training);
+        using (train)
+        using (test)
+            foreach (string method in new[] { "ntp", "reverse" })
+            {
+                var run = RunDirectory.Create(Path.Combine(Root, method));
+                Trainer.Train(new RunConfig(method, task.ToJson(), new ModelSize(1, 32, 2), training), task, train, test, run);
+                ProbeSuite.Run(run, new ProbeSizes(100, 300));
+            }
+    }
+
+    public void Dispose() => Temp.Dispose();
+}
+
+public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<TinyComparisonFixture>
+{
+    [Fact]
+    public void Report_has_a_row_per_method_with_its_numbers_and_every_figure()
+    {
+        using var temp = new TempDirectory();
+        var runs = ReportRun.Find([fixture.Root]);
+        var files = Report.Write(runs, temp.Path, overwrite: false);
+
+        string[] expected = ["report.md", "exact_match_vs_samples.png", "first_decision_vs_samples.png", "accuracy_by_position.png", "planning_probe.png"];
+        Assert.Equal(expected.Select(f => temp[f]), files);
+        string markdown = File.ReadAllText(temp["report.md"]);
+        foreach (var run in runs)
+        {
+            double exact = run.Summary!["exact_match"]!.GetValue<double>();
+            Assert.Contains($"| {run.Config.Method} | G(2,4,20) | 1 | {(100 * exact).ToString("F1", CultureInfo.InvariantCulture)}% ± ", markdown);
+            var best = run.Probe(PlanningProbe.Name)!["best"]!;
+            Assert.Contains($"{100 * best["branch_accuracy"]!.GetValue<double>():F1}% (layer {best["layer"]})", markdown);
+        }
+        double follow = runs.Single(r => r.Config.Method == "ntp").Probe(CleverHansProbe.Name)!["follow_rate_before_last"]!.GetValue<double>();
+        Assert.Contains($"| {100 * follow:F1}% / ", markdown); // ntp's Clever-Hans column
+        Assert.Contains("| - / - | - |", markdown);             // reverse has no Clever-Hans probe
+        foreach (string figure in expected.Skip(1))
+        {
+            Assert.Contains($"]({figure})", markdown);
+            var (width, height) = PngSize(temp[figure]);
+            Assert.Equal((800, 500), (width, height));
+        }
+    }
+
+    [Fact]
+    public void Report_refuses_to_replace_an_existing_report_unless_told_to()
+    {
+        using var temp = new TempDirectory();
+        var runs = ReportRun.Find([fixture.Root]);
+        Report.Write(runs, temp.Path, overwrite: false);
+        File.WriteAllText(temp["report.md"], "my notes");
+
+        var error = Assert.Throws<UserError>(() => Report.Write(runs, temp.Path, overwrite: false));
+        Assert.Equal($"{temp["report.md"]} already exists; pass --overwrite to replace it or --out to write elsewhere", error.Message);
+        Assert.Equal("my notes", File.ReadAllText(temp["report.md"]));
+
+        Report.Write(runs, temp.Path, overwrite: true);
+        Assert.StartsWith("# Foresight report", File.ReadAllText(temp["report.md"]));
+    }
+
+    [Fact]
+    public void Runs_are_found_below_a_directory_or_named_directly_and_counted_once()
+    {
+        var all = ReportRun.Find([fixture.Root]);
+        Assert.Equal(["ntp", "reverse"], all.Select(r => r.Config.Method));
+        var again = ReportRun.Find([fixture.Root, Path.Combine(fixture.Root, "ntp")]);
+        Assert.Equal(2, again.Count);
+        Assert.Equal(3, all.Single(r => r.Config.Method == "ntp").Probes.Count);
+
+        using var empty = new TempDirectory();
+        Assert.Equal($"'{empty.Path}' holds no runs (no config.json below it)",
+            Assert.Throws<UserError>(() => ReportRun.Find([empty.Path])).Message);
+    }
+
+    [Fact]
+    public void Every_run_writes_tensorboard_events_with_valid_records()
+    {
+        string run = Path.Combine(fixture.Root, "ntp");
+        string events = Assert.Single(Directory.GetFiles(run, "events.out.tfevents.*"));
+        byte[] bytes = File.ReadAllBytes(events);
+        var tags = new HashSet<string>();
+        int records = 0;
+        for (int at = 0; at < bytes.Length; records++)
+        {
+            // TFRecord framing: u64 length, masked CRC-32C of the length, data, masked CRC-32C of the data.
+            var length = bytes.AsSpan(at, 8);
+            Assert.Equal(MaskedCrc32C(length), BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 8)));
+            int size = (int)BinaryPrimitives.ReadUInt64LittleEndian(length);
+            var data = bytes.AsSpan(at + 12, size);
+            Assert.Equal(MaskedCrc32C(data), BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at + 12 + size)));
+            string text = System.Text.Encoding.ASCII.GetString(data);
+            foreach (string tag in new[] { "train/loss", "eval/exact_match", "eval/first_decision_accuracy" })
+                if (text.Contains(tag)) tags.Add(tag);
+            at += 16 + size;
+        }
+        Assert.Equal(3, tags.Count);
+        Assert.True(records > 16); // a file header, two scalars per step (16 steps) and the evaluations
+    }
+
+    private static (int Width, int Height) PngSize(string file)
+    {
+        byte[] bytes = File.ReadAllBytes(file);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A], bytes[..8]);
+        return (BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(16)), BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(20)));
+    }
+
+    private static uint MaskedCrc32C(ReadOnlySpan<byte> data)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in data)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0x82F63B78 : crc >> 1;
+        }
+        crc ^= 0xFFFFFFFF;
+        return ((crc >> 15) | (crc << 17)) + 0xA282EAD8;
+    }
+}
