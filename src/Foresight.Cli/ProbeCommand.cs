@@ -63,9 +63,11 @@ internal static class ProbeCommand
                 table.AddRow("chance (1/d)", $"{Pct("chance")} ± {100 * json["final_margin95"]!.GetValue<double>():F1}");
                 table.AddRow("indistinguishable from chance", json["final_at_chance"]!.GetValue<bool>() ? "yes" : "no");
                 table.AddRow("peak during training", Pct("peak_accuracy"));
+                table.AddRow("first decision given the true earlier tokens, final", Pct("final_teacher_forced"));
                 break;
             case PlanningProbe.Name:
-                table.AddColumn(new TableColumn("node (any label)").RightAligned()).AddColumn(new TableColumn("shuffled labels").RightAligned());
+                table.AddColumn(new TableColumn("node (any label)").RightAligned()).AddColumn(new TableColumn("shuffled labels").RightAligned())
+                    .AddColumn(new TableColumn("control: goal").RightAligned());
                 table.Columns[1].Header = new Markup("branch (chance " + Pct("chance") + ")");
                 foreach (var layer in json["layers"]!.AsArray())
                 {
@@ -73,7 +75,8 @@ internal static class ProbeCommand
                     table.AddRow(index == 0 ? "embeddings" : $"after block {index}",
                         $"{100 * layer["branch_accuracy"]!.GetValue<double>():F1}%",
                         $"{100 * layer["node_accuracy"]!.GetValue<double>():F1}%",
-                        $"{100 * layer["shuffled_branch_accuracy"]!.GetValue<double>():F1}%");
+                        $"{100 * layer["shuffled_branch_accuracy"]!.GetValue<double>():F1}%",
+                        $"{100 * layer["goal_accuracy"]!.GetValue<double>():F1}%");
                 }
                 table.Caption($"linear probe at '=', fitted on {json["train_examples"]:N0} examples, scored on {json["held_out_examples"]:N0} held out");
                 break;

@@ -20,7 +20,7 @@ public sealed class ProbeTests
     /// A stand-in model with a fixed policy. After a forced start it either follows the forced arm
     /// (the Clever-Hans cheat), follows it but writes the goal last, or ignores it and writes the
     /// true path. Teacher-forced, it always picks the smaller child first. Its prefix states are
-    /// noise at layer 0 and the first decision node, one-hot, at layer 1.
+    /// noise at layer 0, the first decision node (one-hot) at layer 1 and the goal at layer 2.
     /// </summary>
     private sealed class ScriptedMethod(Behaviour behaviour) : ITrainingMethod, ILeftToRightDecoder, IPrefixStates
     {
@@ -54,7 +54,8 @@ public sealed class ProbeTests
             var firstNodes = Map(prefix, (_, example, _) => [example.Target[1]]).squeeze(1); // (B,)
             var noise = randn(prefix.shape[0], Task.VocabularySize, generator: new Generator(7));
             var plan = nn.functional.one_hot(firstNodes, Task.VocabularySize).to_type(ScalarType.Float32) + 0.1f * noise;
-            return stack([noise, plan], 0); // (2, B, V)
+            var goal = nn.functional.one_hot(prefix.select(1, -2), Task.VocabularySize).to_type(ScalarType.Float32) + 0.1f * noise;
+            return stack([noise, plan, goal], 0); // (3, B, V)
         }
 
         /// <summary>Applies a per-row policy to (row index, the row's example with its true target, its branches).</summary>
@@ -171,13 +172,17 @@ public sealed class ProbeTests
         Assert.Equal(1200, result.TrainExamples);
         Assert.Equal(300, result.HeldOutExamples);
         Assert.Equal(0.5, result.Chance);
-        Assert.Equal(2, result.Layers.Length);
-        var (noise, plan) = (result.Layers[0], result.Layers[1]);
+        Assert.Equal(3, result.Layers.Length);
+        var (noise, plan, goal) = (result.Layers[0], result.Layers[1], result.Layers[2]);
         Assert.InRange(noise.BranchAccuracy, 0.5 - 0.1, 0.5 + 0.1);
         Assert.True(noise.NodeAccuracy < 0.15);
+        Assert.True(noise.GoalAccuracy < 0.15);
         Assert.Equal(1.0, plan.BranchAccuracy);
         Assert.Equal(1.0, plan.NodeAccuracy);
         Assert.InRange(plan.ShuffledBranchAccuracy, 0.5 - 0.1, 0.5 + 0.1);
+        Assert.True(plan.GoalAccuracy < 0.15);
+        Assert.InRange(goal.BranchAccuracy, 0.5 - 0.1, 0.5 + 0.1);
+        Assert.Equal(1.0, goal.GoalAccuracy);
         Assert.Equal(1, result.Best.Layer);
     }
 
@@ -185,13 +190,14 @@ public sealed class ProbeTests
     public void Indecipherable_probe_reads_first_decision_accuracy_over_training_from_the_metrics()
     {
         using var temp = new TempDirectory();
-        File.WriteAllText(Path.Combine(temp.Path, "config.json"), "{}");
-        var lines = new[] { (1000, 0.20, 100), (2000, 0.56, 100), (3000, 0.47, 1000) };
+        RunDirectory.Create(temp.Path).WriteConfig(new RunConfig("ntp", Task.ToJson(), new ModelSize(1, 16, 2), new TrainingConfig()));
+        var lines = new[] { (1000, 0.20, 0.3, 100), (2000, 0.56, 0.5, 100), (3000, 0.47, 0.6, 1000) };
         File.WriteAllLines(Path.Combine(temp.Path, "metrics.jsonl"), lines.Select(l =>
-            $$"""{"samples_seen":{{l.Item1}},"first_decision_accuracy":{{l.Item2}},"first_decision_chance":0.5,"examples":{{l.Item3}}}"""));
+            $$"""{"samples_seen":{{l.Item1}},"first_decision_accuracy":{{l.Item2}},"first_decision_chance":0.5,"examples":{{l.Item4}},"teacher_forced_per_position":[1,{{l.Item3}},1,1,1]}"""));
         var result = IndecipherableProbe.Run(RunDirectory.Open(temp.Path));
 
-        Assert.Equal([new(1000, 0.20), new(2000, 0.56), new(3000, 0.47)], result.Curve);
+        Assert.Equal([new(1000, 0.20, 0.3), new(2000, 0.56, 0.5), new(3000, 0.47, 0.6)], result.Curve);
+        Assert.Equal(0.6, result.FinalTeacherForced);
         Assert.Equal(0.47, result.FinalAccuracy);
         Assert.Equal(1000, result.FinalExamples);
         Assert.Equal(1.96 * Math.Sqrt(0.25 / 1000), result.FinalMargin95, 12); // 0.031

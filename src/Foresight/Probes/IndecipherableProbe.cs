@@ -3,12 +3,16 @@ using Foresight.Runs;
 
 namespace Foresight.Probes;
 
-/// <summary>First-decision accuracy at one evaluation during training.</summary>
-public sealed record FirstDecisionPoint(long SamplesSeen, double Accuracy);
+/// <summary>First-decision accuracy at one evaluation during training: greedy, and given the true earlier tokens.</summary>
+public sealed record FirstDecisionPoint(long SamplesSeen, double Accuracy, double TeacherForced);
 
 /// <summary>What the Indecipherable-token probe read from a run's evaluations.</summary>
 /// <param name="FinalMargin95">Half-width of the 95% interval around chance for the final test set's size.</param>
 /// <param name="FinalAtChance">The final accuracy is within that interval: indistinguishable from a uniform guess.</param>
+/// <param name="FinalTeacherForced">
+/// The first decision given the true earlier target tokens. For a run trained on the first
+/// decision's loss alone this is the number that counts: its greedy decode never learned the tokens before it.
+/// </param>
 public sealed record IndecipherableResult(
     double Chance,
     int FinalExamples,
@@ -16,6 +20,7 @@ public sealed record IndecipherableResult(
     double FinalMargin95,
     bool FinalAtChance,
     double PeakAccuracy,
+    double FinalTeacherForced,
     FirstDecisionPoint[] Curve);
 
 /// <summary>
@@ -31,16 +36,24 @@ public static class IndecipherableProbe
     {
         var lines = run.ReadMetrics();
         if (lines.Count == 0) throw new UserError($"run '{run.Path}' has no evaluations in metrics.jsonl yet");
-        var curve = lines.Select(l => new FirstDecisionPoint(Value<long>(l, "samples_seen", run), Value<double>(l, "first_decision_accuracy", run))).ToArray();
+        int position = Tasks.TaskRegistry.FromJson(run.ReadConfig().Task).FirstDecisionPosition;
+        var curve = lines.Select(l => new FirstDecisionPoint(
+            Value<long>(l, "samples_seen", run),
+            Value<double>(l, "first_decision_accuracy", run),
+            Value<JsonArray>(l, "teacher_forced_per_position", run)[position]!.GetValue<double>())).ToArray();
         var last = lines[^1];
         double chance = Value<double>(last, "first_decision_chance", run);
         int examples = Value<int>(last, "examples", run);
         // Two-sided 95% test of "accuracy = chance" (normal approximation of the binomial).
         double margin = 1.96 * Math.Sqrt(chance * (1 - chance) / examples);
         return new IndecipherableResult(chance, examples, curve[^1].Accuracy, margin,
-            Math.Abs(curve[^1].Accuracy - chance) <= margin, curve.Max(p => p.Accuracy), curve);
+            Math.Abs(curve[^1].Accuracy - chance) <= margin, curve.Max(p => p.Accuracy), curve[^1].TeacherForced, curve);
     }
 
-    private static T Value<T>(JsonObject line, string key, RunDirectory run) =>
-        line[key] is { } value ? value.GetValue<T>() : throw new UserError($"{run.MetricsFile}: an evaluation has no '{key}'");
+    private static T Value<T>(JsonObject line, string key, RunDirectory run) => line[key] switch
+    {
+        JsonArray array when array is T typed => typed,
+        JsonValue value => value.GetValue<T>(),
+        _ => throw new UserError($"{run.MetricsFile}: an evaluation has no '{key}'"),
+    };
 }

@@ -23,6 +23,7 @@ public sealed class LinearProbe : IDisposable
             mean = features.mean([0]).detach();
             scale = features.std(0).clamp_min(1e-6).detach();
         }
+        using var standardised = ((features - mean) / scale).detach();
         var weight = new TorchSharp.Modules.Parameter(zeros(features.shape[1], classes));
         var bias = new TorchSharp.Modules.Parameter(zeros(classes));
         using (var optimizer = optim.Adam([weight, bias], learningRate))
@@ -32,7 +33,7 @@ public sealed class LinearProbe : IDisposable
             {
                 using var scope = NewDisposeScope();
                 optimizer.zero_grad();
-                var logits = ((features - mean) / scale).matmul(weight) + bias; // (N, K)
+                var logits = standardised.matmul(weight) + bias; // (N, K)
                 var loss = F.cross_entropy(logits, labels) + l2 * weight.square().sum();
                 loss.backward();
                 optimizer.step();

@@ -9,7 +9,11 @@ namespace Foresight.Probes;
 /// <param name="BranchAccuracy">The probe's best branch among the source's d arms is the goal's (chance 1/d).</param>
 /// <param name="NodeAccuracy">The probe's argmax over every label is the first decision node.</param>
 /// <param name="ShuffledBranchAccuracy">The same probe fitted to shuffled labels: what the probe reaches with no information.</param>
-public sealed record LayerProbe(int Layer, double BranchAccuracy, double NodeAccuracy, double ShuffledBranchAccuracy);
+/// <param name="GoalAccuracy">
+/// Positive control: a probe for the answer's last token (path-star: the goal, which the prefix
+/// states) over every label. High values show node identities can be read from this layer at all.
+/// </param>
+public sealed record LayerProbe(int Layer, double BranchAccuracy, double NodeAccuracy, double ShuffledBranchAccuracy, double GoalAccuracy);
 
 public sealed record PlanningProbeResult(int TrainExamples, int HeldOutExamples, double Chance, LayerProbe[] Layers)
 {
@@ -37,6 +41,7 @@ public static class PlanningProbe
         using var scope = NewDisposeScope();
         var states = PrefixStates(method, model, task, examples); // (L + 1, N, C)
         var labels = tensor(examples.Select(e => (long)e.Target[task.FirstDecisionPosition]).ToArray()); // (N,)
+        var goals = tensor(examples.Select(e => (long)e.Target[^1]).ToArray()); // (N,)
         var candidates = ProbeData.Rows(
             examples.Select(e => branching.Branches(e).Select(b => b[task.FirstDecisionPosition]).ToArray()).ToList(), 0, examples.Count); // (N, d)
         var shuffled = labels.index_select(0, Training.Trainer.Permutation(examples.Count, SeededRandom.For(seed, "probe-shuffle")));
@@ -50,10 +55,12 @@ public static class PlanningProbe
             var (testY, testCandidates) = (labels.narrow(0, fit, heldOut), candidates.narrow(0, fit, heldOut));
             using var probe = LinearProbe.Fit(trainX, labels.narrow(0, 0, fit), task.VocabularySize);
             using var control = LinearProbe.Fit(trainX, shuffled.narrow(0, 0, fit), task.VocabularySize);
+            using var goal = LinearProbe.Fit(trainX, goals.narrow(0, 0, fit), task.VocabularySize);
             layers.Add(new LayerProbe(layer,
                 BranchAccuracy: probe.CandidateAccuracy(testX, testY, testCandidates),
                 NodeAccuracy: probe.Accuracy(testX, testY),
-                ShuffledBranchAccuracy: control.CandidateAccuracy(testX, testY, testCandidates)));
+                ShuffledBranchAccuracy: control.CandidateAccuracy(testX, testY, testCandidates),
+                GoalAccuracy: goal.Accuracy(testX, goals.narrow(0, fit, heldOut))));
         }
         return new PlanningProbeResult(fit, heldOut, task.FirstDecisionChance, layers.ToArray());
     }

@@ -121,12 +121,13 @@ public static class Report
         if (plans.Count > 0)
         {
             int layers = plans.Max(p => p.Plan!["layers"]!.AsArray().Count);
-            md.AppendLine("### Planning probe, branch accuracy per layer (shuffled-label control in brackets)").AppendLine();
+            md.AppendLine("### Planning probe per layer: branch accuracy (shuffled-label control; positive control: goal node)").AppendLine();
             md.AppendLine("| run | " + string.Join(" | ", Enumerable.Range(0, layers).Select(l => l == 0 ? "embeddings" : $"block {l}")) + " |");
             md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", layers)));
             foreach (var (s, run, plan) in plans)
                 md.AppendLine($"| {s.Name(manyTasks)} seed {run.Config.Training.Seed} | " + string.Join(" | ", plan!["layers"]!.AsArray().Select(l =>
-                    $"{Percent(l!["branch_accuracy"]!.GetValue<double>())} ({Percent(l["shuffled_branch_accuracy"]!.GetValue<double>())})")) + " |");
+                    $"{Percent(l!["branch_accuracy"]!.GetValue<double>())} ({Percent(l["shuffled_branch_accuracy"]!.GetValue<double>())}; " +
+                    $"goal {Percent(l["goal_accuracy"]!.GetValue<double>())})")) + " |");
             md.AppendLine();
         }
 
