@@ -29,9 +29,7 @@ public static class Evaluator
         var forcedCorrect = new long[targetLength];
         long exact = 0;
 
-        bool wasTraining = method.Model.training;
-        method.Model.eval();
-        using (no_grad())
+        using (Inference(method.Model))
         {
             for (int start = 0; start < count; start += batchSize)
             {
@@ -44,7 +42,6 @@ public static class Evaluator
                 Accumulate(forcedCorrect, forced);
             }
         }
-        method.Model.train(wasTraining);
 
         double[] perPosition = decodedCorrect.Select(c => (double)c / count).ToArray();
         double[] forcedPerPosition = forcedCorrect.Select(c => (double)c / count).ToArray();
@@ -56,6 +53,28 @@ public static class Evaluator
             PerPositionAccuracy: perPosition,
             TeacherForcedAccuracy: forcedPerPosition.Average(),
             TeacherForcedPerPosition: forcedPerPosition);
+    }
+
+    /// <summary>Eval mode and no gradients until disposed; then the model's mode is what it was.</summary>
+    internal static IDisposable Inference(TorchSharp.torch.nn.Module model) => new InferenceMode(model);
+
+    private sealed class InferenceMode : IDisposable
+    {
+        private readonly TorchSharp.torch.nn.Module _model;
+        private readonly bool _wasTraining;
+        private readonly IDisposable _noGrad = no_grad();
+
+        public InferenceMode(TorchSharp.torch.nn.Module model)
+        {
+            (_model, _wasTraining) = (model, model.training);
+            model.eval();
+        }
+
+        public void Dispose()
+        {
+            _model.train(_wasTraining);
+            _noGrad.Dispose();
+        }
     }
 
     /// <summary>Adds the column sums of a (B, T) boolean tensor to per-position totals.</summary>

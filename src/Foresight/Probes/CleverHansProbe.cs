@@ -39,6 +39,7 @@ public static class CleverHansProbe
             throw new UserError("the Clever-Hans probe forces a wrong first decision and lets the model go on, so it needs a method that writes the answer left to right in task order (such as ntp)");
         var branching = ProbeData.Branching(task, "Clever-Hans");
         int decision = task.FirstDecisionPosition, targetLength = task.TargetLength, free = decision + 1;
+        if (free >= targetLength) throw new UserError($"in {task.Description} the first decision is the last answer token: there is nothing after it to follow");
 
         var prefixes = new List<int[]>();
         var wrongBranches = new List<int[]>();
@@ -55,9 +56,7 @@ public static class CleverHansProbe
         var followed = new long[targetLength - free];
         long followedToTheEnd = 0, followedBeforeLast = 0, endedAtGoal = 0;
         var forcedCorrect = new long[targetLength];
-        bool wasTraining = method.Model.training;
-        method.Model.eval();
-        using (no_grad())
+        using (Evaluator.Inference(method.Model))
         {
             for (int start = 0; start < wrongBranches.Count; start += batchSize)
             {
@@ -81,7 +80,6 @@ public static class CleverHansProbe
                 Evaluator.Accumulate(forcedCorrect, method.TeacherForced(batch).eq(batch.Target));
             }
         }
-        method.Model.train(wasTraining);
 
         double[] teacherForced = forcedCorrect.Select(c => (double)c / examples.Count).ToArray();
         return new CleverHansResult(

@@ -67,14 +67,11 @@ public static class PlanningProbe
 
     private static Tensor PrefixStates(ITrainingMethod method, IPrefixStates model, ITask task, IReadOnlyList<Example> examples, int batchSize = 500)
     {
-        bool wasTraining = method.Model.training;
-        method.Model.eval();
         using var data = new TokenDataset(task, examples);
         var parts = new List<Tensor>();
-        using (no_grad())
+        using (Evaluation.Evaluator.Inference(method.Model))
             for (int start = 0; start < examples.Count; start += batchSize)
                 parts.Add(model.PrefixStates(data.Slice(start, batchSize).Prefix));
-        method.Model.train(wasTraining);
         return cat(parts, 1);
     }
 }

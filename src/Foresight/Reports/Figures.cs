@@ -75,7 +75,7 @@ public static class Figures
             line.LegendText = level.Label;
         }
         plot.Axes.SetLimitsY(0, 1.05);
-        plot.ShowLegend(Alignment.LowerRight);
+        plot.ShowLegend(Edge.Right); // outside the data area, so it never hides a curve
         string temp = file + ".tmp.png";
         plot.SavePng(temp, WidthPixels, HeightPixels);
         File.Move(temp, file, overwrite: true);
