@@ -41,6 +41,7 @@ internal static class CompareCommand
             var task = taskOptions.Build(result);
             var model = trainingOptions.Model(result);
             var training = trainingOptions.Training(result);
+            var methodOptions = trainingOptions.MethodOptions(result);
             string root = result.GetValue(output) ?? OutputPaths.Default("compare");
             RunDirectory.Create(root); // refuses a non-empty directory before any training starts
 
@@ -64,7 +65,7 @@ internal static class CompareCommand
                     {
                         string path = seedCount == 1 ? Path.Combine(root, name) : Path.Combine(root, name, $"seed-{seed}");
                         var run = RunDirectory.Create(path);
-                        runs.Add((run.Path, TrainingView.Train(new RunConfig(name, task.ToJson(), model, seeded), task, train, test, run)));
+                        runs.Add((run.Path, TrainingView.Train(new RunConfig(name, task.ToJson(), model, seeded, methodOptions), task, train, test, run)));
                     }
                 }
             }
@@ -79,6 +80,7 @@ internal static class CompareCommand
                 ["task"] = task.ToJson(),
                 ["model"] = Json.ToObject(model),
                 ["training"] = Json.ToObject(training),
+                ["options"] = Json.ToObject(methodOptions),
                 ["seeds"] = new JsonArray(seedList.Select(s => (JsonNode)s).ToArray()),
                 ["methods"] = new JsonArray(names.Select(name => (JsonNode)Json.Merge(new JsonObject { ["method"] = name },
                     Statistics.AcrossSeeds(runs.Where(r => r.Result.Training.Method == name).Select(r => r.Result.ToJson()).ToList()))).ToArray()),

@@ -52,6 +52,12 @@ internal sealed class TrainingOptions
     private readonly Option<int> _seed = new("--seed") { Description = "seed for data, initialisation and data order", DefaultValueFactory = _ => Defaults.Seed };
     private readonly Option<int> _evalEvery = new("--eval-every") { Description = "steps between evaluations (0: about ten per run)", DefaultValueFactory = _ => Defaults.EvalEvery };
     private readonly Option<int> _evalSamples = new("--eval-samples") { Description = "test examples used by the periodic evaluations", DefaultValueFactory = _ => Defaults.EvalSamples };
+    private readonly Option<string> _diffusionSampler = new("--diffusion-sampler")
+    {
+        Description = "diffusion: low-confidence (LLaDA: commit the most confident masked tokens) or ancestral (MDLM)",
+        DefaultValueFactory = _ => "low-confidence",
+    };
+    private readonly Option<int> _diffusionSteps = new("--diffusion-steps") { Description = "diffusion: denoising steps K (0: one per target token; 1: one-shot)", DefaultValueFactory = _ => 0 };
     private readonly Option<string> _lossPositions = new("--loss-positions")
     {
         Description = "target positions the loss covers: all, or first-decision (the Indecipherable-token control)",
@@ -61,7 +67,7 @@ internal sealed class TrainingOptions
     public TrainingOptions(Command command)
     {
         foreach (var option in new Option[] { _layers, _width, _heads, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
-                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions })
+                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps })
             command.Options.Add(option);
     }
 
@@ -70,6 +76,20 @@ internal sealed class TrainingOptions
         var size = new ModelSize(r.GetValue(_layers), r.GetValue(_width), r.GetValue(_heads));
         size.Validate();
         return size;
+    }
+
+    public MethodOptions MethodOptions(ParseResult r)
+    {
+        var options = new MethodOptions(
+            DiffusionSampler: r.GetValue(_diffusionSampler) switch
+            {
+                "low-confidence" => DiffusionSampler.LowConfidence,
+                "ancestral" => DiffusionSampler.Ancestral,
+                var other => throw new UserError($"--diffusion-sampler must be 'low-confidence' or 'ancestral', got '{other}'"),
+            },
+            DiffusionSteps: r.GetValue(_diffusionSteps));
+        options.Validate();
+        return options;
     }
 
     public TrainingConfig Training(ParseResult r)

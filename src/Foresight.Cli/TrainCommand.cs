@@ -26,7 +26,7 @@ internal static class TrainCommand
             string methodName = result.GetValue(method)!;
             MethodRegistry.Validate(methodName);
             var task = taskOptions.Build(result);
-            var config = new RunConfig(methodName, task.ToJson(), trainingOptions.Model(result), trainingOptions.Training(result));
+            var config = new RunConfig(methodName, task.ToJson(), trainingOptions.Model(result), trainingOptions.Training(result), trainingOptions.MethodOptions(result));
             var run = RunDirectory.Create(result.GetValue(output) ?? OutputPaths.Default(methodName));
             Tables.Print(task, [(run.Path, TrainingView.Train(config, task, run))]);
             return 0;

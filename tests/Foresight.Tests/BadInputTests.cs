@@ -28,7 +28,7 @@ public sealed class BadInputFixture : IDisposable
 public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadInputFixture>
 {
     [Theory]
-    [InlineData("train --method nextoken", "unknown method 'nextoken' (known: ntp, reverse, teacherless)")]
+    [InlineData("train --method nextoken", "unknown method 'nextoken' (known: diffusion, ntp, reverse, teacherless)")]
     [InlineData("data --degree 5 --path-length 5 --nodes 20 --out {dir}/x.txt", "G(5,5,20) is impossible: it needs 1 + 5x(5-1) = 21 distinct node labels but --nodes is 20")]
     [InlineData("train --epochz 2", "Unrecognized command or argument '--epochz'")]
     [InlineData("train --degree two", "Cannot parse argument 'two' for option '--degree'")]

@@ -18,7 +18,7 @@ public sealed class CliTests
     {
         using var temp = new TempDirectory();
         AssertUserError(Cli.Run(["train", "--method", "nextoken", "--out", temp["run"], .. Cli.TinyRun]),
-            "unknown method 'nextoken' (known: ntp, reverse, teacherless)");
+            "unknown method 'nextoken' (known: diffusion, ntp, reverse, teacherless)");
         Assert.False(Directory.Exists(temp["run"]));
     }
 

@@ -27,9 +27,9 @@ public sealed class MethodTests
     [Fact]
     public void Registry_lists_the_methods_and_rejects_unknown_names()
     {
-        Assert.Equal(["ntp", "reverse", "teacherless"], MethodRegistry.Names);
+        Assert.Equal(["diffusion", "ntp", "reverse", "teacherless"], MethodRegistry.Names);
         var error = Assert.Throws<UserError>(() => MethodRegistry.Validate("ntq"));
-        Assert.Equal("unknown method 'ntq' (known: ntp, reverse, teacherless)", error.Message);
+        Assert.Equal("unknown method 'ntq' (known: diffusion, ntp, reverse, teacherless)", error.Message);
     }
 
     [Theory]

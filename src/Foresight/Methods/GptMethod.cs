@@ -13,11 +13,17 @@ public abstract class GptMethod : ITrainingMethod, IPrefixStates
 {
     private readonly Tensor? _lossPositions; // task-order target positions the loss covers; null: all
 
+    /// <summary>A causal GPT over prefix + (T - 1) target-slot tokens.</summary>
     protected GptMethod(MethodContext context)
+        : this(context, context.Task.PrefixLength + context.Task.TargetLength - 1, causal: true)
+    {
+    }
+
+    protected GptMethod(MethodContext context, int blockSize, bool causal)
     {
         PrefixLength = context.Task.PrefixLength;
         TargetLength = context.Task.TargetLength;
-        Gpt = new Gpt(context.Model.ToGpt(context.Task, TokensPerExample));
+        Gpt = new Gpt(context.Model.ToGpt(context.Task, blockSize, causal));
         _lossPositions = context.LossPositions switch
         {
             LossPositions.All => null,
@@ -27,7 +33,7 @@ public abstract class GptMethod : ITrainingMethod, IPrefixStates
     }
 
     public nn.Module Model => Gpt;
-    public int TokensPerExample => PrefixLength + TargetLength - 1;
+    public int TokensPerExample => Gpt.Config.BlockSize;
 
     protected Gpt Gpt { get; }
     protected int PrefixLength { get; }
@@ -37,7 +43,7 @@ public abstract class GptMethod : ITrainingMethod, IPrefixStates
     public abstract Tensor Decode(Tensor prefix);
     public abstract Tensor TeacherForced(Tasks.Batch batch);
 
-    public Tensor PrefixStates(Tensor prefix) =>
+    public virtual Tensor PrefixStates(Tensor prefix) =>
         stack(Gpt.LayerStates(prefix).Select(h => h.select(1, -1)), 0); // (L + 1, B, C)
 
     /// <summary>(B, P + T - 1) -> (B, T, V): the logits for target positions 0..T-1.</summary>

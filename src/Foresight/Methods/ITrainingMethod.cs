@@ -6,10 +6,10 @@ using static TorchSharp.torch;
 namespace Foresight.Methods;
 
 /// <summary>
-/// Everything a method needs to build its model and loss: the task's shape, the model size and
-/// which target positions the loss covers.
+/// Everything a method needs to build its model and loss: the task's shape, the model size,
+/// which target positions the loss covers, and the method's own hyper-parameters.
 /// </summary>
-public sealed record MethodContext(ITask Task, ModelSize Model, LossPositions LossPositions = LossPositions.All);
+public sealed record MethodContext(ITask Task, ModelSize Model, LossPositions LossPositions = LossPositions.All, MethodOptions? Options = null);
 
 /// <summary>
 /// Target positions the training loss covers. <see cref="FirstDecision"/> is the Indecipherable-token
@@ -94,6 +94,15 @@ public static class MethodRegistry
     public static ITrainingMethod Create(string name, MethodContext context)
     {
         Validate(name);
-        return (ITrainingMethod)Activator.CreateInstance(Methods[name].Type, context)!;
+        try
+        {
+            return (ITrainingMethod)Activator.CreateInstance(Methods[name].Type, context)!;
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            // A method's constructor that rejects its options throws a UserError; let it through unwrapped.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
+            throw;
+        }
     }
 }

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Foresight.Runs;
 
 /// <summary>What a run was asked to do: enough to rebuild its task, data and model exactly.</summary>
-public sealed record RunConfig(string Method, JsonObject Task, Models.ModelSize Model, TrainingConfig Training);
+public sealed record RunConfig(string Method, JsonObject Task, Models.ModelSize Model, TrainingConfig Training, Methods.MethodOptions? Options = null);
 
 /// <summary>
 /// A run's directory: config.json, metrics.jsonl (one line per evaluation), summary.json and the

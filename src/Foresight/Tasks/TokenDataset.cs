@@ -3,8 +3,12 @@ using static TorchSharp.torch;
 
 namespace Foresight.Tasks;
 
-/// <summary>A batch in task order: prefix (B, P) and target (B, T), both int64.</summary>
-public sealed record Batch(Tensor Prefix, Tensor Target)
+/// <summary>
+/// A batch in task order: prefix (B, P) and target (B, T), both int64. <see cref="NoiseSeed"/> seeds
+/// any noise a method draws for it (diffusion masks); the trainer derives it from the run seed and
+/// step, so a resumed run draws the same noise as an uninterrupted one.
+/// </summary>
+public sealed record Batch(Tensor Prefix, Tensor Target, long NoiseSeed = 0)
 {
     public long Size => Prefix.shape[0];
 }

@@ -37,7 +37,7 @@ public static class Trainer
     public static ITrainingMethod BuildMethod(RunConfig config, ITask task)
     {
         manual_seed(config.Training.Seed);
-        return MethodRegistry.Create(config.Method, new MethodContext(task, config.Model, config.Training.LossPositions));
+        return MethodRegistry.Create(config.Method, new MethodContext(task, config.Model, config.Training.LossPositions, config.Options));
     }
 
     /// <summary>
@@ -93,7 +93,8 @@ public static class Trainer
                 using (NewDisposeScope())
                 {
                     foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
-                    var batch = train.Take(permutation.narrow(0, start, Math.Min(config.BatchSize, train.Count - start)));
+                    var batch = train.Take(permutation.narrow(0, start, Math.Min(config.BatchSize, train.Count - start)))
+                        with { NoiseSeed = (long)(SeededRandom.For(config.Seed, $"noise-{step}").State >> 1) };
                     var lossTensor = method.Loss(batch);
                     loss = lossTensor.item<float>();
                     if (!double.IsFinite(loss)) throw Diverged(step + 1, loss, run);

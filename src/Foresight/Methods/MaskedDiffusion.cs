@@ -1,0 +1,119 @@
+using Foresight.Tasks;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Foresight.Methods;
+
+/// <summary>
+/// Masked (absorbing-state) diffusion over the target, as in MDLM and LLaDA: a bidirectional GPT
+/// sees the prefix and a partly masked answer and predicts every masked token at once. The prefix is
+/// never masked. Decoding starts from an all-masked answer and unmasks it over K steps, so the
+/// model can settle the easy end of the path (the goal) before the hard first decision.
+/// The mask is the task's filler token '$', which never appears in data.
+/// </summary>
+[Method("diffusion", "masked diffusion over the target (bidirectional); decoded by iterative unmasking")]
+public sealed class MaskedDiffusion : GptMethod
+{
+    private readonly int _mask;
+    private readonly MethodOptions _options;
+
+    public MaskedDiffusion(MethodContext context)
+        : base(context, context.Task.PrefixLength + context.Task.TargetLength, causal: false)
+    {
+        if (context.LossPositions != LossPositions.All)
+            throw new UserError("diffusion trains on whichever target tokens are masked; --loss-positions applies to ntp, reverse and teacherless");
+        _mask = context.Task.FillerToken;
+        _options = context.Options ?? new MethodOptions();
+        _options.Validate();
+    }
+
+    /// <summary>Denoising steps used by <see cref="Decode"/>.</summary>
+    public int Steps => _options.DiffusionSteps == 0 ? TargetLength : _options.DiffusionSteps;
+
+    /// <summary>
+    /// The continuous-time ELBO of MDLM / LLaDA: L = E_t [ (1/t) * sum over masked tokens of -log p(x_0 | x_t) ],
+    /// normalised per target token. 1/t is the ELBO weight of the absorbing process: at small t few
+    /// tokens are masked, so each one stands for many.
+    /// </summary>
+    public override Tensor Loss(Batch batch)
+    {
+        var (time, masked) = Noise(batch); // (B,), (B, T)
+        var logits = AnswerLogits(batch.Prefix, batch.Target.masked_fill(masked, _mask)); // (B, T, V)
+        var perToken = F.cross_entropy(logits.flatten(0, 1), batch.Target.flatten(), reduction: nn.Reduction.None).view(masked.shape);
+        return (perToken * masked / time.unsqueeze(1)).sum() / masked.numel();
+    }
+
+    /// <summary>
+    /// t per example, stratified over the batch (one uniform offset, t_i = 1 - (i + u) / B, so every
+    /// batch covers (0, 1] evenly), and each target token masked independently with probability t.
+    /// </summary>
+    internal (Tensor Time, Tensor Masked) Noise(Batch batch)
+    {
+        var generator = new Generator((ulong)batch.NoiseSeed);
+        long b = batch.Size;
+        var time = 1 - (arange(b, dtype: ScalarType.Float32) + rand(1, generator: generator)) / b; // (B,) in (0, 1]
+        var masked = rand(b, TargetLength, generator: generator) < time.unsqueeze(1); // (B, T)
+        return (time, masked);
+    }
+
+    public override Tensor Decode(Tensor prefix) => Sample(prefix).Answer;
+
+    /// <summary>
+    /// Decodes with the configured sampler and also returns, for every target position, the step
+    /// (0..K-1) at which it was committed.
+    /// </summary>
+    public (Tensor Answer, Tensor CommitStep) Sample(Tensor prefix)
+    {
+        long b = prefix.shape[0];
+        var answer = full(b, TargetLength, _mask, dtype: ScalarType.Int64); // (B, T), all masked
+        var commitStep = full(b, TargetLength, -1, dtype: ScalarType.Int64);
+        var generator = new Generator(0); // the ancestral sampler's reveals; fixed, so evaluation is deterministic
+        int steps = Steps;
+        for (int step = 0; step < steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            var logits = AnswerLogits(prefix, answer);
+            logits.index_fill_(-1, tensor(new long[] { _mask }), double.NegativeInfinity); // never predict the mask itself
+            var (confidence, prediction) = logits.softmax(-1).max(-1); // (B, T)
+            var stillMasked = answer.eq(_mask);
+            Tensor commit; // (B, T) bool: positions revealed at this step
+            if (_options.DiffusionSampler == DiffusionSampler.LowConfidence)
+            {
+                // Commit counts spread evenly over the K steps; the most confident masked positions go first.
+                int count = (int)((long)(step + 1) * TargetLength / steps - (long)step * TargetLength / steps);
+                if (count == 0) continue;
+                var chosen = confidence.masked_fill(stillMasked.logical_not(), double.NegativeInfinity).topk(count, 1).indexes; // (B, count)
+                commit = zeros_like(stillMasked).scatter(1, chosen, ones_like(chosen, dtype: ScalarType.Bool));
+            }
+            else
+            {
+                double t = 1 - (double)step / steps, s = 1 - (double)(step + 1) / steps;
+                commit = stillMasked.logical_and(rand(stillMasked.shape, generator: generator) < (t - s) / t);
+            }
+            answer = where(commit, prediction, answer).MoveToOuterDisposeScope();
+            commitStep = where(commit, step, commitStep).MoveToOuterDisposeScope();
+        }
+        return (answer, commitStep);
+    }
+
+    /// <summary>Each target token predicted with the true earlier tokens shown and itself and every later one masked.</summary>
+    public override Tensor TeacherForced(Batch batch)
+    {
+        var predictions = new List<Tensor>(TargetLength);
+        var positions = arange(TargetLength, dtype: ScalarType.Int64).unsqueeze(0); // (1, T)
+        for (int j = 0; j < TargetLength; j++)
+        {
+            var input = batch.Target.masked_fill(positions >= j, _mask);
+            predictions.Add(AnswerLogits(batch.Prefix, input).select(1, j).argmax(-1));
+        }
+        return stack(predictions, 1); // (B, T)
+    }
+
+    /// <summary>At '=', with the whole answer still masked: the state decoding starts from.</summary>
+    public override Tensor PrefixStates(Tensor prefix) =>
+        stack(Gpt.LayerStates(cat([prefix, full(prefix.shape[0], TargetLength, _mask, dtype: ScalarType.Int64)], 1))
+            .Select(h => h.select(1, PrefixLength - 1)), 0); // (L + 1, B, C)
+
+    /// <summary>(B, P) and (B, T) -> (B, T, V): each target position's prediction of its own token.</summary>
+    private Tensor AnswerLogits(Tensor prefix, Tensor answer) => Gpt.forward(cat([prefix, answer], 1)).narrow(1, PrefixLength, TargetLength);
+}

@@ -1,0 +1,21 @@
+namespace Foresight.Methods;
+
+/// <summary>How a masked-diffusion model fills in its answer (see <see cref="MaskedDiffusion"/>).</summary>
+public enum DiffusionSampler
+{
+    /// <summary>LLaDA: at each step commit the most confident masked positions, keep the rest masked.</summary>
+    LowConfidence,
+
+    /// <summary>MDLM: going from time t to s, each masked position is revealed with probability (t - s) / t.</summary>
+    Ancestral,
+}
+
+/// <summary>Hyper-parameters that only some methods read; all of them are recorded in config.json.</summary>
+/// <param name="DiffusionSteps">Denoising steps; 0 means one per target token. 1 is greedy one-shot decoding.</param>
+public sealed record MethodOptions(DiffusionSampler DiffusionSampler = DiffusionSampler.LowConfidence, int DiffusionSteps = 0)
+{
+    public void Validate()
+    {
+        if (DiffusionSteps < 0) throw new UserError($"--diffusion-steps must not be negative (0: one step per target token), got {DiffusionSteps}");
+    }
+}

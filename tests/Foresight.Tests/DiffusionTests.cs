@@ -1,0 +1,113 @@
+using Foresight.Methods;
+using Foresight.Models;
+using Foresight.Tasks;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Foresight.Tests;
+
+/// <summary>The masked-diffusion method: its noise, its loss weighting and its samplers.</summary>
+public sealed class DiffusionTests
+{
+    private static readonly PathStarTask Task = new(2, 4, 20);
+
+    private static MaskedDiffusion Build(DiffusionSampler sampler = DiffusionSampler.LowConfidence, int steps = 0)
+    {
+        manual_seed(0);
+        return (MaskedDiffusion)MethodRegistry.Create("diffusion",
+            new MethodContext(Task, new ModelSize(1, 32, 2), Options: new MethodOptions(sampler, steps)));
+    }
+
+    private static Batch Data(int count, long noiseSeed = 1) =>
+        TokenDataset.Generate(Task, count, SeededRandom.For(0, "diffusion")).Slice(0, count) with { NoiseSeed = noiseSeed };
+
+    [Fact]
+    public void Each_target_token_is_masked_with_probability_t_and_t_is_stratified_over_the_batch()
+    {
+        using var method = Build();
+        var (time, masked) = method.Noise(Data(4000));
+        float[] t = time.data<float>().ToArray();
+        Assert.All(t, v => Assert.InRange(v, 1e-6f, 1f));
+        var sorted = t.Order().ToArray();
+        for (int i = 1; i < sorted.Length; i++) Assert.Equal(1.0 / 4000, sorted[i] - sorted[i - 1], 5); // one per stratum
+
+        // Bucket examples by t: the share of masked tokens in each bucket is the bucket's mean t.
+        var rate = masked.to_type(ScalarType.Float32).mean([1]).data<float>().ToArray();
+        for (double low = 0; low < 1; low += 0.2)
+        {
+            var bucket = Enumerable.Range(0, t.Length).Where(i => t[i] > low && t[i] <= low + 0.2).ToList();
+            Assert.Equal(bucket.Average(i => (double)t[i]), bucket.Average(i => (double)rate[i]), 1.5e-2);
+        }
+    }
+
+    [Fact]
+    public void Loss_is_cross_entropy_on_masked_tokens_weighted_by_one_over_t_per_target_token()
+    {
+        using var method = Build();
+        var batch = Data(64);
+        var (time, masked) = method.Noise(batch);
+        var input = cat([batch.Prefix, batch.Target.masked_fill(masked, Task.FillerToken)], 1); // the prefix is never masked
+        var logits = ((Gpt)method.Model).forward(input).narrow(1, Task.PrefixLength, Task.TargetLength);
+        var perToken = F.cross_entropy(logits.flatten(0, 1), batch.Target.flatten(), reduction: nn.Reduction.None).view(64, Task.TargetLength);
+        double expected = 0;
+        for (int i = 0; i < 64; i++)
+            for (int j = 0; j < Task.TargetLength; j++)
+                if (masked[i, j].item<bool>()) expected += perToken[i, j].item<float>() / time[i].item<float>();
+        expected /= 64 * Task.TargetLength;
+
+        Assert.Equal(expected, method.Loss(batch).item<float>(), 4);
+        Assert.Equal(method.Loss(batch).item<float>(), method.Loss(batch).item<float>()); // same noise seed, same loss
+        Assert.NotEqual(method.Loss(batch).item<float>(), method.Loss(batch with { NoiseSeed = 2 }).item<float>());
+    }
+
+    [Theory]
+    [InlineData(DiffusionSampler.LowConfidence, 0)]
+    [InlineData(DiffusionSampler.LowConfidence, 1)]
+    [InlineData(DiffusionSampler.LowConfidence, 3)]
+    [InlineData(DiffusionSampler.LowConfidence, 7)]
+    [InlineData(DiffusionSampler.Ancestral, 2)]
+    [InlineData(DiffusionSampler.Ancestral, 4)]
+    public void Samplers_leave_the_prefix_alone_and_end_with_no_mask_left(DiffusionSampler sampler, int steps)
+    {
+        using var method = Build(sampler, steps);
+        var batch = Data(32);
+        var prefix = batch.Prefix.clone();
+        var (answer, commitStep) = method.Sample(batch.Prefix);
+
+        Assert.True(batch.Prefix.eq(prefix).all().item<bool>());
+        Assert.Equal([32, Task.TargetLength], answer.shape);
+        Assert.False(answer.eq(Task.FillerToken).any().item<bool>());
+        Assert.True((commitStep >= 0).all().item<bool>());
+        Assert.True((commitStep < method.Steps).all().item<bool>());
+        if (sampler == DiffusionSampler.LowConfidence)
+        {
+            // The count schedule: after step s, floor((s + 1) T / K) tokens are committed in every row.
+            for (int s = 0; s < method.Steps; s++)
+            {
+                long expected = (long)(s + 1) * Task.TargetLength / method.Steps;
+                Assert.True((commitStep <= s).sum(1).eq(expected).all().item<bool>(), $"step {s}");
+            }
+        }
+        Assert.True(method.Decode(batch.Prefix).eq(answer).all().item<bool>()); // deterministic
+    }
+
+    [Fact]
+    public void Teacher_forced_prediction_of_a_position_sees_only_earlier_targets()
+    {
+        using var method = Build();
+        var batch = Data(16);
+        var before = method.TeacherForced(batch);
+        var changed = batch.Target.clone();
+        changed[TensorIndex.Colon, 2] = (changed[TensorIndex.Colon, 2] + 1) % Task.Nodes;
+        var after = method.TeacherForced(batch with { Target = changed });
+        Assert.True(before.narrow(1, 0, 3).eq(after.narrow(1, 0, 3)).all().item<bool>());
+    }
+
+    [Fact]
+    public void Diffusion_rejects_a_narrowed_loss_and_negative_steps()
+    {
+        Assert.Throws<UserError>(() => MethodRegistry.Create("diffusion", new MethodContext(Task, new ModelSize(1, 16, 2), LossPositions.FirstDecision)));
+        Assert.Equal("--diffusion-steps must not be negative (0: one step per target token), got -1",
+            Assert.Throws<UserError>(() => Build(steps: -1)).Message);
+    }
+}
