@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
 using Foresight.Evaluation;
+using Foresight.Methods;
 using Foresight.Runs;
 using Foresight.Tasks;
 using Foresight.Training;
@@ -15,13 +16,28 @@ internal static class EvalCommand
         var command = new Command("eval", "Evaluate a saved run on its test set or on a data file (the reference format)");
         var runOption = new Option<string>("--run") { Description = "run directory", Required = true };
         var data = new Option<string?>("--data") { Description = "data file, one example per line (default: the run's own test set)" };
+        var sampler = new Option<string?>("--diffusion-sampler") { Description = "diffusion runs: decode with this sampler instead of the run's (low-confidence, ancestral)" };
+        var steps = new Option<int?>("--diffusion-steps") { Description = "diffusion runs: decode with K steps instead of the run's" };
         command.Options.Add(runOption);
         command.Options.Add(data);
+        command.Options.Add(sampler);
+        command.Options.Add(steps);
 
         command.SetAction(result =>
         {
             var run = RunDirectory.Open(result.GetValue(runOption)!);
-            var (config, task, method) = Trainer.LoadTrained(run);
+            var options = run.ReadConfig().Options ?? new MethodOptions();
+            bool overridden = result.GetValue(sampler) is not null || result.GetValue(steps) is not null;
+            if (overridden)
+            {
+                options = options with
+                {
+                    DiffusionSampler = result.GetValue(sampler) is { } samplerName ? TrainingOptions.ParseSampler(samplerName) : options.DiffusionSampler,
+                    DiffusionSteps = result.GetValue(steps) ?? options.DiffusionSteps,
+                };
+                options.Validate();
+            }
+            var (config, task, method) = Trainer.LoadTrained(run, options);
             using var _ = method;
             string? file = result.GetValue(data);
             using var dataset = file is null
@@ -30,10 +46,11 @@ internal static class EvalCommand
 
             var metrics = Evaluator.Evaluate(method, task, dataset);
             Print(config.Method, task, file ?? "the run's test set", metrics);
-            string name = file is null ? "test" : Path.GetFileNameWithoutExtension(file);
+            string name = (file is null ? "test" : Path.GetFileNameWithoutExtension(file))
+                + (overridden ? $"-{Json.ToObject(options)["diffusion_sampler"]}-k{options.DiffusionSteps}" : "");
             string output = Path.Combine(run.Path, $"eval-{name}.json");
             var json = Json.Merge(
-                new JsonObject { ["method"] = config.Method, ["task"] = task.Description, ["data"] = file ?? "test" },
+                new JsonObject { ["method"] = config.Method, ["task"] = task.Description, ["data"] = file ?? "test", ["options"] = Json.ToObject(options) },
                 Json.ToObject(metrics));
             Json.WriteAtomic(output, json);
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(output)}");

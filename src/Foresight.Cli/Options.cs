@@ -81,16 +81,18 @@ internal sealed class TrainingOptions
     public MethodOptions MethodOptions(ParseResult r)
     {
         var options = new MethodOptions(
-            DiffusionSampler: r.GetValue(_diffusionSampler) switch
-            {
-                "low-confidence" => DiffusionSampler.LowConfidence,
-                "ancestral" => DiffusionSampler.Ancestral,
-                var other => throw new UserError($"--diffusion-sampler must be 'low-confidence' or 'ancestral', got '{other}'"),
-            },
+            DiffusionSampler: ParseSampler(r.GetValue(_diffusionSampler)!),
             DiffusionSteps: r.GetValue(_diffusionSteps));
         options.Validate();
         return options;
     }
+
+    public static DiffusionSampler ParseSampler(string name) => name switch
+    {
+        "low-confidence" => DiffusionSampler.LowConfidence,
+        "ancestral" => DiffusionSampler.Ancestral,
+        _ => throw new UserError($"--diffusion-sampler must be 'low-confidence' or 'ancestral', got '{name}'"),
+    };
 
     public TrainingConfig Training(ParseResult r)
     {

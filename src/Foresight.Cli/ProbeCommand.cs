@@ -13,6 +13,7 @@ internal static class ProbeCommand
         var command = new Command("probe", "Diagnostics of a saved run: why it fails or plans. Each writes probe-<name>.json into the run");
         command.Subcommands.Add(Probe(CleverHansProbe.Name, "force a wrong first decision and measure how often the model follows the wrong arm; teacher-forced accuracy per position"));
         command.Subcommands.Add(Probe(IndecipherableProbe.Name, "first-decision accuracy against chance (1/d) over training, from metrics.jsonl"));
+        command.Subcommands.Add(Probe(DecodeOrderProbe.Name, "diffusion: the mean step at which the sampler commits each target position"));
         command.Subcommands.Add(Probe(PlanningProbe.Name, "linear probe per layer at '=' for the first decision node: is the plan represented before it is written?"));
         command.Subcommands.Add(Probe("all", "every probe that applies to the run's method"));
         return command;
@@ -64,6 +65,11 @@ internal static class ProbeCommand
                 table.AddRow("indistinguishable from chance", json["final_at_chance"]!.GetValue<bool>() ? "yes" : "no");
                 table.AddRow("peak during training", Pct("peak_accuracy"));
                 table.AddRow("first decision given the true earlier tokens, final", Pct("final_teacher_forced"));
+                break;
+            case DecodeOrderProbe.Name:
+                table.AddRow("sampler, steps", $"{json["sampler"]}, {json["steps"]}");
+                table.AddRow("mean commit step by position", string.Join("  ", json["mean_commit_step"]!.AsArray().Select(v => $"{v!.GetValue<double>():F2}")));
+                table.AddRow("accuracy by position", Row(json["accuracy_by_position"]));
                 break;
             case PlanningProbe.Name:
                 table.AddColumn(new TableColumn("node (any label)").RightAligned()).AddColumn(new TableColumn("shuffled labels").RightAligned())

@@ -75,6 +75,7 @@ public sealed class DiffusionTests
         var (answer, commitStep) = method.Sample(batch.Prefix);
 
         Assert.True(batch.Prefix.eq(prefix).all().item<bool>());
+        Assert.Equal(ScalarType.Int64, commitStep.dtype);
         Assert.Equal([32, Task.TargetLength], answer.shape);
         Assert.False(answer.eq(Task.FillerToken).any().item<bool>());
         Assert.True((commitStep >= 0).all().item<bool>());
@@ -89,6 +90,24 @@ public sealed class DiffusionTests
             }
         }
         Assert.True(method.Decode(batch.Prefix).eq(answer).all().item<bool>()); // deterministic
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    public void Decode_order_probe_averages_commit_steps_and_scores_each_position(int steps)
+    {
+        using var method = Build(DiffusionSampler.LowConfidence, steps);
+        var examples = Probes.ProbeData.Examples(Task, 60, seed: 2);
+        var result = Probes.DecodeOrderProbe.Run(method, Task, examples, batchSize: 25);
+
+        Assert.Equal(60, result.Examples);
+        Assert.Equal(method.Steps, result.Steps);
+        // One token per step: every row commits positions at steps 0..T-1 once each; one step: everything at 0.
+        double expectedSum = steps == 1 ? 0 : Task.TargetLength * (Task.TargetLength - 1) / 2.0;
+        Assert.Equal(expectedSum, result.MeanCommitStep.Sum(), 9);
+        using var data = new TokenDataset(Task, examples);
+        Assert.Equal(Evaluation.Evaluator.Evaluate(method, Task, data).PerPositionAccuracy, result.AccuracyByPosition);
     }
 
     [Fact]

@@ -27,6 +27,8 @@ public sealed class MaskedDiffusion : GptMethod
         _options.Validate();
     }
 
+    public DiffusionSampler Sampler => _options.DiffusionSampler;
+
     /// <summary>Denoising steps used by <see cref="Decode"/>.</summary>
     public int Steps => _options.DiffusionSteps == 0 ? TargetLength : _options.DiffusionSteps;
 
@@ -91,7 +93,7 @@ public sealed class MaskedDiffusion : GptMethod
                 commit = stillMasked.logical_and(rand(stillMasked.shape, generator: generator) < (t - s) / t);
             }
             answer = where(commit, prediction, answer).MoveToOuterDisposeScope();
-            commitStep = where(commit, step, commitStep).MoveToOuterDisposeScope();
+            commitStep = commitStep.masked_fill(commit, step).MoveToOuterDisposeScope();
         }
         return (answer, commitStep);
     }

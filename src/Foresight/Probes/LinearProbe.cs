@@ -21,7 +21,7 @@ public sealed class LinearProbe : IDisposable
         using (no_grad())
         {
             mean = features.mean([0]).detach();
-            scale = features.std(0).clamp_min(1e-6).detach();
+            scale = features.std(dim: 0).clamp_min(1e-6).detach();
         }
         using var standardised = ((features - mean) / scale).detach();
         var weight = new TorchSharp.Modules.Parameter(zeros(features.shape[1], classes));

@@ -6,13 +6,13 @@ using Foresight.Training;
 
 namespace Foresight.Probes;
 
-/// <summary>How many fresh examples each model probe uses.</summary>
+/// <summary>How many fresh examples each model probe uses (the decode-order probe uses the Clever-Hans count).</summary>
 public sealed record ProbeSizes(int CleverHansExamples = 1_000, int PlanningExamples = 5_000);
 
 /// <summary>Runs probes on a saved run and writes each one's numbers to probe-&lt;name&gt;.json in the run directory.</summary>
 public static class ProbeSuite
 {
-    public static readonly string[] Names = [CleverHansProbe.Name, IndecipherableProbe.Name, PlanningProbe.Name];
+    public static readonly string[] Names = [CleverHansProbe.Name, DecodeOrderProbe.Name, IndecipherableProbe.Name, PlanningProbe.Name];
 
     /// <summary>
     /// Runs the named probes (all of them when <paramref name="only"/> is null). A probe named
@@ -44,6 +44,8 @@ public static class ProbeSuite
         bool branching = task is IBranchingTask;
         if (Wanted(CleverHansProbe.Name, method is ILeftToRightDecoder && branching, $"{config.Method} does not write the answer left to right in task order"))
             Save(CleverHansProbe.Name, Json.ToObject(CleverHansProbe.Run(method, task, ProbeData.Examples(task, sizes.CleverHansExamples, config.Training.Seed))));
+        if (Wanted(DecodeOrderProbe.Name, method is MaskedDiffusion, $"{config.Method} writes its answer in a fixed order"))
+            Save(DecodeOrderProbe.Name, Json.ToObject(DecodeOrderProbe.Run(method, task, ProbeData.Examples(task, sizes.CleverHansExamples, config.Training.Seed))));
         if (Wanted(IndecipherableProbe.Name, true, ""))
             Save(IndecipherableProbe.Name, Json.ToObject(IndecipherableProbe.Run(run)));
         if (Wanted(PlanningProbe.Name, method is IPrefixStates && branching, $"{config.Method} does not expose hidden states"))

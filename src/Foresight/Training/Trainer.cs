@@ -44,10 +44,14 @@ public static class Trainer
     /// Trains a run from scratch, or with <paramref name="resume"/> continues it from its last
     /// training checkpoint; either way the final metrics are the same as an uninterrupted run's.
     /// </summary>
-    /// <summary>A saved run rebuilt from its config.json, with its checkpoint loaded. Dispose the method.</summary>
-    public static (RunConfig Config, ITask Task, ITrainingMethod Method) LoadTrained(RunDirectory run)
+    /// <summary>
+    /// A saved run rebuilt from its config.json, with its checkpoint loaded. Dispose the method.
+    /// <paramref name="options"/> replaces the run's method options, e.g. to decode with another sampler.
+    /// </summary>
+    public static (RunConfig Config, ITask Task, ITrainingMethod Method) LoadTrained(RunDirectory run, MethodOptions? options = null)
     {
         var config = run.ReadConfig();
+        if (options is not null) config = config with { Options = options };
         var task = TaskRegistry.FromJson(config.Task);
         var method = BuildMethod(config, task);
         try { run.LoadCheckpoint(method.Model); }
