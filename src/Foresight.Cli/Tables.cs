@@ -21,9 +21,10 @@ internal static class Tables
             .AddColumn(new TableColumn("forced").RightAligned())
             .AddColumn(new TableColumn("time").RightAligned())
             .AddColumn(new TableColumn("tokens/s").RightAligned());
-        bool probed = runs.Any(r => Probes(r.Path).Count > 0);
+        var probesByRun = runs.Select(r => Probes(r.Path)).ToList();
+        bool probed = probesByRun.Any(p => p.Count > 0);
         if (probed) AddProbeColumns(table);
-        foreach (var (path, result) in runs)
+        foreach (var ((_, result), probes) in runs.Zip(probesByRun))
         {
             var test = result.Test;
             var cells = new List<string>
@@ -36,7 +37,7 @@ internal static class Tables
                 $"{result.Training.TrainSeconds:F0} s",
                 $"{result.Training.TokensPerSecond:N0}",
             };
-            if (probed) cells.AddRange(ProbeMeasures.Select(m => m.Value(Probes(path)) is { } v ? $"{100 * v:F1}%" : "-"));
+            if (probed) cells.AddRange(ProbeMeasures.Select(m => m.Value(probes) is { } v ? $"{100 * v:F1}%" : "-"));
             table.AddRow(cells.ToArray());
         }
         AnsiConsole.Write(table);
@@ -48,7 +49,8 @@ internal static class Tables
     public static void PrintAcrossSeeds(ITask task, IReadOnlyList<string> methods, IReadOnlyList<int> seeds, IReadOnlyList<(string Path, RunResult Result)> runsWithPaths)
     {
         var results = runsWithPaths.Select(r => r.Result).ToList();
-        bool probed = runsWithPaths.Any(r => Probes(r.Path).Count > 0);
+        var probesByRun = runsWithPaths.Select(r => Probes(r.Path)).ToList();
+        bool probed = probesByRun.Any(p => p.Count > 0);
         var table = new Table().Title($"{task.Description}, {seeds.Count} seeds ({string.Join(", ", seeds)}), {results[0].Test.Examples} held-out examples each")
             .AddColumn("method")
             .AddColumn(new TableColumn("exact").RightAligned())
@@ -60,7 +62,7 @@ internal static class Tables
         foreach (string method in methods)
         {
             var runs = results.Where(r => r.Training.Method == method).ToList();
-            var probes = runsWithPaths.Where(r => r.Result.Training.Method == method).Select(r => Probes(r.Path)).ToList();
+            var probes = probesByRun.Where((_, i) => results[i].Training.Method == method).ToList();
             string Cell(IReadOnlyList<double> values)
             {
                 if (values.Count == 0) return "-";

@@ -43,8 +43,11 @@ public abstract class GptMethod : ITrainingMethod, IPrefixStates
     public abstract Tensor Decode(Tensor prefix);
     public abstract Tensor TeacherForced(Tasks.Batch batch);
 
-    public virtual Tensor PrefixStates(Tensor prefix) =>
-        stack(Gpt.LayerStates(prefix).Select(h => h.select(1, -1)), 0); // (L + 1, B, C)
+    public virtual Tensor PrefixStates(Tensor prefix) => StatesAt(prefix, PrefixLength - 1);
+
+    /// <summary>The residual stream at one position of <paramref name="input"/>, after the embeddings and each block: (L + 1, B, C).</summary>
+    protected Tensor StatesAt(Tensor input, int position) =>
+        stack(Gpt.LayerStates(input).Select(h => h.select(1, position)), 0);
 
     /// <summary>(B, P + T - 1) -> (B, T, V): the logits for target positions 0..T-1.</summary>
     protected Tensor TargetLogits(Tensor input) => Gpt.forward(input).narrow(1, PrefixLength - 1, TargetLength);

@@ -67,7 +67,7 @@ public sealed class MaskedDiffusion : GptMethod
     public (Tensor Answer, Tensor CommitStep) Sample(Tensor prefix)
     {
         long b = prefix.shape[0];
-        var answer = full(b, TargetLength, _mask, dtype: ScalarType.Int64); // (B, T), all masked
+        var answer = AllMasked(b); // (B, T)
         var commitStep = full(b, TargetLength, -1, dtype: ScalarType.Int64);
         var generator = new Generator(0); // the ancestral sampler's reveals; fixed, so evaluation is deterministic
         int steps = Steps;
@@ -112,9 +112,9 @@ public sealed class MaskedDiffusion : GptMethod
     }
 
     /// <summary>At '=', with the whole answer still masked: the state decoding starts from.</summary>
-    public override Tensor PrefixStates(Tensor prefix) =>
-        stack(Gpt.LayerStates(cat([prefix, full(prefix.shape[0], TargetLength, _mask, dtype: ScalarType.Int64)], 1))
-            .Select(h => h.select(1, PrefixLength - 1)), 0); // (L + 1, B, C)
+    public override Tensor PrefixStates(Tensor prefix) => StatesAt(cat([prefix, AllMasked(prefix.shape[0])], 1), PrefixLength - 1);
+
+    private Tensor AllMasked(long batchSize) => full(batchSize, TargetLength, _mask, dtype: ScalarType.Int64);
 
     /// <summary>(B, P) and (B, T) -> (B, T, V): each target position's prediction of its own token.</summary>
     private Tensor AnswerLogits(Tensor prefix, Tensor answer) => Gpt.forward(cat([prefix, answer], 1)).narrow(1, PrefixLength, TargetLength);
