@@ -21,19 +21,22 @@ internal static class EvalCommand
         command.Options.Add(runOption);
         command.Options.Add(data);
         command.Options.Add(sampler);
+        var temperature = new Option<double?>("--diffusion-temperature") { Description = "diffusion runs: Gumbel temperature instead of the run's (0: argmax)" };
         command.Options.Add(steps);
+        command.Options.Add(temperature);
 
         command.SetAction(result =>
         {
             var run = RunDirectory.Open(result.GetValue(runOption)!);
             var options = run.ReadConfig().Options ?? new MethodOptions();
-            bool overridden = result.GetValue(sampler) is not null || result.GetValue(steps) is not null;
+            bool overridden = result.GetValue(sampler) is not null || result.GetValue(steps) is not null || result.GetValue(temperature) is not null;
             if (overridden)
             {
                 options = options with
                 {
                     DiffusionSampler = result.GetValue(sampler) is { } samplerName ? TrainingOptions.ParseSampler(samplerName) : options.DiffusionSampler,
                     DiffusionSteps = result.GetValue(steps) ?? options.DiffusionSteps,
+                    DiffusionTemperature = result.GetValue(temperature) ?? options.DiffusionTemperature,
                 };
                 options.Validate();
             }
@@ -47,7 +50,8 @@ internal static class EvalCommand
             var metrics = Evaluator.Evaluate(method, task, dataset);
             Print(config.Method, task, file ?? "the run's test set", metrics);
             string name = (file is null ? "test" : Path.GetFileNameWithoutExtension(file))
-                + (overridden ? $"-{Json.ToObject(options)["diffusion_sampler"]}-k{options.DiffusionSteps}" : "");
+                + (overridden ? $"-{Json.EnumName(options.DiffusionSampler)}-k{options.DiffusionSteps}"
+                    + (options.DiffusionTemperature > 0 ? $"-t{options.DiffusionTemperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "") : "");
             string output = Path.Combine(run.Path, $"eval-{name}.json");
             var json = Json.Merge(
                 new JsonObject { ["method"] = config.Method, ["task"] = task.Description, ["data"] = file ?? "test", ["options"] = Json.ToObject(options) },

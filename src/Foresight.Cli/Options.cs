@@ -58,6 +58,11 @@ internal sealed class TrainingOptions
         DefaultValueFactory = _ => "low-confidence",
     };
     private readonly Option<int> _diffusionSteps = new("--diffusion-steps") { Description = "diffusion: denoising steps K (0: one per target token; 1: one-shot)", DefaultValueFactory = _ => 0 };
+    private readonly Option<double> _diffusionTemperature = new("--diffusion-temperature")
+    {
+        Description = "diffusion: Gumbel temperature when picking each masked token (0: argmax)",
+        DefaultValueFactory = _ => 0,
+    };
     private readonly Option<string> _lossPositions = new("--loss-positions")
     {
         Description = "target positions the loss covers: all, or first-decision (the Indecipherable-token control)",
@@ -67,7 +72,7 @@ internal sealed class TrainingOptions
     public TrainingOptions(Command command)
     {
         foreach (var option in new Option[] { _layers, _width, _heads, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
-                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps })
+                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature })
             command.Options.Add(option);
     }
 
@@ -82,7 +87,8 @@ internal sealed class TrainingOptions
     {
         var options = new MethodOptions(
             DiffusionSampler: ParseSampler(r.GetValue(_diffusionSampler)!),
-            DiffusionSteps: r.GetValue(_diffusionSteps));
+            DiffusionSteps: r.GetValue(_diffusionSteps),
+            DiffusionTemperature: r.GetValue(_diffusionTemperature));
         options.Validate();
         return options;
     }

@@ -14,6 +14,7 @@ internal static class ProbeCommand
         command.Subcommands.Add(Probe(CleverHansProbe.Name, "force a wrong first decision and measure how often the model follows the wrong arm; teacher-forced accuracy per position"));
         command.Subcommands.Add(Probe(IndecipherableProbe.Name, "first-decision accuracy against chance (1/d) over training, from metrics.jsonl"));
         command.Subcommands.Add(Probe(DecodeOrderProbe.Name, "diffusion: the mean step at which the sampler commits each target position"));
+        command.Subcommands.Add(Probe(DecodeStepsProbe.Name, "diffusion: exact match on the test set for each sampler at K = 1, 2, 5 and one step per target token"));
         command.Subcommands.Add(Probe(PlanningProbe.Name, "linear probe per layer at '=' for the first decision node: is the plan represented before it is written?"));
         command.Subcommands.Add(Probe("all", "every probe that applies to the run's method"));
         return command;
@@ -25,7 +26,7 @@ internal static class ProbeCommand
         var runOption = new Option<string>("--run") { Description = "run directory", Required = true };
         var examples = new Option<int?>("--examples") { Description = $"fresh examples to probe on (default: clever-hans {new ProbeSizes().CleverHansExamples:N0}, plan {new ProbeSizes().PlanningExamples:N0})" };
         command.Options.Add(runOption);
-        if (name != IndecipherableProbe.Name) command.Options.Add(examples);
+        if (name is not (IndecipherableProbe.Name or DecodeStepsProbe.Name)) command.Options.Add(examples);
         command.SetAction(result =>
         {
             var run = RunDirectory.Open(result.GetValue(runOption)!);
@@ -70,6 +71,13 @@ internal static class ProbeCommand
                 table.AddRow("sampler, steps", $"{json["sampler"]}, {json["steps"]}");
                 table.AddRow("mean commit step by position", string.Join("  ", json["mean_commit_step"]!.AsArray().Select(v => $"{v!.GetValue<double>():F2}")));
                 table.AddRow("accuracy by position", Row(json["accuracy_by_position"]));
+                break;
+            case DecodeStepsProbe.Name:
+                foreach (var point in json["points"]!.AsArray())
+                    table.AddRow($"{point!["sampler"]}, K = {point["steps"]}",
+                        $"exact {100 * point["exact_match"]!.GetValue<double>():F1}% ± {100 * point["exact_match_margin95"]!.GetValue<double>():F1}, " +
+                        $"first decision {100 * point["first_decision_accuracy"]!.GetValue<double>():F1}%");
+                table.Caption($"{json["examples"]:N0} test examples");
                 break;
             case PlanningProbe.Name:
                 table.AddColumn(new TableColumn("node (any label)").RightAligned()).AddColumn(new TableColumn("shuffled labels").RightAligned())

@@ -16,6 +16,9 @@ public static class Json
 
     public static readonly JsonSerializerOptions Line = new(File) { WriteIndented = false };
 
+    /// <summary>An enum value as the files spell it: LowConfidence -> low-confidence.</summary>
+    public static string EnumName<T>(T value) where T : struct, Enum => JsonNamingPolicy.KebabCaseLower.ConvertName(value.ToString());
+
     public static JsonObject ToObject<T>(T value) => JsonSerializer.SerializeToNode(value, File)!.AsObject();
 
     /// <summary>Shallow merge: the properties of each object in turn, later ones winning.</summary>

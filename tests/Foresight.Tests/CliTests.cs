@@ -114,6 +114,26 @@ public sealed class CliTests
         AssertUserError(Cli.Run(["compare", "--seeds", "0", "--out", temp["zero"], .. Cli.TinyRun]), "--seeds must be at least 1, got 0");
     }
 
+    [Fact]
+    public void Compare_with_diffusion_records_its_decoder_and_reports_accuracy_against_steps()
+    {
+        using var temp = new TempDirectory();
+        var compare = Cli.Run(["compare", "--methods", "ntp,diffusion", "--diffusion-steps", "2", "--probe-examples", "50", "--out", temp["cmp"], .. Cli.TinyRun]);
+        Assert.True(compare.ExitCode == 0, compare.Stderr);
+
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "diffusion", "summary.json")))!;
+        Assert.Equal("""{"diffusion_sampler":"low-confidence","diffusion_steps":2,"diffusion_temperature":0}""", summary["decoder"]!.ToJsonString());
+        Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "summary.json")))!["decoder"]);
+
+        var steps = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "diffusion", "probe-steps.json")))!;
+        var own = steps["points"]!.AsArray().Single(p => p!["sampler"]!.GetValue<string>() == "low-confidence" && p["steps"]!.GetValue<int>() == 2)!;
+        Assert.Equal(summary["exact_match"]!.GetValue<double>(), own["exact_match"]!.GetValue<double>()); // the sweep's K = 2 is the run's own decoder
+        string report = File.ReadAllText(Path.Combine(temp["cmp"], "report.md"));
+        Assert.Contains("accuracy_vs_steps.png", report);
+        Assert.Contains("| diffusion seed 0 | low-confidence, 2 |", report);
+        Assert.True(File.Exists(Path.Combine(temp["cmp"], "accuracy_vs_steps.png")));
+    }
+
     private static string WriteReferenceLine(TempDirectory temp)
     {
         string file = temp["reference.txt"];

@@ -11,11 +11,11 @@ public sealed class DiffusionTests
 {
     private static readonly PathStarTask Task = new(2, 4, 20);
 
-    private static MaskedDiffusion Build(DiffusionSampler sampler = DiffusionSampler.LowConfidence, int steps = 0)
+    private static MaskedDiffusion Build(DiffusionSampler sampler = DiffusionSampler.LowConfidence, int steps = 0, double temperature = 0)
     {
         manual_seed(0);
         return (MaskedDiffusion)MethodRegistry.Create("diffusion",
-            new MethodContext(Task, new ModelSize(1, 32, 2), Options: new MethodOptions(sampler, steps)));
+            new MethodContext(Task, new ModelSize(1, 32, 2), Options: new MethodOptions(sampler, steps, temperature)));
     }
 
     private static Batch Data(int count, long noiseSeed = 1) =>
@@ -90,6 +90,42 @@ public sealed class DiffusionTests
             }
         }
         Assert.True(method.Decode(batch.Prefix).eq(answer).all().item<bool>()); // deterministic
+    }
+
+    [Fact]
+    public void Gumbel_temperature_samples_other_tokens_but_keeps_the_prefix_and_fills_every_mask()
+    {
+        var batch = Data(64);
+        using var greedy = Build();
+        using var cold = Build(temperature: 1e-4);
+        using var hot = Build(temperature: 5);
+        var argmax = greedy.Decode(batch.Prefix);
+        var (answer, _) = hot.Sample(batch.Prefix);
+
+        Assert.True(cold.Decode(batch.Prefix).eq(argmax).all().item<bool>()); // tau -> 0 is the argmax
+        Assert.True(answer.ne(argmax).any().item<bool>());
+        Assert.False(answer.eq(Task.FillerToken).any().item<bool>());
+        Assert.True(hot.Decode(batch.Prefix).eq(answer).all().item<bool>()); // the noise is seeded
+        Assert.Equal("--diffusion-temperature must be a finite number >= 0 (0: argmax), got -1",
+            Assert.Throws<UserError>(() => Build(temperature: -1)).Message);
+    }
+
+    [Fact]
+    public void Steps_probe_sweeps_both_samplers_over_K_and_its_own_K_matches_the_evaluator()
+    {
+        using var method = Build();
+        using var data = new TokenDataset(Task, Probes.ProbeData.Examples(Task, 90, seed: 3));
+        var result = Probes.DecodeStepsProbe.Run(method, Task, data, batchSize: 40);
+
+        Assert.Equal([1, 2, 4, 5], Probes.DecodeStepsProbe.Budgets(Task)); // K = 1, 2, 5 and T = 4
+        Assert.Equal(["low-confidence", "ancestral"], result.Points.Select(p => p.Sampler).Distinct());
+        Assert.Equal(8, result.Points.Count);
+        var own = result.Points.Single(p => p is { Sampler: "low-confidence", Steps: 4 });
+        var metrics = Evaluation.Evaluator.Evaluate(method, Task, data);
+        Assert.Equal(metrics.ExactMatch, own.ExactMatch);
+        Assert.Equal(metrics.FirstDecisionAccuracy, own.FirstDecisionAccuracy);
+        Assert.Equal(metrics.ExactMatchMargin95, own.ExactMatchMargin95, 12);
+        Assert.Equal(new MethodOptions(DiffusionSampler.LowConfidence, 4), method.Decoder); // what summary.json records
     }
 
     [Theory]

@@ -29,6 +29,7 @@ public sealed class ProbeTests
         public int TokensPerExample => Task.PrefixLength + Task.TargetLength - 1;
         public Tensor Loss(Batch batch) => throw new NotSupportedException();
         public Tensor Decode(Tensor prefix) => throw new NotSupportedException();
+        public MethodOptions? Decoder => null;
 
         public Tensor TeacherForced(Batch batch) => Map(batch.Prefix, (_, example, branches) =>
         {
@@ -220,7 +221,7 @@ public sealed class ProbeTests
 
         var sizes = new ProbeSizes(CleverHansExamples: 200, PlanningExamples: 500);
         var written = ProbeSuite.Run(run, sizes);
-        string[] applicable = [CleverHansProbe.Name, IndecipherableProbe.Name, PlanningProbe.Name]; // decode-order is for diffusion
+        string[] applicable = [CleverHansProbe.Name, IndecipherableProbe.Name, PlanningProbe.Name]; // decode-order and steps are for diffusion
         Assert.Equal(applicable, written.Keys.Order());
         foreach (string name in applicable) Assert.True(File.Exists(run.ProbeFile(name)));
 
@@ -261,7 +262,7 @@ public sealed class ProbeTests
         Assert.False(File.Exists(run.ProbeFile(CleverHansProbe.Name)));
         Assert.Contains(log, l => l.StartsWith("clever-hans: skipped"));
         Assert.Throws<UserError>(() => ProbeSuite.Run(run, new ProbeSizes(20, 50), CleverHansProbe.Name));
-        Assert.Equal("unknown probe 'plans' (known: clever-hans, decode-order, indecipherable, plan)",
+        Assert.Equal("unknown probe 'plans' (known: clever-hans, decode-order, steps, indecipherable, plan)",
             Assert.Throws<UserError>(() => ProbeSuite.Run(run, new ProbeSizes(), "plans")).Message);
     }
 }

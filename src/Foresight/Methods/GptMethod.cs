@@ -43,6 +43,8 @@ public abstract class GptMethod : ITrainingMethod, IPrefixStates
     public abstract Tensor Decode(Tensor prefix);
     public abstract Tensor TeacherForced(Tasks.Batch batch);
 
+    public virtual MethodOptions? Decoder => null;
+
     public virtual Tensor PrefixStates(Tensor prefix) => StatesAt(prefix, PrefixLength - 1);
 
     /// <summary>The residual stream at one position of <paramref name="input"/>, after the embeddings and each block: (L + 1, B, C).</summary>

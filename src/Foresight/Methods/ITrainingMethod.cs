@@ -62,6 +62,9 @@ public interface ITrainingMethod : IDisposable
 
     /// <summary>Argmax prediction at each target position given the training-time inputs: (B, T), task order.</summary>
     Tensor TeacherForced(Batch batch);
+
+    /// <summary>The settings <see cref="Decode"/> runs with, recorded in summary.json; null for plain greedy decoding.</summary>
+    MethodOptions? Decoder { get; }
 }
 
 /// <summary>Marks a class as a training method selectable by <see cref="Name"/> with --method.</summary>

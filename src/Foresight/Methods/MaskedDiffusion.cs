@@ -60,26 +60,37 @@ public sealed class MaskedDiffusion : GptMethod
 
     public override Tensor Decode(Tensor prefix) => Sample(prefix).Answer;
 
+    public override MethodOptions Decoder => _options with { DiffusionSteps = Steps };
+
     /// <summary>
     /// Decodes with the configured sampler and also returns, for every target position, the step
     /// (0..K-1) at which it was committed.
     /// </summary>
-    public (Tensor Answer, Tensor CommitStep) Sample(Tensor prefix)
+    public (Tensor Answer, Tensor CommitStep) Sample(Tensor prefix) =>
+        Sample(prefix, _options.DiffusionSampler, Steps, _options.DiffusionTemperature);
+
+    /// <summary>Decodes with any sampler and step budget K >= 1 (the accuracy-vs-steps sweep uses this).</summary>
+    public (Tensor Answer, Tensor CommitStep) Sample(Tensor prefix, DiffusionSampler sampler, int steps, double temperature = 0)
     {
+        if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "a sampler needs at least one step");
         long b = prefix.shape[0];
         var answer = AllMasked(b); // (B, T)
         var commitStep = full(b, TargetLength, -1, dtype: ScalarType.Int64);
-        var generator = new Generator(0); // the ancestral sampler's reveals; fixed, so evaluation is deterministic
-        int steps = Steps;
+        var generator = new Generator(0); // reveals and Gumbel noise; fixed, so evaluation is deterministic
         for (int step = 0; step < steps; step++)
         {
             using var scope = NewDisposeScope();
-            var logits = AnswerLogits(prefix, answer);
+            var logits = AnswerLogits(prefix, answer); // (B, T, V)
             logits.index_fill_(-1, tensor(new long[] { _mask }), double.NegativeInfinity); // never predict the mask itself
-            var (confidence, prediction) = logits.softmax(-1).max(-1); // (B, T)
+            var probabilities = logits.softmax(-1);
+            // LLaDA's Gumbel-max: argmax(logits / tau + Gumbel noise) samples at temperature tau; confidence stays p(prediction).
+            var prediction = temperature == 0
+                ? probabilities.argmax(-1)
+                : (logits / temperature - rand(logits.shape, generator: generator).log().neg().log()).argmax(-1); // (B, T)
+            var confidence = probabilities.gather(-1, prediction.unsqueeze(-1)).squeeze(-1); // (B, T)
             var stillMasked = answer.eq(_mask);
             Tensor commit; // (B, T) bool: positions revealed at this step
-            if (_options.DiffusionSampler == DiffusionSampler.LowConfidence)
+            if (sampler == DiffusionSampler.LowConfidence)
             {
                 // Commit counts spread evenly over the K steps; the most confident masked positions go first.
                 int count = (int)((long)(step + 1) * TargetLength / steps - (long)step * TargetLength / steps);

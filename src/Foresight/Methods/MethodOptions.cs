@@ -12,10 +12,16 @@ public enum DiffusionSampler
 
 /// <summary>Hyper-parameters that only some methods read; all of them are recorded in config.json.</summary>
 /// <param name="DiffusionSteps">Denoising steps; 0 means one per target token. 1 is greedy one-shot decoding.</param>
-public sealed record MethodOptions(DiffusionSampler DiffusionSampler = DiffusionSampler.LowConfidence, int DiffusionSteps = 0)
+/// <param name="DiffusionTemperature">Gumbel temperature of the token picked at each masked position; 0 picks the argmax.</param>
+public sealed record MethodOptions(
+    DiffusionSampler DiffusionSampler = DiffusionSampler.LowConfidence,
+    int DiffusionSteps = 0,
+    double DiffusionTemperature = 0)
 {
     public void Validate()
     {
         if (DiffusionSteps < 0) throw new UserError($"--diffusion-steps must not be negative (0: one step per target token), got {DiffusionSteps}");
+        if (!(DiffusionTemperature >= 0) || double.IsInfinity(DiffusionTemperature))
+            throw new UserError($"--diffusion-temperature must be a finite number >= 0 (0: argmax), got {DiffusionTemperature}");
     }
 }

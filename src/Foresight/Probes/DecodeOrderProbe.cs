@@ -36,7 +36,7 @@ public static class DecodeOrderProbe
                 Evaluator.Accumulate(correct, answer.eq(batch.Target));
             }
         }
-        return new DecodeOrderResult(examples.Count, diffusion.Sampler.ToString(), diffusion.Steps,
+        return new DecodeOrderResult(examples.Count, Json.EnumName(diffusion.Sampler), diffusion.Steps,
             stepTotals.Select(s => s / examples.Count).ToArray(), correct.Select(c => (double)c / examples.Count).ToArray());
     }
 }

@@ -12,7 +12,7 @@ public sealed record ProbeSizes(int CleverHansExamples = 1_000, int PlanningExam
 /// <summary>Runs probes on a saved run and writes each one's numbers to probe-&lt;name&gt;.json in the run directory.</summary>
 public static class ProbeSuite
 {
-    public static readonly string[] Names = [CleverHansProbe.Name, DecodeOrderProbe.Name, IndecipherableProbe.Name, PlanningProbe.Name];
+    public static readonly string[] Names = [CleverHansProbe.Name, DecodeOrderProbe.Name, DecodeStepsProbe.Name, IndecipherableProbe.Name, PlanningProbe.Name];
 
     /// <summary>
     /// Runs the named probes (all of them when <paramref name="only"/> is null). A probe named
@@ -46,6 +46,11 @@ public static class ProbeSuite
             Save(CleverHansProbe.Name, Json.ToObject(CleverHansProbe.Run(method, task, ProbeData.Examples(task, sizes.CleverHansExamples, config.Training.Seed))));
         if (Wanted(DecodeOrderProbe.Name, method is MaskedDiffusion, $"{config.Method} writes its answer in a fixed order"))
             Save(DecodeOrderProbe.Name, Json.ToObject(DecodeOrderProbe.Run(method, task, ProbeData.Examples(task, sizes.CleverHansExamples, config.Training.Seed))));
+        if (Wanted(DecodeStepsProbe.Name, method is MaskedDiffusion, $"{config.Method} has no denoising steps to vary"))
+        {
+            using var test = Trainer.MakeTestSet(task, config.Training);
+            Save(DecodeStepsProbe.Name, Json.ToObject(DecodeStepsProbe.Run(method, task, test)));
+        }
         if (Wanted(IndecipherableProbe.Name, true, ""))
             Save(IndecipherableProbe.Name, Json.ToObject(IndecipherableProbe.Run(run)));
         if (Wanted(PlanningProbe.Name, method is IPrefixStates && branching, $"{config.Method} does not expose hidden states"))

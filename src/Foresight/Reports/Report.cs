@@ -73,6 +73,12 @@ public static class Report
                 "Linear probe at '=' for the first decision (held out)", "layer (0 = embeddings)", "branch accuracy",
                 probed.Select(s => PlanCurve(s, manyTasks)).ToList(), chance, markers: true));
 
+        var stepped = series.SelectMany(s => s.Runs.Select(r => (Series: s, Run: r, Steps: r.Probe(DecodeStepsProbe.Name)))).Where(x => x.Steps is not null).ToList();
+        if (stepped.Count > 0)
+            Figure("Diffusion: accuracy against denoising steps", "accuracy_vs_steps.png", path => Figures.Lines(path,
+                "Exact match against denoising steps K (held-out test set)", "denoising steps K", "exact match",
+                stepped.SelectMany(x => StepsCurves(x.Series, x.Run, x.Steps!, manyTasks, stepped.Count > 1)).ToList(), [], markers: true));
+
         File.WriteAllText(markdownFile + ".tmp", Markdown(series, manyTasks, figures));
         File.Move(markdownFile + ".tmp", markdownFile, overwrite: true);
         files.Insert(0, markdownFile);
@@ -131,6 +137,23 @@ public static class Report
             md.AppendLine();
         }
 
+        var orders = series.SelectMany(s => s.Runs.Select(r => (Series: s, Run: r, Order: r.Probe(DecodeOrderProbe.Name)))).Where(x => x.Order is not null).ToList();
+        if (orders.Count > 0)
+        {
+            int length = orders.Max(o => o.Order!["mean_commit_step"]!.AsArray().Count);
+            md.AppendLine("### Diffusion decode order: mean step at which each target position is committed (accuracy)").AppendLine();
+            md.AppendLine("| run | sampler, K | " + string.Join(" | ", Enumerable.Range(0, length).Select(i => i == 0 ? "position 0 (source)" : $"{i}")) + " |");
+            md.AppendLine("|---|---|" + string.Concat(Enumerable.Repeat("---:|", length)));
+            foreach (var (s, run, order) in orders)
+            {
+                var steps = Numbers(order!["mean_commit_step"]);
+                var accuracy = Numbers(order["accuracy_by_position"]);
+                md.AppendLine($"| {s.Name(manyTasks)} seed {run.Config.Training.Seed} | {order["sampler"]}, {order["steps"]} | " +
+                              string.Join(" | ", steps.Select((v, i) => $"{v:F2} ({Percent(accuracy[i])})")) + " |");
+            }
+            md.AppendLine().AppendLine("Step 0 is the first; a planner that works back from the goal commits the last positions first.").AppendLine();
+        }
+
         md.AppendLine("## Runs").AppendLine();
         foreach (var s in series)
             foreach (var run in s.Runs)
@@ -154,6 +177,13 @@ public static class Report
         return new Line(plans.Count > 1 ? $"{s.Name(withTask)} (mean of {plans.Count} seeds)" : s.Name(withTask),
             Enumerable.Range(0, y.Length).Select(i => (double)i).ToArray(), y);
     }
+
+    /// <summary>One line per sampler of one run's steps probe: exact match against K.</summary>
+    private static IEnumerable<Line> StepsCurves(Series s, ReportRun run, JsonObject probe, bool withTask, bool withSeed) =>
+        probe["points"]!.AsArray().GroupBy(p => p!["sampler"]!.GetValue<string>()).Select(g => new Line(
+            $"{s.Name(withTask)}{(withSeed ? $" seed {run.Config.Training.Seed}" : "")}, {g.Key}",
+            g.Select(p => p!["steps"]!.GetValue<double>()).ToArray(),
+            g.Select(p => p!["exact_match"]!.GetValue<double>()).ToArray()));
 
     private static double[] Numbers(JsonNode? array) => array!.AsArray().Select(v => v!.GetValue<double>()).ToArray();
 

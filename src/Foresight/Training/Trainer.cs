@@ -18,9 +18,15 @@ public sealed record TrainingStats(
     double TrainSeconds, double TokensPerSecond, double FinalTrainLoss);
 
 /// <summary>A finished run: summary.json is these two records' fields side by side.</summary>
-public sealed record RunResult(TrainingStats Training, EvalMetrics Test)
+/// <param name="Decoder">The decoding settings behind <paramref name="Test"/>, for methods that have any (diffusion's sampler and steps).</param>
+public sealed record RunResult(TrainingStats Training, EvalMetrics Test, MethodOptions? Decoder = null)
 {
-    public JsonObject ToJson() => Json.Merge(Json.ToObject(Training), Json.ToObject(Test));
+    public JsonObject ToJson()
+    {
+        var json = Json.Merge(Json.ToObject(Training), Json.ToObject(Test));
+        if (Decoder is not null) json["decoder"] = Json.ToObject(Decoder);
+        return json;
+    }
 }
 
 /// <summary>One trainer for every method: AdamW, warmup + cosine schedule, gradient clipping, periodic evaluation.</summary>
@@ -153,7 +159,7 @@ public static class Trainer
             TrainSeconds: seconds,
             TokensPerSecond: samplesSeen * method.TokensPerExample / seconds,
             FinalTrainLoss: lastLoss);
-        var result = new RunResult(stats, final);
+        var result = new RunResult(stats, final, method.Decoder);
         run.WriteSummary(result.ToJson());
         return result;
     }

@@ -1,0 +1,50 @@
+using Foresight.Evaluation;
+using Foresight.Methods;
+using Foresight.Tasks;
+using static TorchSharp.torch;
+
+namespace Foresight.Probes;
+
+/// <summary>Exact match of one sampler at one step budget K.</summary>
+public sealed record DecodeStepsPoint(string Sampler, int Steps, double ExactMatch, double ExactMatchMargin95, double FirstDecisionAccuracy);
+
+public sealed record DecodeStepsResult(int Examples, IReadOnlyList<DecodeStepsPoint> Points);
+
+/// <summary>
+/// Accuracy against the number of denoising steps K (1 = one-shot, up to one token per step), for
+/// each sampler: how much of the answer a diffusion model can write at once.
+/// </summary>
+public static class DecodeStepsProbe
+{
+    public const string Name = "steps";
+
+    /// <summary>K = 1, 2, 5 and the target length, as far as they are distinct.</summary>
+    public static int[] Budgets(ITask task) => new[] { 1, 2, 5, task.TargetLength }.Distinct().Order().ToArray();
+
+    public static DecodeStepsResult Run(ITrainingMethod method, ITask task, TokenDataset data, int batchSize = 500)
+    {
+        if (method is not MaskedDiffusion diffusion)
+            throw new UserError("the steps probe varies the number of denoising steps, so it needs a diffusion run");
+        var points = new List<DecodeStepsPoint>();
+        using (Evaluator.Inference(method.Model))
+        {
+            foreach (var sampler in Enum.GetValues<DiffusionSampler>())
+                foreach (int steps in Budgets(task))
+                {
+                    long exact = 0, first = 0;
+                    for (int start = 0; start < data.Count; start += batchSize)
+                    {
+                        using var scope = NewDisposeScope();
+                        var batch = data.Slice(start, batchSize);
+                        var right = diffusion.Sample(batch.Prefix, sampler, steps).Answer.eq(batch.Target); // (B, T)
+                        exact += right.all(1).sum().item<long>();
+                        first += right.select(1, task.FirstDecisionPosition).sum().item<long>();
+                    }
+                    double accuracy = (double)exact / data.Count;
+                    points.Add(new DecodeStepsPoint(Json.EnumName(sampler), steps, accuracy,
+                        1.96 * Math.Sqrt(accuracy * (1 - accuracy) / data.Count), (double)first / data.Count));
+                }
+        }
+        return new DecodeStepsResult(data.Count, points);
+    }
+}
