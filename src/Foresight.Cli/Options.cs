@@ -63,6 +63,11 @@ internal sealed class TrainingOptions
         Description = "diffusion: Gumbel temperature when picking each masked token (0: argmax)",
         DefaultValueFactory = _ => 0,
     };
+    private readonly Option<string> _diffusionWeighting = new("--diffusion-weighting")
+    {
+        Description = "diffusion: loss weight of a masked token, elbo (1/t, MDLM/LLaDA) or uniform (mean over masked tokens)",
+        DefaultValueFactory = _ => "elbo",
+    };
     private readonly Option<string> _lossPositions = new("--loss-positions")
     {
         Description = "target positions the loss covers: all, or first-decision (the Indecipherable-token control)",
@@ -72,7 +77,7 @@ internal sealed class TrainingOptions
     public TrainingOptions(Command command)
     {
         foreach (var option in new Option[] { _layers, _width, _heads, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
-                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature })
+                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting })
             command.Options.Add(option);
     }
 
@@ -88,7 +93,13 @@ internal sealed class TrainingOptions
         var options = new MethodOptions(
             DiffusionSampler: ParseSampler(r.GetValue(_diffusionSampler)!),
             DiffusionSteps: r.GetValue(_diffusionSteps),
-            DiffusionTemperature: r.GetValue(_diffusionTemperature));
+            DiffusionTemperature: r.GetValue(_diffusionTemperature),
+            DiffusionWeighting: r.GetValue(_diffusionWeighting) switch
+            {
+                "elbo" => DiffusionWeighting.Elbo,
+                "uniform" => DiffusionWeighting.Uniform,
+                var other => throw new UserError($"--diffusion-weighting must be 'elbo' or 'uniform', got '{other}'"),
+            });
         options.Validate();
         return options;
     }

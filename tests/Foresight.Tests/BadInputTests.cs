@@ -49,6 +49,7 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("probe clever-hans --run {dir}/run --examples 1", "--examples must be at least 2, got 1")]
     [InlineData("probe plans --run {dir}/run", "Unrecognized command or argument 'plans'")]
     [InlineData("train --method diffusion --diffusion-temperature -1", "--diffusion-temperature must be a finite number >= 0 (0: argmax), got -1")]
+    [InlineData("train --method diffusion --diffusion-weighting linear", "--diffusion-weighting must be 'elbo' or 'uniform', got 'linear'")]
     [InlineData("probe steps --run {dir}/run", "the steps probe varies the number of denoising steps, so it needs a diffusion run")]
     [InlineData("report --runs {dir}/full", "'{dir}/full' holds no runs (no config.json below it)")]
     [InlineData("report --runs {dir}/run", "{dir}/run/report.md already exists; pass --overwrite to replace it or --out to write elsewhere")]

@@ -11,11 +11,12 @@ public sealed class DiffusionTests
 {
     private static readonly PathStarTask Task = new(2, 4, 20);
 
-    private static MaskedDiffusion Build(DiffusionSampler sampler = DiffusionSampler.LowConfidence, int steps = 0, double temperature = 0)
+    private static MaskedDiffusion Build(DiffusionSampler sampler = DiffusionSampler.LowConfidence, int steps = 0, double temperature = 0,
+        DiffusionWeighting weighting = DiffusionWeighting.Elbo)
     {
         manual_seed(0);
         return (MaskedDiffusion)MethodRegistry.Create("diffusion",
-            new MethodContext(Task, new ModelSize(1, 32, 2), Options: new MethodOptions(sampler, steps, temperature)));
+            new MethodContext(Task, new ModelSize(1, 32, 2), Options: new MethodOptions(sampler, steps, temperature, weighting)));
     }
 
     private static Batch Data(int count, long noiseSeed = 1) =>
@@ -41,7 +42,7 @@ public sealed class DiffusionTests
     }
 
     [Fact]
-    public void Loss_is_cross_entropy_on_masked_tokens_weighted_by_one_over_t_per_target_token()
+    public void Loss_is_cross_entropy_on_masked_tokens_weighted_by_one_over_t_per_target_token_or_uniformly()
     {
         using var method = Build();
         var batch = Data(64);
@@ -49,13 +50,21 @@ public sealed class DiffusionTests
         var input = cat([batch.Prefix, batch.Target.masked_fill(masked, Task.FillerToken)], 1); // the prefix is never masked
         var logits = ((Gpt)method.Model).forward(input).narrow(1, Task.PrefixLength, Task.TargetLength);
         var perToken = F.cross_entropy(logits.flatten(0, 1), batch.Target.flatten(), reduction: nn.Reduction.None).view(64, Task.TargetLength);
-        double expected = 0;
+        double expected = 0, unweighted = 0;
+        int maskedCount = 0;
         for (int i = 0; i < 64; i++)
             for (int j = 0; j < Task.TargetLength; j++)
-                if (masked[i, j].item<bool>()) expected += perToken[i, j].item<float>() / time[i].item<float>();
+                if (masked[i, j].item<bool>())
+                {
+                    expected += perToken[i, j].item<float>() / time[i].item<float>();
+                    unweighted += perToken[i, j].item<float>();
+                    maskedCount++;
+                }
         expected /= 64 * Task.TargetLength;
 
         Assert.Equal(expected, method.Loss(batch).item<float>(), 4);
+        using (var uniform = Build(weighting: DiffusionWeighting.Uniform)) // same seed, same weights
+            Assert.Equal(unweighted / maskedCount, uniform.Loss(batch).item<float>(), 4);
         Assert.Equal(method.Loss(batch).item<float>(), method.Loss(batch).item<float>()); // same noise seed, same loss
         Assert.NotEqual(method.Loss(batch).item<float>(), method.Loss(batch with { NoiseSeed = 2 }).item<float>());
     }

@@ -35,14 +35,16 @@ public sealed class MaskedDiffusion : GptMethod
     /// <summary>
     /// The continuous-time ELBO of MDLM / LLaDA: L = E_t [ (1/t) * sum over masked tokens of -log p(x_0 | x_t) ],
     /// normalised per target token. 1/t is the ELBO weight of the absorbing process: at small t few
-    /// tokens are masked, so each one stands for many.
+    /// tokens are masked, so each one stands for many. The uniform variant is the plain mean over masked tokens.
     /// </summary>
     public override Tensor Loss(Batch batch)
     {
         var (time, masked) = Noise(batch); // (B,), (B, T)
         var logits = AnswerLogits(batch.Prefix, batch.Target.masked_fill(masked, _mask)); // (B, T, V)
         var perToken = F.cross_entropy(logits.flatten(0, 1), batch.Target.flatten(), reduction: nn.Reduction.None).view(masked.shape);
-        return (perToken * masked / time.unsqueeze(1)).sum() / masked.numel();
+        return _options.DiffusionWeighting == DiffusionWeighting.Elbo
+            ? (perToken * masked / time.unsqueeze(1)).sum() / masked.numel()
+            : (perToken * masked).sum() / masked.sum().clamp_min(1);
     }
 
     /// <summary>

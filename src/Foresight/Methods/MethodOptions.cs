@@ -10,13 +10,25 @@ public enum DiffusionSampler
     Ancestral,
 }
 
+/// <summary>How the masked-diffusion loss weights each masked token.</summary>
+public enum DiffusionWeighting
+{
+    /// <summary>1/t, the continuous-time ELBO of MDLM and LLaDA.</summary>
+    Elbo,
+
+    /// <summary>1 for every masked token, averaged over them (BERT's masked-LM loss): lower variance, not a likelihood bound.</summary>
+    Uniform,
+}
+
 /// <summary>Hyper-parameters that only some methods read; all of them are recorded in config.json.</summary>
 /// <param name="DiffusionSteps">Denoising steps; 0 means one per target token. 1 is greedy one-shot decoding.</param>
+/// <param name="DiffusionWeighting">Training loss weight of a masked token; decoding ignores it.</param>
 /// <param name="DiffusionTemperature">Gumbel temperature of the token picked at each masked position; 0 picks the argmax.</param>
 public sealed record MethodOptions(
     DiffusionSampler DiffusionSampler = DiffusionSampler.LowConfidence,
     int DiffusionSteps = 0,
-    double DiffusionTemperature = 0)
+    double DiffusionTemperature = 0,
+    DiffusionWeighting DiffusionWeighting = DiffusionWeighting.Elbo)
 {
     public void Validate()
     {
