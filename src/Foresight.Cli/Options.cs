@@ -68,6 +68,10 @@ internal sealed class TrainingOptions
         Description = "diffusion: loss weight of a masked token, elbo (1/t, MDLM/LLaDA) or uniform (mean over masked tokens)",
         DefaultValueFactory = _ => "elbo",
     };
+    private readonly Option<bool> _diffusionShift = new("--diffusion-shift")
+    {
+        Description = "diffusion: predict each target token at the position before it (HKUNLP's MDM) rather than at its own",
+    };
     private readonly Option<string> _lossPositions = new("--loss-positions")
     {
         Description = "target positions the loss covers: all, or first-decision (the Indecipherable-token control)",
@@ -77,7 +81,7 @@ internal sealed class TrainingOptions
     public TrainingOptions(Command command)
     {
         foreach (var option in new Option[] { _layers, _width, _heads, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
-                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting })
+                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift })
             command.Options.Add(option);
     }
 
@@ -94,6 +98,7 @@ internal sealed class TrainingOptions
             DiffusionSampler: ParseSampler(r.GetValue(_diffusionSampler)!),
             DiffusionSteps: r.GetValue(_diffusionSteps),
             DiffusionTemperature: r.GetValue(_diffusionTemperature),
+            DiffusionShift: r.GetValue(_diffusionShift),
             DiffusionWeighting: r.GetValue(_diffusionWeighting) switch
             {
                 "elbo" => DiffusionWeighting.Elbo,

@@ -12,11 +12,11 @@ public sealed class DiffusionTests
     private static readonly PathStarTask Task = new(2, 4, 20);
 
     private static MaskedDiffusion Build(DiffusionSampler sampler = DiffusionSampler.LowConfidence, int steps = 0, double temperature = 0,
-        DiffusionWeighting weighting = DiffusionWeighting.Elbo)
+        DiffusionWeighting weighting = DiffusionWeighting.Elbo, bool shift = false)
     {
         manual_seed(0);
         return (MaskedDiffusion)MethodRegistry.Create("diffusion",
-            new MethodContext(Task, new ModelSize(1, 32, 2), Options: new MethodOptions(sampler, steps, temperature, weighting)));
+            new MethodContext(Task, new ModelSize(1, 32, 2), Options: new MethodOptions(sampler, steps, temperature, weighting, shift)));
     }
 
     private static Batch Data(int count, long noiseSeed = 1) =>
@@ -41,14 +41,16 @@ public sealed class DiffusionTests
         }
     }
 
-    [Fact]
-    public void Loss_is_cross_entropy_on_masked_tokens_weighted_by_one_over_t_per_target_token_or_uniformly()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Loss_is_cross_entropy_on_masked_tokens_weighted_by_one_over_t_per_target_token_or_uniformly(bool shift)
     {
-        using var method = Build();
+        using var method = Build(shift: shift);
         var batch = Data(64);
         var (time, masked) = method.Noise(batch);
         var input = cat([batch.Prefix, batch.Target.masked_fill(masked, Task.FillerToken)], 1); // the prefix is never masked
-        var logits = ((Gpt)method.Model).forward(input).narrow(1, Task.PrefixLength, Task.TargetLength);
+        var logits = ((Gpt)method.Model).forward(input).narrow(1, shift ? Task.PrefixLength - 1 : Task.PrefixLength, Task.TargetLength); // shifted: token i read at i - 1
         var perToken = F.cross_entropy(logits.flatten(0, 1), batch.Target.flatten(), reduction: nn.Reduction.None).view(64, Task.TargetLength);
         double expected = 0, unweighted = 0;
         int maskedCount = 0;
@@ -63,7 +65,7 @@ public sealed class DiffusionTests
         expected /= 64 * Task.TargetLength;
 
         Assert.Equal(expected, method.Loss(batch).item<float>(), 4);
-        using (var uniform = Build(weighting: DiffusionWeighting.Uniform)) // same seed, same weights
+        using (var uniform = Build(weighting: DiffusionWeighting.Uniform, shift: shift)) // same seed, same weights
             Assert.Equal(unweighted / maskedCount, uniform.Loss(batch).item<float>(), 4);
         Assert.Equal(method.Loss(batch).item<float>(), method.Loss(batch).item<float>()); // same noise seed, same loss
         Assert.NotEqual(method.Loss(batch).item<float>(), method.Loss(batch with { NoiseSeed = 2 }).item<float>());
@@ -76,9 +78,10 @@ public sealed class DiffusionTests
     [InlineData(DiffusionSampler.LowConfidence, 7)]
     [InlineData(DiffusionSampler.Ancestral, 2)]
     [InlineData(DiffusionSampler.Ancestral, 4)]
-    public void Samplers_leave_the_prefix_alone_and_end_with_no_mask_left(DiffusionSampler sampler, int steps)
+    [InlineData(DiffusionSampler.LowConfidence, 0, true)]
+    public void Samplers_leave_the_prefix_alone_and_end_with_no_mask_left(DiffusionSampler sampler, int steps, bool shift = false)
     {
-        using var method = Build(sampler, steps);
+        using var method = Build(sampler, steps, shift: shift);
         var batch = Data(32);
         var prefix = batch.Prefix.clone();
         var (answer, commitStep) = method.Sample(batch.Prefix);
@@ -155,10 +158,12 @@ public sealed class DiffusionTests
         Assert.Equal(Evaluation.Evaluator.Evaluate(method, Task, data).PerPositionAccuracy, result.AccuracyByPosition);
     }
 
-    [Fact]
-    public void Teacher_forced_prediction_of_a_position_sees_only_earlier_targets()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Teacher_forced_prediction_of_a_position_sees_only_earlier_targets(bool shift)
     {
-        using var method = Build();
+        using var method = Build(shift: shift);
         var batch = Data(16);
         var before = method.TeacherForced(batch);
         var changed = batch.Target.clone();

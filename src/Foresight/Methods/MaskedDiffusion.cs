@@ -129,6 +129,10 @@ public sealed class MaskedDiffusion : GptMethod
 
     private Tensor AllMasked(long batchSize) => full(batchSize, TargetLength, _mask, dtype: ScalarType.Int64);
 
-    /// <summary>(B, P) and (B, T) -> (B, T, V): each target position's prediction of its own token.</summary>
-    private Tensor AnswerLogits(Tensor prefix, Tensor answer) => Gpt.forward(cat([prefix, answer], 1)).narrow(1, PrefixLength, TargetLength);
+    /// <summary>
+    /// (B, P) and (B, T) -> (B, T, V): the prediction of each target token, read at its own position or,
+    /// shifted, at the position before it, whose input is the previous token (the last prefix token '=' for the first).
+    /// </summary>
+    private Tensor AnswerLogits(Tensor prefix, Tensor answer) =>
+        Gpt.forward(cat([prefix, answer], 1)).narrow(1, _options.DiffusionShift ? PrefixLength - 1 : PrefixLength, TargetLength);
 }

@@ -23,12 +23,17 @@ public enum DiffusionWeighting
 /// <summary>Hyper-parameters that only some methods read; all of them are recorded in config.json.</summary>
 /// <param name="DiffusionSteps">Denoising steps; 0 means one per target token. 1 is greedy one-shot decoding.</param>
 /// <param name="DiffusionWeighting">Training loss weight of a masked token; decoding ignores it.</param>
+/// <param name="DiffusionShift">
+/// Read token i's prediction from position i - 1, as HKUNLP's MDM (diffusion-vs-ar) and DiffuLLaMA do,
+/// instead of from position i itself (MDLM, LLaDA).
+/// </param>
 /// <param name="DiffusionTemperature">Gumbel temperature of the token picked at each masked position; 0 picks the argmax.</param>
 public sealed record MethodOptions(
     DiffusionSampler DiffusionSampler = DiffusionSampler.LowConfidence,
     int DiffusionSteps = 0,
     double DiffusionTemperature = 0,
-    DiffusionWeighting DiffusionWeighting = DiffusionWeighting.Elbo)
+    DiffusionWeighting DiffusionWeighting = DiffusionWeighting.Elbo,
+    bool DiffusionShift = false)
 {
     public void Validate()
     {
