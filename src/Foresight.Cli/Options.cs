@@ -40,6 +40,11 @@ internal sealed class TrainingOptions
     private readonly Option<int> _layers = new("--layers") { Description = "transformer blocks", DefaultValueFactory = _ => 4 };
     private readonly Option<int> _width = new("--width") { Description = "embedding width", DefaultValueFactory = _ => 128 };
     private readonly Option<int> _heads = new("--heads") { Description = "attention heads", DefaultValueFactory = _ => 4 };
+    private readonly Option<string> _positions = new("--positions")
+    {
+        Description = "position encoding: learned (absolute embeddings, GPT-2) or rotary (relative, LLaMA/LLaDA)",
+        DefaultValueFactory = _ => "learned",
+    };
     private readonly Option<int> _trainSamples = new("--train-samples") { Description = "training examples generated", DefaultValueFactory = _ => Defaults.TrainSamples };
     private readonly Option<int> _testSamples = new("--test-samples") { Description = "held-out examples for the final evaluation", DefaultValueFactory = _ => Defaults.TestSamples };
     private readonly Option<int> _epochs = new("--epochs") { Description = "passes over the training set", DefaultValueFactory = _ => Defaults.Epochs };
@@ -80,14 +85,19 @@ internal sealed class TrainingOptions
 
     public TrainingOptions(Command command)
     {
-        foreach (var option in new Option[] { _layers, _width, _heads, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
+        foreach (var option in new Option[] { _layers, _width, _heads, _positions, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
                      _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift })
             command.Options.Add(option);
     }
 
     public ModelSize Model(ParseResult r)
     {
-        var size = new ModelSize(r.GetValue(_layers), r.GetValue(_width), r.GetValue(_heads));
+        var size = new ModelSize(r.GetValue(_layers), r.GetValue(_width), r.GetValue(_heads), r.GetValue(_positions) switch
+        {
+            "learned" => PositionEncoding.Learned,
+            "rotary" => PositionEncoding.Rotary,
+            var other => throw new UserError($"--positions must be 'learned' or 'rotary', got '{other}'"),
+        });
         size.Validate();
         return size;
     }

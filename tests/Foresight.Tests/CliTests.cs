@@ -115,15 +115,16 @@ public sealed class CliTests
     }
 
     [Fact]
-    public void Compare_with_diffusion_records_its_decoder_and_reports_accuracy_against_steps()
+    public void Compare_with_diffusion_records_its_sampler_and_steps_and_reports_accuracy_against_steps()
     {
         using var temp = new TempDirectory();
         var compare = Cli.Run(["compare", "--methods", "ntp,diffusion", "--diffusion-steps", "2", "--probe-examples", "50", "--out", temp["cmp"], .. Cli.TinyRun]);
         Assert.True(compare.ExitCode == 0, compare.Stderr);
 
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "diffusion", "summary.json")))!;
-        Assert.Equal("""{"diffusion_sampler":"low-confidence","diffusion_steps":2,"diffusion_temperature":0}""", summary["decoder"]!.ToJsonString());
-        Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "summary.json")))!["decoder"]);
+        Assert.Equal("""{"diffusion_sampler":"low-confidence","diffusion_steps":2,"diffusion_temperature":0,"diffusion_weighting":"elbo","diffusion_shift":false}""",
+            summary["options"]!.ToJsonString());
+        Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "summary.json")))!["options"]);
 
         var steps = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "diffusion", "probe-steps.json")))!;
         var own = steps["points"]!.AsArray().Single(p => p!["sampler"]!.GetValue<string>() == "low-confidence" && p["steps"]!.GetValue<int>() == 2)!;

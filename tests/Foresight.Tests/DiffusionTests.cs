@@ -137,7 +137,7 @@ public sealed class DiffusionTests
         Assert.Equal(metrics.ExactMatch, own.ExactMatch);
         Assert.Equal(metrics.FirstDecisionAccuracy, own.FirstDecisionAccuracy);
         Assert.Equal(metrics.ExactMatchMargin95, own.ExactMatchMargin95, 12);
-        Assert.Equal(new MethodOptions(DiffusionSampler.LowConfidence, 4), method.Decoder); // what summary.json records
+        Assert.Equal(new MethodOptions(DiffusionSampler.LowConfidence, 4), method.ResolvedOptions); // what summary.json records
     }
 
     [Theory]

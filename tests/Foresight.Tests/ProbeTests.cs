@@ -29,7 +29,7 @@ public sealed class ProbeTests
         public int TokensPerExample => Task.PrefixLength + Task.TargetLength - 1;
         public Tensor Loss(Batch batch) => throw new NotSupportedException();
         public Tensor Decode(Tensor prefix) => throw new NotSupportedException();
-        public MethodOptions? Decoder => null;
+        public MethodOptions? ResolvedOptions => null;
 
         public Tensor TeacherForced(Batch batch) => Map(batch.Prefix, (_, example, branches) =>
         {

@@ -43,7 +43,7 @@ public abstract class GptMethod : ITrainingMethod, IPrefixStates
     public abstract Tensor Decode(Tensor prefix);
     public abstract Tensor TeacherForced(Tasks.Batch batch);
 
-    public virtual MethodOptions? Decoder => null;
+    public virtual MethodOptions? ResolvedOptions => null;
 
     public virtual Tensor PrefixStates(Tensor prefix) => StatesAt(prefix, PrefixLength - 1);
 

@@ -63,8 +63,8 @@ public interface ITrainingMethod : IDisposable
     /// <summary>Argmax prediction at each target position given the training-time inputs: (B, T), task order.</summary>
     Tensor TeacherForced(Batch batch);
 
-    /// <summary>The settings <see cref="Decode"/> runs with, recorded in summary.json; null for plain greedy decoding.</summary>
-    MethodOptions? Decoder { get; }
+    /// <summary>The method options as it runs them (diffusion's step count resolved), recorded in summary.json; null when it reads none.</summary>
+    MethodOptions? ResolvedOptions { get; }
 }
 
 /// <summary>Marks a class as a training method selectable by <see cref="Name"/> with --method.</summary>

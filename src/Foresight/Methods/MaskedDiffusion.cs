@@ -62,7 +62,7 @@ public sealed class MaskedDiffusion : GptMethod
 
     public override Tensor Decode(Tensor prefix) => Sample(prefix).Answer;
 
-    public override MethodOptions Decoder => _options with { DiffusionSteps = Steps };
+    public override MethodOptions ResolvedOptions => _options with { DiffusionSteps = Steps };
 
     /// <summary>
     /// Decodes with the configured sampler and also returns, for every target position, the step

@@ -7,26 +7,27 @@ using F = TorchSharp.torch.nn.functional;
 namespace Foresight.Models;
 
 /// <summary>Size of a GPT. <see cref="Causal"/> = false gives the bidirectional variant (same blocks, no mask).</summary>
-public sealed record GptConfig(int VocabularySize, int BlockSize, int Layers, int Width, int Heads, bool Causal = true);
+public sealed record GptConfig(int VocabularySize, int BlockSize, int Layers, int Width, int Heads, bool Causal = true,
+    PositionEncoding Positions = PositionEncoding.Learned);
 
 /// <summary>
-/// A nanoGPT-style decoder: learned token and position embeddings, pre-LayerNorm blocks of
-/// scaled-dot-product attention and a GELU MLP, a final LayerNorm, and an output layer tied to the
-/// token embedding.
+/// A nanoGPT-style decoder: learned token and position embeddings (or rotary positions), pre-LayerNorm
+/// blocks of scaled-dot-product attention and a GELU MLP, a final LayerNorm, and an output layer tied
+/// to the token embedding.
 /// </summary>
 public sealed class Gpt : Module<Tensor, Tensor>
 {
     private readonly Embedding token_embedding;
-    private readonly Embedding position_embedding;
+    private readonly Embedding? position_embedding; // null with rotary positions
     private readonly ModuleList<Block> blocks;
     private readonly LayerNorm final_norm;
 
     public Gpt(GptConfig config) : base(nameof(Gpt))
     {
-        new ModelSize(config.Layers, config.Width, config.Heads).Validate();
+        new ModelSize(config.Layers, config.Width, config.Heads, config.Positions).Validate();
         Config = config;
         token_embedding = Embedding(config.VocabularySize, config.Width);
-        position_embedding = Embedding(config.BlockSize, config.Width);
+        if (config.Positions == PositionEncoding.Learned) position_embedding = Embedding(config.BlockSize, config.Width);
         blocks = new ModuleList<Block>(Enumerable.Range(0, config.Layers).Select(_ => new Block(config)).ToArray());
         final_norm = LayerNorm(config.Width);
         RegisterComponents();
@@ -55,8 +56,13 @@ public sealed class Gpt : Module<Tensor, Tensor>
     {
         long t = tokens.shape[1];
         if (t > Config.BlockSize) throw new ArgumentException($"sequence of {t} tokens exceeds the block size {Config.BlockSize}");
-        using var positions = arange(t, dtype: ScalarType.Int64, device: tokens.device);
-        var states = new List<Tensor>(Config.Layers + 1) { token_embedding.forward(tokens) + position_embedding.forward(positions) };
+        var embedded = token_embedding.forward(tokens);
+        if (position_embedding is not null)
+        {
+            using var positions = arange(t, dtype: ScalarType.Int64, device: tokens.device);
+            embedded = embedded + position_embedding.forward(positions);
+        }
+        var states = new List<Tensor>(Config.Layers + 1) { embedded };
         foreach (var block in blocks)
         {
             // Each block's intermediates die with its scope (autograd keeps what backward needs), so a
@@ -98,6 +104,7 @@ public sealed class Gpt : Module<Tensor, Tensor>
         private readonly Linear output_projection;
         private readonly int _heads;
         private readonly bool _causal;
+        private readonly bool _rotary;
 
         public SelfAttention(GptConfig config) : base(nameof(SelfAttention))
         {
@@ -105,6 +112,7 @@ public sealed class Gpt : Module<Tensor, Tensor>
             output_projection = Linear(config.Width, config.Width);
             _heads = config.Heads;
             _causal = config.Causal;
+            _rotary = config.Positions == PositionEncoding.Rotary;
             RegisterComponents();
         }
 
@@ -112,9 +120,25 @@ public sealed class Gpt : Module<Tensor, Tensor>
         {
             long b = x.shape[0], t = x.shape[1], c = x.shape[2];
             var qkvHeads = qkv.forward(x).view(b, t, 3, _heads, c / _heads).permute(2, 0, 3, 1, 4); // (3, B, H, T, D)
-            var y = F.scaled_dot_product_attention(qkvHeads[0], qkvHeads[1], qkvHeads[2], is_casual: _causal); // (B, H, T, D)
+            Tensor q = qkvHeads[0], k = qkvHeads[1]; // (B, H, T, D)
+            if (_rotary) (q, k) = (Rotate(q), Rotate(k));
+            var y = F.scaled_dot_product_attention(q, k, qkvHeads[2], is_casual: _causal); // (B, H, T, D)
             return output_projection.forward(y.transpose(1, 2).reshape(b, t, c)); // (B, T, C)
         }
+    }
+
+    /// <summary>
+    /// Rotary position embedding (Su et al. 2021), half-split form: channel pairs (i, i + D/2) of the
+    /// token at position p turn by p * 10000^(-2i/D), so a query-key product depends on their offset only.
+    /// </summary>
+    internal static Tensor Rotate(Tensor x) // (B, H, T, D) -> (B, H, T, D)
+    {
+        long t = x.shape[2], half = x.shape[3] / 2;
+        var frequencies = exp(arange(half, dtype: ScalarType.Float32, device: x.device) * (-2 * Math.Log(10_000) / x.shape[3])); // (D/2,)
+        var angles = arange(t, dtype: ScalarType.Float32, device: x.device).unsqueeze(1) * frequencies.unsqueeze(0); // (T, D/2)
+        Tensor cos = angles.cos(), sin = angles.sin();
+        Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
+        return cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], -1);
     }
 
     private sealed class Mlp : Module<Tensor, Tensor>

@@ -18,13 +18,13 @@ public sealed record TrainingStats(
     double TrainSeconds, double TokensPerSecond, double FinalTrainLoss);
 
 /// <summary>A finished run: summary.json is these two records' fields side by side.</summary>
-/// <param name="Decoder">The decoding settings behind <paramref name="Test"/>, for methods that have any (diffusion's sampler and steps).</param>
-public sealed record RunResult(TrainingStats Training, EvalMetrics Test, MethodOptions? Decoder = null)
+/// <param name="Options">The method options behind <paramref name="Test"/>, for methods that read any (diffusion's sampler and steps).</param>
+public sealed record RunResult(TrainingStats Training, EvalMetrics Test, MethodOptions? Options = null)
 {
     public JsonObject ToJson()
     {
         var json = Json.Merge(Json.ToObject(Training), Json.ToObject(Test));
-        if (Decoder is not null) json["decoder"] = Json.ToObject(Decoder);
+        if (Options is not null) json["options"] = Json.ToObject(Options);
         return json;
     }
 }
@@ -159,7 +159,7 @@ public static class Trainer
             TrainSeconds: seconds,
             TokensPerSecond: samplesSeen * method.TokensPerExample / seconds,
             FinalTrainLoss: lastLoss);
-        var result = new RunResult(stats, final, method.Decoder);
+        var result = new RunResult(stats, final, method.ResolvedOptions);
         run.WriteSummary(result.ToJson());
         return result;
     }
