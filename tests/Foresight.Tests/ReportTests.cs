@@ -65,6 +65,21 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
     }
 
     [Fact]
+    public void Variants_of_a_method_get_rows_of_their_own_instead_of_being_averaged_as_seeds()
+    {
+        var task = new PathStarTask(2, 4, 20);
+        string Label(string method, ModelSize model, TrainingConfig training, Methods.MethodOptions? options = null) =>
+            new ReportRun("run", new RunConfig(method, task.ToJson(), model, training, options), task, [], null, new Dictionary<string, JsonObject>()).Label;
+        var size = new ModelSize(1, 32, 2);
+
+        Assert.Equal("ntp", Label("ntp", size, new TrainingConfig()));
+        Assert.Equal("ntp [first-decision loss]", Label("ntp", size, new TrainingConfig(LossPositions: Methods.LossPositions.FirstDecision)));
+        Assert.Equal("diffusion", Label("diffusion", size, new TrainingConfig(), new Methods.MethodOptions(Methods.DiffusionSampler.Ancestral, 3)));
+        Assert.Equal("diffusion [rotary positions, uniform weighting, shifted]", Label("diffusion", size with { Positions = PositionEncoding.Rotary },
+            new TrainingConfig(), new Methods.MethodOptions(DiffusionWeighting: Methods.DiffusionWeighting.Uniform, DiffusionShift: true)));
+    }
+
+    [Fact]
     public void Report_refuses_to_replace_an_existing_report_unless_told_to()
     {
         using var temp = new TempDirectory();

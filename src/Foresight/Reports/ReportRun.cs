@@ -6,10 +6,26 @@ namespace Foresight.Reports;
 /// <summary>One run as a report sees it: what it was, how it went, and what its probes found.</summary>
 public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, IReadOnlyList<JsonObject> Metrics, JsonObject? Summary, IReadOnlyDictionary<string, JsonObject> Probes)
 {
-    /// <summary>The row a run belongs to: its method, marked when the loss was narrowed to some positions.</summary>
-    public string Label => Config.Training.LossPositions == Methods.LossPositions.All
-        ? Config.Method
-        : $"{Config.Method} [{Json.ToObject(Config.Training)["loss_positions"]} loss]";
+    /// <summary>
+    /// The row a run belongs to: its method, marked with whatever sets it apart from the method's
+    /// defaults (a narrowed loss, rotary positions, a non-default diffusion loss), so that only seeds
+    /// of the same variant are averaged together.
+    /// </summary>
+    public string Label
+    {
+        get
+        {
+            var marks = new List<string>();
+            if (Config.Training.LossPositions != Methods.LossPositions.All) marks.Add($"{Json.EnumName(Config.Training.LossPositions)} loss");
+            if (Config.Model.Positions != Models.PositionEncoding.Learned) marks.Add($"{Json.EnumName(Config.Model.Positions)} positions");
+            if (Config.Method == "diffusion" && Config.Options is { } options)
+            {
+                if (options.DiffusionWeighting != Methods.DiffusionWeighting.Elbo) marks.Add($"{Json.EnumName(options.DiffusionWeighting)} weighting");
+                if (options.DiffusionShift) marks.Add("shifted");
+            }
+            return marks.Count == 0 ? Config.Method : $"{Config.Method} [{string.Join(", ", marks)}]";
+        }
+    }
 
     public JsonObject? Probe(string name) => Probes.GetValueOrDefault(name);
 
