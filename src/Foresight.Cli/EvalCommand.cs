@@ -34,7 +34,7 @@ internal static class EvalCommand
             {
                 options = options with
                 {
-                    DiffusionSampler = result.GetValue(sampler) is { } samplerName ? TrainingOptions.ParseSampler(samplerName) : options.DiffusionSampler,
+                    DiffusionSampler = result.GetValue(sampler) is { } samplerName ? TrainingOptions.ParseFlag<DiffusionSampler>("--diffusion-sampler", samplerName) : options.DiffusionSampler,
                     DiffusionSteps = result.GetValue(steps) ?? options.DiffusionSteps,
                     DiffusionTemperature = result.GetValue(temperature) ?? options.DiffusionTemperature,
                 };

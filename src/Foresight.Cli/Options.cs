@@ -92,12 +92,7 @@ internal sealed class TrainingOptions
 
     public ModelSize Model(ParseResult r)
     {
-        var size = new ModelSize(r.GetValue(_layers), r.GetValue(_width), r.GetValue(_heads), r.GetValue(_positions) switch
-        {
-            "learned" => PositionEncoding.Learned,
-            "rotary" => PositionEncoding.Rotary,
-            var other => throw new UserError($"--positions must be 'learned' or 'rotary', got '{other}'"),
-        });
+        var size = new ModelSize(r.GetValue(_layers), r.GetValue(_width), r.GetValue(_heads), ParseFlag<PositionEncoding>("--positions", r.GetValue(_positions)!));
         size.Validate();
         return size;
     }
@@ -105,26 +100,25 @@ internal sealed class TrainingOptions
     public MethodOptions MethodOptions(ParseResult r)
     {
         var options = new MethodOptions(
-            DiffusionSampler: ParseSampler(r.GetValue(_diffusionSampler)!),
+            DiffusionSampler: ParseFlag<DiffusionSampler>("--diffusion-sampler", r.GetValue(_diffusionSampler)!),
             DiffusionSteps: r.GetValue(_diffusionSteps),
             DiffusionTemperature: r.GetValue(_diffusionTemperature),
             DiffusionShift: r.GetValue(_diffusionShift),
-            DiffusionWeighting: r.GetValue(_diffusionWeighting) switch
-            {
-                "elbo" => DiffusionWeighting.Elbo,
-                "uniform" => DiffusionWeighting.Uniform,
-                var other => throw new UserError($"--diffusion-weighting must be 'elbo' or 'uniform', got '{other}'"),
-            });
+            DiffusionWeighting: ParseFlag<DiffusionWeighting>("--diffusion-weighting", r.GetValue(_diffusionWeighting)!));
         options.Validate();
         return options;
     }
 
-    public static DiffusionSampler ParseSampler(string name) => name switch
+    /// <summary>An enum flag's value, spelled as the files spell it (low-confidence); anything else is a one-line error naming the choices.</summary>
+    public static T ParseFlag<T>(string flag, string value) where T : struct, Enum
     {
-        "low-confidence" => DiffusionSampler.LowConfidence,
-        "ancestral" => DiffusionSampler.Ancestral,
-        _ => throw new UserError($"--diffusion-sampler must be 'low-confidence' or 'ancestral', got '{name}'"),
-    };
+        var choices = Enum.GetValues<T>();
+        foreach (var choice in choices)
+            if (Json.EnumName(choice) == value) return choice;
+        var names = choices.Select(c => $"'{Json.EnumName(c)}'").ToList();
+        string listed = names.Count == 1 ? names[0] : $"{string.Join(", ", names[..^1])} or {names[^1]}";
+        throw new UserError($"{flag} must be {listed}, got '{value}'");
+    }
 
     public TrainingConfig Training(ParseResult r)
     {
@@ -141,12 +135,7 @@ internal sealed class TrainingOptions
             Seed: r.GetValue(_seed),
             EvalEvery: r.GetValue(_evalEvery),
             EvalSamples: r.GetValue(_evalSamples),
-            LossPositions: r.GetValue(_lossPositions) switch
-            {
-                "all" => LossPositions.All,
-                "first-decision" => LossPositions.FirstDecision,
-                var other => throw new UserError($"--loss-positions must be 'all' or 'first-decision', got '{other}'"),
-            });
+            LossPositions: ParseFlag<LossPositions>("--loss-positions", r.GetValue(_lossPositions)!));
         config.Validate();
         return config;
     }

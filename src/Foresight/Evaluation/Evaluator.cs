@@ -15,7 +15,7 @@ public sealed record EvalMetrics(
     double[] TeacherForcedPerPosition)
 {
     /// <summary>Half-width of the 95% normal-approximation interval of <see cref="ExactMatch"/>.</summary>
-    public double ExactMatchMargin95 => 1.96 * Math.Sqrt(ExactMatch * (1 - ExactMatch) / Examples);
+    public double ExactMatchMargin95 => Statistics.ProportionMargin95(ExactMatch, Examples);
 }
 
 /// <summary>Scores a method on a data set: greedy decoding (exact match, per position) and teacher forcing.</summary>

@@ -30,6 +30,9 @@ public static class Statistics
         };
     }
 
+    /// <summary>Half-width of the 95% interval of a proportion p measured on n examples (normal approximation of the binomial).</summary>
+    public static double ProportionMargin95(double p, int n) => 1.96 * Math.Sqrt(p * (1 - p) / n);
+
     /// <summary>Mean and the half-width of its 95% confidence interval (Student t; 0 for a single value).</summary>
     public static (double Mean, double Margin95) MeanWithMargin(IReadOnlyList<double> values)
     {

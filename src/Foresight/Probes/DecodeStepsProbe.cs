@@ -42,7 +42,7 @@ public static class DecodeStepsProbe
                     }
                     double accuracy = (double)exact / data.Count;
                     points.Add(new DecodeStepsPoint(Json.EnumName(sampler), steps, accuracy,
-                        1.96 * Math.Sqrt(accuracy * (1 - accuracy) / data.Count), (double)first / data.Count));
+                        Statistics.ProportionMargin95(accuracy, data.Count), (double)first / data.Count));
                 }
         }
         return new DecodeStepsResult(data.Count, points);

@@ -44,8 +44,8 @@ public static class IndecipherableProbe
         var last = lines[^1];
         double chance = Value<double>(last, "first_decision_chance", run);
         int examples = Value<int>(last, "examples", run);
-        // Two-sided 95% test of "accuracy = chance" (normal approximation of the binomial).
-        double margin = 1.96 * Math.Sqrt(chance * (1 - chance) / examples);
+        // Two-sided 95% test of "accuracy = chance".
+        double margin = Evaluation.Statistics.ProportionMargin95(chance, examples);
         return new IndecipherableResult(chance, examples, curve[^1].Accuracy, margin,
             Math.Abs(curve[^1].Accuracy - chance) <= margin, curve.Max(p => p.Accuracy), curve[^1].TeacherForced, curve);
     }
