@@ -77,6 +77,10 @@ internal sealed class TrainingOptions
     {
         Description = "diffusion: predict each target token at the position before it (HKUNLP's MDM) rather than at its own",
     };
+    private readonly Option<bool> _diffusionCausal = new("--diffusion-causal")
+    {
+        Description = "diffusion: causal attention instead of bidirectional (a control: is it the attention or the masking objective?)",
+    };
     private readonly Option<string> _lossPositions = new("--loss-positions")
     {
         Description = "target positions the loss covers: all, or first-decision (the Indecipherable-token control)",
@@ -86,7 +90,7 @@ internal sealed class TrainingOptions
     public TrainingOptions(Command command)
     {
         foreach (var option in new Option[] { _layers, _width, _heads, _positions, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
-                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift })
+                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift, _diffusionCausal })
             command.Options.Add(option);
     }
 
@@ -104,6 +108,7 @@ internal sealed class TrainingOptions
             DiffusionSteps: r.GetValue(_diffusionSteps),
             DiffusionTemperature: r.GetValue(_diffusionTemperature),
             DiffusionShift: r.GetValue(_diffusionShift),
+            DiffusionCausal: r.GetValue(_diffusionCausal),
             DiffusionWeighting: ParseFlag<DiffusionWeighting>("--diffusion-weighting", r.GetValue(_diffusionWeighting)!));
         options.Validate();
         return options;

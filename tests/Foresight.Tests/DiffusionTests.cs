@@ -12,11 +12,11 @@ public sealed class DiffusionTests
     private static readonly PathStarTask Task = new(2, 4, 20);
 
     private static MaskedDiffusion Build(DiffusionSampler sampler = DiffusionSampler.LowConfidence, int steps = 0, double temperature = 0,
-        DiffusionWeighting weighting = DiffusionWeighting.Elbo, bool shift = false)
+        DiffusionWeighting weighting = DiffusionWeighting.Elbo, bool shift = false, bool causal = false)
     {
         manual_seed(0);
         return (MaskedDiffusion)MethodRegistry.Create("diffusion",
-            new MethodContext(Task, new ModelSize(1, 32, 2), Options: new MethodOptions(sampler, steps, temperature, weighting, shift)));
+            new MethodContext(Task, new ModelSize(1, 32, 2), Options: new MethodOptions(sampler, steps, temperature, weighting, shift, causal)));
     }
 
     private static Batch Data(int count, long noiseSeed = 1) =>
@@ -170,6 +170,37 @@ public sealed class DiffusionTests
         changed[TensorIndex.Colon, 2] = (changed[TensorIndex.Colon, 2] + 1) % Task.Nodes;
         var after = method.TeacherForced(batch with { Target = changed });
         Assert.True(before.narrow(1, 0, 3).eq(after.narrow(1, 0, 3)).all().item<bool>());
+    }
+
+    [Fact]
+    public void Noise_is_a_function_of_the_batch_noise_seed()
+    {
+        using var method = Build();
+        var (time, masked) = method.Noise(Data(64, noiseSeed: 1));
+        var (sameTime, sameMasked) = method.Noise(Data(64, noiseSeed: 1));
+        var (otherTime, otherMasked) = method.Noise(Data(64, noiseSeed: 2));
+        static bool Same(Tensor a, Tensor b) => a.eq(b).all().item<bool>();
+        Assert.True(Same(time, sameTime) && Same(masked, sameMasked));
+        Assert.False(Same(time, otherTime));
+        Assert.False(Same(masked, otherMasked));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_causal_control_hides_later_target_tokens_and_the_default_sees_them(bool causal)
+    {
+        using var method = Build(causal: causal);
+        var gpt = (Gpt)method.Model;
+        var batch = Data(8);
+        var input = cat([batch.Prefix, batch.Target], 1);
+        var changed = input.clone();
+        int last = Task.PrefixLength + Task.TargetLength - 1;
+        changed[TensorIndex.Colon, last] = (changed[TensorIndex.Colon, last] + 1) % Task.Nodes;
+        var earlier = TensorIndex.Slice(0, last);
+        double difference = (gpt.Hidden(input)[TensorIndex.Colon, earlier] - gpt.Hidden(changed)[TensorIndex.Colon, earlier]).abs().max().item<float>();
+        if (causal) Assert.Equal(0, difference, 5);
+        else Assert.True(difference > 1e-3, $"the bidirectional model ignored a later token (max change {difference})");
     }
 
     [Fact]

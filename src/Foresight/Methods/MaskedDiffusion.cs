@@ -18,7 +18,7 @@ public sealed class MaskedDiffusion : GptMethod
     private readonly MethodOptions _options;
 
     public MaskedDiffusion(MethodContext context)
-        : base(context, context.Task.PrefixLength + context.Task.TargetLength, causal: false)
+        : base(context, context.Task.PrefixLength + context.Task.TargetLength, causal: context.Options?.DiffusionCausal ?? false)
     {
         if (context.LossPositions != LossPositions.All)
             throw new UserError("diffusion trains on whichever target tokens are masked; --loss-positions applies to ntp, reverse and teacherless");

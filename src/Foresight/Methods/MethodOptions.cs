@@ -27,13 +27,18 @@ public enum DiffusionWeighting
 /// Read token i's prediction from position i - 1, as HKUNLP's MDM (diffusion-vs-ar) and DiffuLLaMA do,
 /// instead of from position i itself (MDLM, LLaDA).
 /// </param>
+/// <param name="DiffusionCausal">
+/// Give the diffusion model a causal attention mask (a control): same noise, loss and samplers, but a
+/// target position sees only the prefix and the target positions up to itself.
+/// </param>
 /// <param name="DiffusionTemperature">Gumbel temperature of the token picked at each masked position; 0 picks the argmax.</param>
 public sealed record MethodOptions(
     DiffusionSampler DiffusionSampler = DiffusionSampler.LowConfidence,
     int DiffusionSteps = 0,
     double DiffusionTemperature = 0,
     DiffusionWeighting DiffusionWeighting = DiffusionWeighting.Elbo,
-    bool DiffusionShift = false)
+    bool DiffusionShift = false,
+    bool DiffusionCausal = false)
 {
     public void Validate()
     {
