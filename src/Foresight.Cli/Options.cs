@@ -77,9 +77,10 @@ internal sealed class TrainingOptions
     {
         Description = "diffusion: predict each target token at the position before it (HKUNLP's MDM) rather than at its own",
     };
-    private readonly Option<bool> _diffusionCausal = new("--diffusion-causal")
+    private readonly Option<string> _diffusionAttention = new("--diffusion-attention")
     {
-        Description = "diffusion: causal attention instead of bidirectional (a control: is it the attention or the masking objective?)",
+        Description = "diffusion: bidirectional (MDLM/LLaDA), or the controls causal and causal-prefix (a causal prefix under a bidirectional answer)",
+        DefaultValueFactory = _ => "bidirectional",
     };
     private readonly Option<string> _lossPositions = new("--loss-positions")
     {
@@ -90,7 +91,7 @@ internal sealed class TrainingOptions
     public TrainingOptions(Command command)
     {
         foreach (var option in new Option[] { _layers, _width, _heads, _positions, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
-                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift, _diffusionCausal })
+                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift, _diffusionAttention })
             command.Options.Add(option);
     }
 
@@ -108,7 +109,7 @@ internal sealed class TrainingOptions
             DiffusionSteps: r.GetValue(_diffusionSteps),
             DiffusionTemperature: r.GetValue(_diffusionTemperature),
             DiffusionShift: r.GetValue(_diffusionShift),
-            DiffusionCausal: r.GetValue(_diffusionCausal),
+            DiffusionAttention: ParseFlag<DiffusionAttention>("--diffusion-attention", r.GetValue(_diffusionAttention)!),
             DiffusionWeighting: ParseFlag<DiffusionWeighting>("--diffusion-weighting", r.GetValue(_diffusionWeighting)!));
         options.Validate();
         return options;

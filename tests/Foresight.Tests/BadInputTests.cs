@@ -50,6 +50,7 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("probe plans --run {dir}/run", "Unrecognized command or argument 'plans'")]
     [InlineData("train --method diffusion --diffusion-temperature -1", "--diffusion-temperature must be a finite number >= 0 (0: argmax), got -1")]
     [InlineData("train --method diffusion --diffusion-weighting linear", "--diffusion-weighting must be 'elbo' or 'uniform', got 'linear'")]
+    [InlineData("train --method diffusion --diffusion-attention sideways", "--diffusion-attention must be 'bidirectional', 'causal' or 'causal-prefix', got 'sideways'")]
     [InlineData("train --positions rotary --width 30 --heads 10", "--positions rotary needs an even width per head, got --width 30 / --heads 10 = 3")]
     [InlineData("train --positions absolute", "--positions must be 'learned' or 'rotary', got 'absolute'")]
     [InlineData("probe steps --run {dir}/run", "the steps probe varies the number of denoising steps, so it needs a diffusion run")]

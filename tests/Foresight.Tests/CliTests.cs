@@ -122,7 +122,7 @@ public sealed class CliTests
         Assert.True(compare.ExitCode == 0, compare.Stderr);
 
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "diffusion", "summary.json")))!;
-        Assert.Equal("""{"diffusion_sampler":"low-confidence","diffusion_steps":2,"diffusion_temperature":0,"diffusion_weighting":"elbo","diffusion_shift":false,"diffusion_causal":false}""",
+        Assert.Equal("""{"diffusion_sampler":"low-confidence","diffusion_steps":2,"diffusion_temperature":0,"diffusion_weighting":"elbo","diffusion_shift":false,"diffusion_attention":"bidirectional"}""",
             summary["options"]!.ToJsonString());
         Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "summary.json")))!["options"]);
 

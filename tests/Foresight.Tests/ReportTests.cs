@@ -77,7 +77,7 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
         Assert.Equal("diffusion", Label("diffusion", size, new TrainingConfig(), new Methods.MethodOptions(Methods.DiffusionSampler.Ancestral, 3)));
         Assert.Equal("diffusion [rotary positions, uniform weighting, shifted]", Label("diffusion", size with { Positions = PositionEncoding.Rotary },
             new TrainingConfig(), new Methods.MethodOptions(DiffusionWeighting: Methods.DiffusionWeighting.Uniform, DiffusionShift: true)));
-        Assert.Equal("diffusion [causal attention]", Label("diffusion", size, new TrainingConfig(), new Methods.MethodOptions(DiffusionCausal: true)));
+        Assert.Equal("diffusion [causal attention]", Label("diffusion", size, new TrainingConfig(), new Methods.MethodOptions(DiffusionAttention: Methods.DiffusionAttention.Causal)));
     }
 
     [Fact]

@@ -19,11 +19,11 @@ public abstract class GptMethod : ITrainingMethod, IPrefixStates
     {
     }
 
-    protected GptMethod(MethodContext context, int blockSize, bool causal)
+    protected GptMethod(MethodContext context, int blockSize, bool causal, int bidirectionalTail = 0)
     {
         PrefixLength = context.Task.PrefixLength;
         TargetLength = context.Task.TargetLength;
-        Gpt = new Gpt(context.Model.ToGpt(context.Task, blockSize, causal));
+        Gpt = new Gpt(context.Model.ToGpt(context.Task, blockSize, causal, bidirectionalTail));
         _lossPositions = context.LossPositions switch
         {
             LossPositions.All => null,

@@ -18,7 +18,9 @@ public sealed class MaskedDiffusion : GptMethod
     private readonly MethodOptions _options;
 
     public MaskedDiffusion(MethodContext context)
-        : base(context, context.Task.PrefixLength + context.Task.TargetLength, causal: context.Options?.DiffusionCausal ?? false)
+        : base(context, context.Task.PrefixLength + context.Task.TargetLength,
+            causal: (context.Options?.DiffusionAttention ?? DiffusionAttention.Bidirectional) != DiffusionAttention.Bidirectional,
+            bidirectionalTail: context.Options?.DiffusionAttention == DiffusionAttention.CausalPrefix ? context.Task.TargetLength : 0)
     {
         if (context.LossPositions != LossPositions.All)
             throw new UserError("diffusion trains on whichever target tokens are masked; --loss-positions applies to ntp, reverse and teacherless");

@@ -20,6 +20,19 @@ public enum DiffusionWeighting
     Uniform,
 }
 
+/// <summary>What a masked-diffusion model's positions attend to. Only <see cref="Bidirectional"/> is MDLM / LLaDA; the others are controls.</summary>
+public enum DiffusionAttention
+{
+    /// <summary>Every position sees every other.</summary>
+    Bidirectional,
+
+    /// <summary>A causal mask: a target position sees the prefix and the target positions up to itself.</summary>
+    Causal,
+
+    /// <summary>A causal prefix (encoded exactly as a causal model encodes it) under a bidirectional answer.</summary>
+    CausalPrefix,
+}
+
 /// <summary>Hyper-parameters that only some methods read; all of them are recorded in config.json.</summary>
 /// <param name="DiffusionSteps">Denoising steps; 0 means one per target token. 1 is greedy one-shot decoding.</param>
 /// <param name="DiffusionWeighting">Training loss weight of a masked token; decoding ignores it.</param>
@@ -27,10 +40,7 @@ public enum DiffusionWeighting
 /// Read token i's prediction from position i - 1, as HKUNLP's MDM (diffusion-vs-ar) and DiffuLLaMA do,
 /// instead of from position i itself (MDLM, LLaDA).
 /// </param>
-/// <param name="DiffusionCausal">
-/// Give the diffusion model a causal attention mask (a control): same noise, loss and samplers, but a
-/// target position sees only the prefix and the target positions up to itself.
-/// </param>
+/// <param name="DiffusionAttention">The diffusion model's attention mask; the noise, loss and samplers stay the same.</param>
 /// <param name="DiffusionTemperature">Gumbel temperature of the token picked at each masked position; 0 picks the argmax.</param>
 public sealed record MethodOptions(
     DiffusionSampler DiffusionSampler = DiffusionSampler.LowConfidence,
@@ -38,7 +48,7 @@ public sealed record MethodOptions(
     double DiffusionTemperature = 0,
     DiffusionWeighting DiffusionWeighting = DiffusionWeighting.Elbo,
     bool DiffusionShift = false,
-    bool DiffusionCausal = false)
+    DiffusionAttention DiffusionAttention = DiffusionAttention.Bidirectional)
 {
     public void Validate()
     {

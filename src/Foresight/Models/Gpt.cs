@@ -6,9 +6,13 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace Foresight.Models;
 
-/// <summary>Size of a GPT. <see cref="Causal"/> = false gives the bidirectional variant (same blocks, no mask).</summary>
+/// <summary>
+/// Size of a GPT. <see cref="Causal"/> = false gives the bidirectional variant (same blocks, no mask).
+/// With <see cref="Causal"/>, the last <see cref="BidirectionalTail"/> positions of the block also see one
+/// another: a causal prefix under a bidirectional answer.
+/// </summary>
 public sealed record GptConfig(int VocabularySize, int BlockSize, int Layers, int Width, int Heads, bool Causal = true,
-    PositionEncoding Positions = PositionEncoding.Learned);
+    PositionEncoding Positions = PositionEncoding.Learned, int BidirectionalTail = 0);
 
 /// <summary>
 /// A nanoGPT-style decoder: learned token and position embeddings (or rotary positions), pre-LayerNorm
@@ -105,6 +109,7 @@ public sealed class Gpt : Module<Tensor, Tensor>
         private readonly int _heads;
         private readonly bool _causal;
         private readonly bool _rotary;
+        private readonly int? _bidirectionalFrom; // first position of a bidirectional tail under a causal prefix
 
         public SelfAttention(GptConfig config) : base(nameof(SelfAttention))
         {
@@ -113,6 +118,7 @@ public sealed class Gpt : Module<Tensor, Tensor>
             _heads = config.Heads;
             _causal = config.Causal;
             _rotary = config.Positions == PositionEncoding.Rotary;
+            if (config.Causal && config.BidirectionalTail > 0) _bidirectionalFrom = config.BlockSize - config.BidirectionalTail;
             RegisterComponents();
         }
 
@@ -122,9 +128,19 @@ public sealed class Gpt : Module<Tensor, Tensor>
             var qkvHeads = qkv.forward(x).view(b, t, 3, _heads, c / _heads).permute(2, 0, 3, 1, 4); // (3, B, H, T, D)
             Tensor q = qkvHeads[0], k = qkvHeads[1]; // (B, H, T, D)
             if (_rotary) (q, k) = (Rotate(q), Rotate(k));
-            var y = F.scaled_dot_product_attention(q, k, qkvHeads[2], is_casual: _causal); // (B, H, T, D)
+            var y = _bidirectionalFrom is { } from
+                ? F.scaled_dot_product_attention(q, k, qkvHeads[2], CausalPrefixMask(t, from, x.device)) // (B, H, T, D)
+                : F.scaled_dot_product_attention(q, k, qkvHeads[2], is_casual: _causal);
             return output_projection.forward(y.transpose(1, 2).reshape(b, t, c)); // (B, T, C)
         }
+    }
+
+    /// <summary>(T, T), true where query i may attend to key j: causal, except that positions from <paramref name="tailStart"/> on also see one another.</summary>
+    private static Tensor CausalPrefixMask(long t, int tailStart, Device device)
+    {
+        var position = arange(t, dtype: ScalarType.Int64, device: device);
+        var tail = position >= tailStart; // (T,)
+        return (position.unsqueeze(1) >= position.unsqueeze(0)) | (tail.unsqueeze(1) & tail.unsqueeze(0));
     }
 
     /// <summary>

@@ -25,6 +25,6 @@ public sealed record ModelSize(int Layers, int Width, int Heads, PositionEncodin
             throw new UserError($"--positions rotary needs an even width per head, got --width {Width} / --heads {Heads} = {Width / Heads}");
     }
 
-    public GptConfig ToGpt(ITask task, int blockSize, bool causal = true) =>
-        new(task.VocabularySize, blockSize, Layers, Width, Heads, causal, Positions);
+    public GptConfig ToGpt(ITask task, int blockSize, bool causal = true, int bidirectionalTail = 0) =>
+        new(task.VocabularySize, blockSize, Layers, Width, Heads, causal, Positions, bidirectionalTail);
 }

@@ -22,7 +22,7 @@ public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, 
             {
                 if (options.DiffusionWeighting != Methods.DiffusionWeighting.Elbo) marks.Add($"{Json.EnumName(options.DiffusionWeighting)} weighting");
                 if (options.DiffusionShift) marks.Add("shifted");
-                if (options.DiffusionCausal) marks.Add("causal attention");
+                if (options.DiffusionAttention != Methods.DiffusionAttention.Bidirectional) marks.Add($"{Json.EnumName(options.DiffusionAttention)} attention");
             }
             return marks.Count == 0 ? Config.Method : $"{Config.Method} [{string.Join(", ", marks)}]";
         }
