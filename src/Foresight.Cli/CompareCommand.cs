@@ -43,6 +43,7 @@ internal static class CompareCommand
             var training = trainingOptions.Training(result);
             var methodOptions = trainingOptions.MethodOptions(result);
             string root = result.GetValue(output) ?? OutputPaths.Default("compare");
+            foreach (string name in names) Trainer.CheckBuilds(new RunConfig(name, task.ToJson(), model, training, methodOptions), task);
             RunDirectory.Create(root); // refuses a non-empty directory before any training starts
 
             int probeCount = result.GetValue(probeExamples);

@@ -35,7 +35,7 @@ internal sealed class TaskOptions
 /// <summary>Model size and training flags shared by train and compare. Defaults are the embedded demo.</summary>
 internal sealed class TrainingOptions
 {
-    private static readonly TrainingConfig Defaults = new();
+    private static readonly (TrainingConfig Training, MethodOptions Method) Defaults = (new(), new());
 
     private readonly Option<int> _layers = new("--layers") { Description = "transformer blocks", DefaultValueFactory = _ => 4 };
     private readonly Option<int> _width = new("--width") { Description = "embedding width", DefaultValueFactory = _ => 128 };
@@ -45,18 +45,18 @@ internal sealed class TrainingOptions
         Description = "position encoding: learned (absolute embeddings, GPT-2) or rotary (relative, LLaMA/LLaDA)",
         DefaultValueFactory = _ => "learned",
     };
-    private readonly Option<int> _trainSamples = new("--train-samples") { Description = "training examples generated", DefaultValueFactory = _ => Defaults.TrainSamples };
-    private readonly Option<int> _testSamples = new("--test-samples") { Description = "held-out examples for the final evaluation", DefaultValueFactory = _ => Defaults.TestSamples };
-    private readonly Option<int> _epochs = new("--epochs") { Description = "passes over the training set", DefaultValueFactory = _ => Defaults.Epochs };
-    private readonly Option<int> _batchSize = new("--batch-size") { Description = "examples per optimizer step", DefaultValueFactory = _ => Defaults.BatchSize };
-    private readonly Option<double> _lr = new("--lr") { Description = "peak learning rate (AdamW)", DefaultValueFactory = _ => Defaults.LearningRate };
-    private readonly Option<int> _warmup = new("--warmup-steps") { Description = "linear warmup, in optimizer steps", DefaultValueFactory = _ => Defaults.WarmupSteps };
-    private readonly Option<double> _minLrRatio = new("--min-lr-ratio") { Description = "cosine decay ends at this fraction of --lr", DefaultValueFactory = _ => Defaults.MinLearningRateRatio };
-    private readonly Option<double> _weightDecay = new("--weight-decay") { Description = "AdamW weight decay", DefaultValueFactory = _ => Defaults.WeightDecay };
-    private readonly Option<double> _gradClip = new("--grad-clip") { Description = "gradient norm clip", DefaultValueFactory = _ => Defaults.GradientClip };
-    private readonly Option<int> _seed = new("--seed") { Description = "seed for data, initialisation and data order", DefaultValueFactory = _ => Defaults.Seed };
-    private readonly Option<int> _evalEvery = new("--eval-every") { Description = "steps between evaluations (0: about ten per run)", DefaultValueFactory = _ => Defaults.EvalEvery };
-    private readonly Option<int> _evalSamples = new("--eval-samples") { Description = "test examples used by the periodic evaluations", DefaultValueFactory = _ => Defaults.EvalSamples };
+    private readonly Option<int> _trainSamples = new("--train-samples") { Description = "training examples generated", DefaultValueFactory = _ => Defaults.Training.TrainSamples };
+    private readonly Option<int> _testSamples = new("--test-samples") { Description = "held-out examples for the final evaluation", DefaultValueFactory = _ => Defaults.Training.TestSamples };
+    private readonly Option<int> _epochs = new("--epochs") { Description = "passes over the training set", DefaultValueFactory = _ => Defaults.Training.Epochs };
+    private readonly Option<int> _batchSize = new("--batch-size") { Description = "examples per optimizer step", DefaultValueFactory = _ => Defaults.Training.BatchSize };
+    private readonly Option<double> _lr = new("--lr") { Description = "peak learning rate (AdamW)", DefaultValueFactory = _ => Defaults.Training.LearningRate };
+    private readonly Option<int> _warmup = new("--warmup-steps") { Description = "linear warmup, in optimizer steps", DefaultValueFactory = _ => Defaults.Training.WarmupSteps };
+    private readonly Option<double> _minLrRatio = new("--min-lr-ratio") { Description = "cosine decay ends at this fraction of --lr", DefaultValueFactory = _ => Defaults.Training.MinLearningRateRatio };
+    private readonly Option<double> _weightDecay = new("--weight-decay") { Description = "AdamW weight decay", DefaultValueFactory = _ => Defaults.Training.WeightDecay };
+    private readonly Option<double> _gradClip = new("--grad-clip") { Description = "gradient norm clip", DefaultValueFactory = _ => Defaults.Training.GradientClip };
+    private readonly Option<int> _seed = new("--seed") { Description = "seed for data, initialisation and data order", DefaultValueFactory = _ => Defaults.Training.Seed };
+    private readonly Option<int> _evalEvery = new("--eval-every") { Description = "steps between evaluations (0: about ten per run)", DefaultValueFactory = _ => Defaults.Training.EvalEvery };
+    private readonly Option<int> _evalSamples = new("--eval-samples") { Description = "test examples used by the periodic evaluations", DefaultValueFactory = _ => Defaults.Training.EvalSamples };
     private readonly Option<string> _diffusionSampler = new("--diffusion-sampler")
     {
         Description = "diffusion: low-confidence (LLaDA: commit the most confident masked tokens) or ancestral (MDLM)",
@@ -82,6 +82,21 @@ internal sealed class TrainingOptions
         Description = "diffusion: bidirectional (MDLM/LLaDA), or the controls causal and causal-prefix (a causal prefix under a bidirectional answer)",
         DefaultValueFactory = _ => "bidirectional",
     };
+    private readonly Option<int> _mtpHeads = new("--mtp-heads")
+    {
+        Description = "mtp: output heads; head k predicts the token k ahead (1: plain next-token prediction)",
+        DefaultValueFactory = _ => Defaults.Method.MtpHeads,
+    };
+    private readonly Option<double> _nextLatLatentWeight = new("--nextlat-latent-weight")
+    {
+        Description = "nextlat: weight of the smooth-L1 distance to the true next hidden state",
+        DefaultValueFactory = _ => Defaults.Method.NextlatLatentWeight,
+    };
+    private readonly Option<double> _nextLatKlWeight = new("--nextlat-kl-weight")
+    {
+        Description = "nextlat: weight of the KL between the token distributions of the true and the predicted next hidden state",
+        DefaultValueFactory = _ => Defaults.Method.NextlatKlWeight,
+    };
     private readonly Option<string> _lossPositions = new("--loss-positions")
     {
         Description = "target positions the loss covers: all, or first-decision (the Indecipherable-token control)",
@@ -91,7 +106,8 @@ internal sealed class TrainingOptions
     public TrainingOptions(Command command)
     {
         foreach (var option in new Option[] { _layers, _width, _heads, _positions, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
-                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift, _diffusionAttention })
+                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift, _diffusionAttention,
+                     _mtpHeads, _nextLatLatentWeight, _nextLatKlWeight })
             command.Options.Add(option);
     }
 
@@ -110,7 +126,10 @@ internal sealed class TrainingOptions
             DiffusionTemperature: r.GetValue(_diffusionTemperature),
             DiffusionShift: r.GetValue(_diffusionShift),
             DiffusionAttention: ParseFlag<DiffusionAttention>("--diffusion-attention", r.GetValue(_diffusionAttention)!),
-            DiffusionWeighting: ParseFlag<DiffusionWeighting>("--diffusion-weighting", r.GetValue(_diffusionWeighting)!));
+            DiffusionWeighting: ParseFlag<DiffusionWeighting>("--diffusion-weighting", r.GetValue(_diffusionWeighting)!),
+            MtpHeads: r.GetValue(_mtpHeads),
+            NextlatLatentWeight: r.GetValue(_nextLatLatentWeight),
+            NextlatKlWeight: r.GetValue(_nextLatKlWeight));
         options.Validate();
         return options;
     }

@@ -26,6 +26,7 @@ internal static class RunCommand
             var summaries = new List<(ExperimentCell Cell, JsonObject Summary)>();
             int skipped = 0;
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {cells.Count} runs -> {Markup.Escape(root)}");
+            foreach (var cell in cells) Trainer.CheckBuilds(cell.Config, cell.Task);
             foreach (var cell in cells)
             {
                 string directory = Path.Combine(root, cell.Id);

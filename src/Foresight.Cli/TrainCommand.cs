@@ -2,6 +2,7 @@ using System.CommandLine;
 using Foresight.Methods;
 using Foresight.Runs;
 using Foresight.Tasks;
+using Foresight.Training;
 using Spectre.Console;
 
 namespace Foresight.Cli;
@@ -27,6 +28,7 @@ internal static class TrainCommand
             MethodRegistry.Validate(methodName);
             var task = taskOptions.Build(result);
             var config = new RunConfig(methodName, task.ToJson(), trainingOptions.Model(result), trainingOptions.Training(result), trainingOptions.MethodOptions(result));
+            Trainer.CheckBuilds(config, task);
             var run = RunDirectory.Create(result.GetValue(output) ?? OutputPaths.Default(methodName));
             Tables.Print(task, [(run.Path, TrainingView.Train(config, task, run))]);
             return 0;

@@ -28,7 +28,7 @@ public sealed class BadInputFixture : IDisposable
 public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadInputFixture>
 {
     [Theory]
-    [InlineData("train --method nextoken", "unknown method 'nextoken' (known: diffusion, ntp, reverse, teacherless)")]
+    [InlineData("train --method nextoken", "unknown method 'nextoken' (known: bst, diffusion, mtp, nextlat, ntp, reverse, teacherless)")]
     [InlineData("data --degree 5 --path-length 5 --nodes 20 --out {dir}/x.txt", "G(5,5,20) is impossible: it needs 1 + 5x(5-1) = 21 distinct node labels but --nodes is 20")]
     [InlineData("train --epochz 2", "Unrecognized command or argument '--epochz'")]
     [InlineData("train --degree two", "Cannot parse argument 'two' for option '--degree'")]
@@ -51,6 +51,10 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("train --method diffusion --diffusion-temperature -1", "--diffusion-temperature must be a finite number >= 0 (0: argmax), got -1")]
     [InlineData("train --method diffusion --diffusion-weighting linear", "--diffusion-weighting must be 'elbo' or 'uniform', got 'linear'")]
     [InlineData("train --method diffusion --diffusion-attention sideways", "--diffusion-attention must be 'bidirectional', 'causal' or 'causal-prefix', got 'sideways'")]
+    [InlineData("train --method mtp --mtp-heads 0", "--mtp-heads must be at least 1 (1: plain next-token prediction), got 0")]
+    [InlineData("train --method mtp --mtp-heads 9 --out {dir}/m9", "--mtp-heads 9 exceeds the answer length 5: head k needs a target k tokens after the last prefix token")]
+    [InlineData("train --method nextlat --nextlat-kl-weight -1", "--nextlat-kl-weight must be a finite number >= 0, got -1")]
+    [InlineData("train --method bst --loss-positions first-decision --out {dir}/b1", "bst trains on (prefix, suffix) pairs, not on single target positions; --loss-positions applies to ntp, reverse and teacherless")]
     [InlineData("train --positions rotary --width 30 --heads 10", "--positions rotary needs an even width per head, got --width 30 / --heads 10 = 3")]
     [InlineData("train --positions absolute", "--positions must be 'learned' or 'rotary', got 'absolute'")]
     [InlineData("probe steps --run {dir}/run", "the steps probe varies the number of denoising steps, so it needs a diffusion run")]

@@ -18,7 +18,7 @@ public sealed class CliTests
     {
         using var temp = new TempDirectory();
         AssertUserError(Cli.Run(["train", "--method", "nextoken", "--out", temp["run"], .. Cli.TinyRun]),
-            "unknown method 'nextoken' (known: diffusion, ntp, reverse, teacherless)");
+            "unknown method 'nextoken' (known: bst, diffusion, mtp, nextlat, ntp, reverse, teacherless)");
         Assert.False(Directory.Exists(temp["run"]));
     }
 
@@ -122,7 +122,8 @@ public sealed class CliTests
         Assert.True(compare.ExitCode == 0, compare.Stderr);
 
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "diffusion", "summary.json")))!;
-        Assert.Equal("""{"diffusion_sampler":"low-confidence","diffusion_steps":2,"diffusion_temperature":0,"diffusion_weighting":"elbo","diffusion_shift":false,"diffusion_attention":"bidirectional"}""",
+        Assert.Equal("""{"diffusion_sampler":"low-confidence","diffusion_steps":2,"diffusion_temperature":0,"diffusion_weighting":"elbo","diffusion_shift":false,"diffusion_attention":"bidirectional",""" +
+                     "\"mtp_heads\":4,\"nextlat_latent_weight\":1,\"nextlat_kl_weight\":1}",
             summary["options"]!.ToJsonString());
         Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "summary.json")))!["options"]);
 

@@ -27,9 +27,9 @@ public sealed class MethodTests
     [Fact]
     public void Registry_lists_the_methods_and_rejects_unknown_names()
     {
-        Assert.Equal(["diffusion", "ntp", "reverse", "teacherless"], MethodRegistry.Names);
+        Assert.Equal(["bst", "diffusion", "mtp", "nextlat", "ntp", "reverse", "teacherless"], MethodRegistry.Names);
         var error = Assert.Throws<UserError>(() => MethodRegistry.Validate("ntq"));
-        Assert.Equal("unknown method 'ntq' (known: diffusion, ntp, reverse, teacherless)", error.Message);
+        Assert.Equal("unknown method 'ntq' (known: bst, diffusion, mtp, nextlat, ntp, reverse, teacherless)", error.Message);
     }
 
     [Theory]
@@ -80,6 +80,9 @@ public sealed class MethodTests
     [InlineData("ntp")]
     [InlineData("reverse")]
     [InlineData("teacherless")]
+    [InlineData("mtp")]
+    [InlineData("bst")]
+    [InlineData("nextlat")]
     public void Decode_returns_one_token_per_target_position_in_task_order(string name)
     {
         var (method, batch) = Build(name);

@@ -34,13 +34,15 @@ public abstract class AutoregressiveMethod(MethodContext context) : GptMethod(co
         for (int i = (int)(forced?.shape[1] ?? 0); i < TargetLength; i++)
         {
             using var step = NewDisposeScope(); // keep only the grown sequence from each step
-            var next = Gpt.forward(sequence).select(1, -1).argmax(-1, keepdim: true); // (B, 1)
+            var next = NextLogits(sequence).argmax(-1, keepdim: true); // (B, 1)
             sequence = cat([sequence, next], 1).MoveToOuterDisposeScope();
         }
         return sequence.narrow(1, PrefixLength, TargetLength);
     }
 
     /// <summary>Each target token's logits given the prefix and the true earlier target tokens.</summary>
-    private Tensor TeacherForcedLogits(Tensor prefix, Tensor target) =>
-        TargetLogits(cat([prefix, target.narrow(1, 0, TargetLength - 1)], 1)); // input (B, P + T - 1)
+    private Tensor TeacherForcedLogits(Tensor prefix, Tensor target) => TargetLogits(TeacherForcedInput(prefix, target));
+
+    /// <summary>The prefix and the target without its last token: (B, P + T - 1), the input that predicts every target token.</summary>
+    protected Tensor TeacherForcedInput(Tensor prefix, Tensor target) => cat([prefix, target.narrow(1, 0, TargetLength - 1)], 1);
 }

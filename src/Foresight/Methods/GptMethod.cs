@@ -32,7 +32,8 @@ public abstract class GptMethod : ITrainingMethod, IPrefixStates
         };
     }
 
-    public nn.Module Model => Gpt;
+    /// <summary>The GPT, or a container of it and whatever else the method trains (extra heads, a second encoder).</summary>
+    public virtual nn.Module Model => Gpt;
     public int TokensPerExample => Gpt.Config.BlockSize;
 
     protected Gpt Gpt { get; }
@@ -52,7 +53,10 @@ public abstract class GptMethod : ITrainingMethod, IPrefixStates
         stack(Gpt.LayerStates(input).Select(h => h.select(1, position)), 0);
 
     /// <summary>(B, P + T - 1) -> (B, T, V): the logits for target positions 0..T-1.</summary>
-    protected Tensor TargetLogits(Tensor input) => Gpt.forward(input).narrow(1, PrefixLength - 1, TargetLength);
+    protected virtual Tensor TargetLogits(Tensor input) => Gpt.forward(input).narrow(1, PrefixLength - 1, TargetLength);
+
+    /// <summary>(B, L) -> (B, V): the logits for the token after the last one, what greedy decoding reads.</summary>
+    protected virtual Tensor NextLogits(Tensor sequence) => Gpt.forward(sequence).select(1, -1);
 
     /// <summary>
     /// Mean cross-entropy over the trained target positions. <paramref name="toTaskOrder"/> maps a
@@ -68,6 +72,7 @@ public abstract class GptMethod : ITrainingMethod, IPrefixStates
 
     public void Dispose()
     {
+        if (!ReferenceEquals(Model, Gpt)) Model.Dispose(); // a container holds the method's other modules
         Gpt.Dispose();
         _lossPositions?.Dispose();
     }

@@ -9,7 +9,14 @@ namespace Foresight.Methods;
 /// Everything a method needs to build its model and loss: the task's shape, the model size,
 /// which target positions the loss covers, and the method's own hyper-parameters.
 /// </summary>
-public sealed record MethodContext(ITask Task, ModelSize Model, LossPositions LossPositions = LossPositions.All, MethodOptions? Options = null);
+public sealed record MethodContext(ITask Task, ModelSize Model, LossPositions LossPositions = LossPositions.All, MethodOptions? Options = null)
+{
+    /// <summary>For a method whose loss is not one cross-entropy per target position: refuses a narrowed --loss-positions.</summary>
+    public void RequireAllLossPositions(string why)
+    {
+        if (LossPositions != LossPositions.All) throw new UserError($"{why}; --loss-positions applies to ntp, reverse and teacherless");
+    }
+}
 
 /// <summary>
 /// Target positions the training loss covers. <see cref="FirstDecision"/> is the Indecipherable-token

@@ -22,8 +22,7 @@ public sealed class MaskedDiffusion : GptMethod
             causal: (context.Options?.DiffusionAttention ?? DiffusionAttention.Bidirectional) != DiffusionAttention.Bidirectional,
             bidirectionalTail: context.Options?.DiffusionAttention == DiffusionAttention.CausalPrefix ? context.Task.TargetLength : 0)
     {
-        if (context.LossPositions != LossPositions.All)
-            throw new UserError("diffusion trains on whichever target tokens are masked; --loss-positions applies to ntp, reverse and teacherless");
+        context.RequireAllLossPositions("diffusion trains on whichever target tokens are masked");
         _mask = context.Task.FillerToken;
         _options = context.Options ?? new MethodOptions();
         _options.Validate();

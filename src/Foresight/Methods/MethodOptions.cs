@@ -42,18 +42,31 @@ public enum DiffusionAttention
 /// </param>
 /// <param name="DiffusionAttention">The diffusion model's attention mask; the noise, loss and samplers stay the same.</param>
 /// <param name="DiffusionTemperature">Gumbel temperature of the token picked at each masked position; 0 picks the argmax.</param>
+/// <param name="MtpHeads">Multi-token prediction: output heads; head k predicts the token k steps ahead (head 1 is next-token prediction).</param>
+/// <param name="NextlatLatentWeight">Next-latent prediction: weight of the distance between the predicted and the true (stop-gradient) next hidden state.</param>
+/// <param name="NextlatKlWeight">Next-latent prediction: weight of the KL between the token distributions read from the true and the predicted next hidden state.</param>
 public sealed record MethodOptions(
     DiffusionSampler DiffusionSampler = DiffusionSampler.LowConfidence,
     int DiffusionSteps = 0,
     double DiffusionTemperature = 0,
     DiffusionWeighting DiffusionWeighting = DiffusionWeighting.Elbo,
     bool DiffusionShift = false,
-    DiffusionAttention DiffusionAttention = DiffusionAttention.Bidirectional)
+    DiffusionAttention DiffusionAttention = DiffusionAttention.Bidirectional,
+    int MtpHeads = 4,
+    double NextlatLatentWeight = 1,
+    double NextlatKlWeight = 1)
 {
     public void Validate()
     {
         if (DiffusionSteps < 0) throw new UserError($"--diffusion-steps must not be negative (0: one step per target token), got {DiffusionSteps}");
-        if (!(DiffusionTemperature >= 0) || double.IsInfinity(DiffusionTemperature))
-            throw new UserError($"--diffusion-temperature must be a finite number >= 0 (0: argmax), got {DiffusionTemperature}");
+        NonNegative(DiffusionTemperature, "--diffusion-temperature", " (0: argmax)");
+        if (MtpHeads < 1) throw new UserError($"--mtp-heads must be at least 1 (1: plain next-token prediction), got {MtpHeads}");
+        NonNegative(NextlatLatentWeight, "--nextlat-latent-weight", "");
+        NonNegative(NextlatKlWeight, "--nextlat-kl-weight", "");
+    }
+
+    private static void NonNegative(double value, string flag, string note)
+    {
+        if (!(value >= 0) || double.IsInfinity(value)) throw new UserError($"{flag} must be a finite number >= 0{note}, got {value}");
     }
 }

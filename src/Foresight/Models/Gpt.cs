@@ -53,7 +53,7 @@ public sealed class Gpt : Module<Tensor, Tensor>
     public override Tensor forward(Tensor tokens) => Logits(Hidden(tokens)); // (B, T) -> (B, T, V)
 
     /// <summary>The final hidden states, after the last LayerNorm.</summary>
-    public Tensor Hidden(Tensor tokens) => final_norm.forward(LayerStates(tokens)[^1]);
+    public Tensor Hidden(Tensor tokens) => Normalize(LayerStates(tokens)[^1]);
 
     /// <summary>The residual stream after the embeddings and after each block: layers + 1 tensors (B, T, C).</summary>
     public IReadOnlyList<Tensor> LayerStates(Tensor tokens)
@@ -79,7 +79,11 @@ public sealed class Gpt : Module<Tensor, Tensor>
 
     public Tensor Logits(Tensor hidden) => F.linear(hidden, token_embedding.weight!); // (B, T, C) -> (B, T, V)
 
-    private sealed class Block : Module<Tensor, Tensor>
+    /// <summary>The final LayerNorm: what <see cref="Hidden"/> applies to the last block's output.</summary>
+    public Tensor Normalize(Tensor residual) => final_norm.forward(residual);
+
+    /// <summary>One pre-LayerNorm transformer block (attention then MLP, each residual); also the multi-token heads' building block.</summary>
+    internal sealed class Block : Module<Tensor, Tensor>
     {
         private readonly LayerNorm attention_norm;
         private readonly SelfAttention attention;
@@ -157,7 +161,8 @@ public sealed class Gpt : Module<Tensor, Tensor>
         return cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], -1);
     }
 
-    private sealed class Mlp : Module<Tensor, Tensor>
+    /// <summary>Width -> 4 x width -> width with a GELU between; also the belief-state transformer's text head.</summary>
+    internal sealed class Mlp : Module<Tensor, Tensor>
     {
         private readonly Linear expand;
         private readonly Linear output_projection;

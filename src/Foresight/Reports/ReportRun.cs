@@ -8,7 +8,7 @@ public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, 
 {
     /// <summary>
     /// The row a run belongs to: its method, marked with whatever sets it apart from the method's
-    /// defaults (a narrowed loss, rotary positions, a non-default diffusion loss), so that only seeds
+    /// defaults (a narrowed loss, rotary positions, a non-default diffusion loss, mtp head count or nextlat weights), so that only seeds
     /// of the same variant are averaged together.
     /// </summary>
     public string Label
@@ -24,6 +24,11 @@ public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, 
                 if (options.DiffusionShift) marks.Add("shifted");
                 if (options.DiffusionAttention != Methods.DiffusionAttention.Bidirectional) marks.Add($"{Json.EnumName(options.DiffusionAttention)} attention");
             }
+            var defaults = new Methods.MethodOptions();
+            if (Config.Method == "mtp" && Config.Options is { } mtp && mtp.MtpHeads != defaults.MtpHeads) marks.Add($"{mtp.MtpHeads} heads");
+            if (Config.Method == "nextlat" && Config.Options is { } nextlat &&
+                (nextlat.NextlatLatentWeight, nextlat.NextlatKlWeight) != (defaults.NextlatLatentWeight, defaults.NextlatKlWeight))
+                marks.Add($"latent {nextlat.NextlatLatentWeight:g}, kl {nextlat.NextlatKlWeight:g}");
             return marks.Count == 0 ? Config.Method : $"{Config.Method} [{string.Join(", ", marks)}]";
         }
     }

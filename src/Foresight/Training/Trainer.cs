@@ -47,9 +47,14 @@ public static class Trainer
     }
 
     /// <summary>
-    /// Trains a run from scratch, or with <paramref name="resume"/> continues it from its last
-    /// training checkpoint; either way the final metrics are the same as an uninterrupted run's.
+    /// Builds the run's method once and throws it away, so that a method rejecting its options does so
+    /// with its one-line error before any run directory is written.
     /// </summary>
+    public static void CheckBuilds(RunConfig config, ITask task)
+    {
+        using var _ = MethodRegistry.Create(config.Method, new MethodContext(task, config.Model, config.Training.LossPositions, config.Options));
+    }
+
     /// <summary>
     /// A saved run rebuilt from its config.json, with its checkpoint loaded. Dispose the method.
     /// <paramref name="options"/> replaces the run's method options, e.g. to decode with another sampler.
@@ -65,6 +70,10 @@ public static class Trainer
         return (config, task, method);
     }
 
+    /// <summary>
+    /// Trains a run from scratch, or with <paramref name="resume"/> continues it from its last
+    /// training checkpoint; either way the final metrics are the same as an uninterrupted run's.
+    /// </summary>
     public static RunResult Train(
         RunConfig runConfig, ITask task, TokenDataset train, TokenDataset test, RunDirectory run,
         Action<TrainingProgress>? onStep = null, Action<JsonObject>? onEvaluation = null, bool resume = false)

@@ -1,0 +1,67 @@
+using Foresight.Models;
+using Foresight.Tasks;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Foresight.Methods;
+
+/// <summary>
+/// Multi-token prediction (Gloeckle et al. 2024): n heads on a shared trunk, head k predicting the
+/// token k steps ahead from the same position; the loss is the sum of the heads' cross-entropies.
+/// Head 1 is the GPT's own last block, so the model that decodes (greedily, with head 1) is exactly an
+/// ntp GPT of the same size; heads 2..n are extra blocks that branch off the trunk (the state before
+/// the last block) and share the final LayerNorm and the unembedding. Only training sees them.
+/// </summary>
+[Method("mtp", "multi-token prediction: n heads on a shared trunk, head k predicts the token k ahead; decodes with head 1")]
+public sealed class MultiToken : AutoregressiveMethod, ILeftToRightDecoder
+{
+    private readonly ModuleList<Gpt.Block> _extraHeads; // heads 2..n
+    private readonly nn.Module _model;
+    private readonly MethodOptions _options;
+
+    public MultiToken(MethodContext context) : base(context)
+    {
+        context.RequireAllLossPositions("mtp trains every head on every position it can predict");
+        _options = context.Options ?? new MethodOptions();
+        _options.Validate();
+        if (_options.MtpHeads > TargetLength)
+            throw new UserError($"--mtp-heads {_options.MtpHeads} exceeds the answer length {TargetLength}: head k needs a target k tokens after the last prefix token");
+        Heads = _options.MtpHeads;
+        _extraHeads = new ModuleList<Gpt.Block>(Enumerable.Range(0, Heads - 1).Select(_ => new Gpt.Block(Gpt.Config)).ToArray());
+        _model = new ModuleGroup(("gpt", Gpt), ("heads", _extraHeads));
+    }
+
+    public int Heads { get; }
+
+    public override nn.Module Model => _model;
+
+    public override MethodOptions ResolvedOptions => _options;
+
+    public Tensor Continue(Tensor prefix, Tensor forcedTarget) => Generate(prefix, forcedTarget);
+
+    protected override Tensor ToTrainingOrder(Tensor target) => target;
+    protected override Tensor ToTaskOrder(Tensor target) => target;
+
+    /// <summary>Sum over heads k = 1..n of the mean cross-entropy of head k's predictions of the tokens k ahead.</summary>
+    public override Tensor Loss(Batch batch)
+    {
+        var states = Gpt.LayerStates(TeacherForcedInput(batch.Prefix, batch.Target)); // each (B, P + T - 1, C)
+        var trunk = states[^2]; // before the last block, where the heads branch
+        var loss = HeadLoss(Gpt.Normalize(states[^1]), batch.Target, ahead: 1);
+        for (int k = 2; k <= Heads; k++)
+            loss = loss + HeadLoss(Gpt.Normalize(_extraHeads[k - 2].forward(trunk)), batch.Target, ahead: k);
+        return loss;
+    }
+
+    /// <summary>
+    /// Head k at input position p predicts token p + k. The answer's tokens start at P, so the positions
+    /// P - 1 .. P + T - 1 - k (the '=' and the target inputs) predict target tokens k - 1 .. T - 1.
+    /// </summary>
+    internal Tensor HeadLoss(Tensor hidden, Tensor target, int ahead)
+    {
+        int count = TargetLength - ahead + 1;
+        var logits = Gpt.Logits(hidden.narrow(1, PrefixLength - 1, count)); // (B, count, V)
+        return F.cross_entropy(logits.flatten(0, 1), target.narrow(1, ahead - 1, count).flatten());
+    }
+}

@@ -1,0 +1,179 @@
+using Foresight.Methods;
+using Foresight.Models;
+using Foresight.Tasks;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Foresight.Tests;
+
+/// <summary>The lookahead objectives' losses on hand-made inputs: mtp, bst and nextlat.</summary>
+public sealed class LookaheadTests
+{
+    private static readonly PathStarTask Task = new(2, 5, 20);
+    private static readonly ModelSize Size = new(Layers: 2, Width: 32, Heads: 2);
+
+    private static T Build<T>(string name, MethodOptions? options = null) where T : ITrainingMethod
+    {
+        manual_seed(0);
+        return (T)MethodRegistry.Create(name, new MethodContext(Task, Size, Options: options));
+    }
+
+    private static Batch Data(int examples = 8)
+    {
+        var data = TokenDataset.Generate(Task, examples, SeededRandom.For(0, "lookahead"));
+        return data.Slice(0, examples);
+    }
+
+    private static float Value(Tensor t) => t.item<float>();
+
+    [Fact]
+    public void Mtp_head_k_at_each_position_is_scored_against_the_token_k_ahead()
+    {
+        using var method = Build<MultiToken>("mtp");
+        var batch = Data();
+        int p = Task.PrefixLength, t = Task.TargetLength;
+        var sequence = cat([batch.Prefix, batch.Target], 1); // (B, P + T): token at sequence index P + i is target[i]
+        manual_seed(1);
+        var hidden = randn(batch.Size, p + t - 1, Size.Width); // stands in for any head's output
+        var unembedding = method.Model.named_parameters().Single(x => x.name == "gpt.token_embedding.weight").parameter;
+        for (int k = 1; k <= method.Heads; k++)
+        {
+            // Spelled out in sequence indices: every position from '=' (P - 1) whose k-th successor is still in the answer.
+            var terms = new List<Tensor>();
+            for (int position = p - 1; position + k <= p + t - 1; position++)
+                terms.Add(F.cross_entropy(F.linear(hidden.select(1, position), unembedding), sequence.select(1, position + k), reduction: nn.Reduction.None));
+            var expected = cat(terms, 0).mean();
+            Assert.Equal(Value(expected), Value(method.HeadLoss(hidden, batch.Target, ahead: k)), 5);
+        }
+    }
+
+    [Fact]
+    public void Mtp_with_one_head_is_next_token_prediction()
+    {
+        using var mtp = Build<MultiToken>("mtp", new MethodOptions(MtpHeads: 1));
+        using var ntp = Build<NextToken>("ntp");
+        var batch = Data();
+        Assert.Equal(Value(ntp.Loss(batch)), Value(mtp.Loss(batch)), 5);
+    }
+
+    [Fact]
+    public void Mtp_loss_is_the_sum_over_heads_and_the_extra_heads_are_trained()
+    {
+        using var one = Build<MultiToken>("mtp", new MethodOptions(MtpHeads: 1));
+        using var four = Build<MultiToken>("mtp", new MethodOptions(MtpHeads: 4));
+        var batch = Data();
+        // Same GPT initialisation, so the difference is heads 2..4, each a cross-entropy near ln V at initialisation.
+        double extra = Value(four.Loss(batch)) - Value(one.Loss(batch));
+        Assert.InRange(extra, 3 * Math.Log(Task.VocabularySize) - 1.5, 3 * Math.Log(Task.VocabularySize) + 1.5);
+        Assert.Equal(3, four.Model.named_children().Single(c => c.name == "heads").module.children().Count());
+        four.Loss(batch).backward();
+        var headGradients = four.Model.named_parameters().Where(x => x.name.StartsWith("heads.")).ToList();
+        Assert.NotEmpty(headGradients);
+        Assert.All(headGradients, x => Assert.True(x.parameter.grad is { } g && g.abs().sum().item<float>() > 0, x.name));
+    }
+
+    [Fact]
+    public void Mtp_rejects_more_heads_than_answer_tokens()
+    {
+        var error = Assert.Throws<UserError>(() => Build<MultiToken>("mtp", new MethodOptions(MtpHeads: 6)));
+        Assert.Equal("--mtp-heads 6 exceeds the answer length 5: head k needs a target k tokens after the last prefix token", error.Message);
+    }
+
+    [Fact]
+    public void Bst_pairs_cover_every_prefix_suffix_gap_of_two_or_more_once()
+    {
+        int p = Task.PrefixLength, t = Task.TargetLength;
+        var pairs = BeliefState.Pairs(t).Select(x => (Prefix: p - 1 + x.Forward, Suffix: p + t - x.Backward)).ToList();
+        // s = prefix + target + '$': the prefix ends at '=' (P - 1) or later, the suffix starts after the '=' and ends with '$' (P + T).
+        var expected = new List<(int, int)>();
+        for (int end = p - 1; end <= p + t; end++)
+            for (int start = end + 2; start <= p + t; start++)
+                expected.Add((end, start));
+        Assert.Equal(expected.Order(), pairs.Order());
+        Assert.Equal(t * (t + 1) / 2, pairs.Count);
+    }
+
+    [Fact]
+    public void Bst_backward_state_j_reads_the_suffix_from_the_end_marker_back_and_predicts_the_token_before_it()
+    {
+        using var method = Build<BeliefState>("bst");
+        var batch = Data(2);
+        int p = Task.PrefixLength, t = Task.TargetLength;
+        var sequence = cat([batch.Prefix, batch.Target, full(batch.Size, 1, Task.FillerToken, dtype: ScalarType.Int64)], 1); // s, (B, P + T + 1)
+        var backward = method.BackwardInput(batch.Target); // (B, T)
+        foreach (var (i, j) in BeliefState.Pairs(t))
+        {
+            int u = p + t - j;
+            // A causal encoder over the backward input sees positions 0..j: exactly s[u..P+T], last first.
+            for (int k = 0; k <= j; k++)
+                Assert.True(backward.select(1, k).eq(sequence.select(1, p + t - k)).all().item<bool>());
+            // The pair's targets, as the loss indexes them, are s[t + 1] and s[u - 1].
+            Assert.True(batch.Target.select(1, i).eq(sequence.select(1, p - 1 + i + 1)).all().item<bool>());
+            Assert.True(batch.Target.select(1, t - 1 - j).eq(sequence.select(1, u - 1)).all().item<bool>());
+        }
+    }
+
+    [Fact]
+    public void Bst_loss_is_near_ln_V_at_initialisation_and_reaches_both_encoders_and_the_head()
+    {
+        using var method = Build<BeliefState>("bst");
+        var batch = Data();
+        var loss = method.Loss(batch);
+        Assert.InRange(Value(loss), Math.Log(Task.VocabularySize) - 0.5, Math.Log(Task.VocabularySize) + 0.5);
+        loss.backward();
+        foreach (string part in new[] { "forward.", "backward.", "head." })
+        {
+            var gradients = method.Model.named_parameters().Where(x => x.name.StartsWith(part)).ToList();
+            Assert.NotEmpty(gradients);
+            Assert.Contains(gradients, x => x.parameter.grad is { } g && g.abs().sum().item<float>() > 0);
+        }
+    }
+
+    [Fact]
+    public void Nextlat_latent_targets_carry_no_gradient()
+    {
+        using var method = Build<NextLatent>("nextlat");
+        int t = Task.TargetLength;
+        manual_seed(2);
+        var hidden = randn(4, t, Size.Width).requires_grad_(); // states at '=' and the T - 1 target inputs
+        var tokens = randint(0, Task.Nodes, [4, t]);
+        var (latent, kl) = method.LatentTerms(hidden, tokens);
+        (latent + kl).backward();
+        var gradient = hidden.grad!;
+        // The last state is only ever a target (stop-gradient); every earlier one is also a prediction's input.
+        Assert.Equal(0f, gradient.select(1, t - 1).abs().sum().item<float>());
+        for (int i = 0; i < t - 1; i++) Assert.True(gradient.select(1, i).abs().sum().item<float>() > 0, $"state {i}");
+    }
+
+    [Fact]
+    public void Nextlat_kl_is_zero_when_the_predicted_state_gives_the_true_distribution()
+    {
+        using var method = Build<NextLatent>("nextlat");
+        manual_seed(3);
+        var states = randn(2, 3, Size.Width);
+        Assert.Equal(0f, Value(method.TokenKl(states, states)), 6);
+        Assert.True(Value(method.TokenKl(states, states.flip(1))) > 0);
+    }
+
+    [Fact]
+    public void Nextlat_with_zero_weights_is_next_token_prediction()
+    {
+        using var nextlat = Build<NextLatent>("nextlat", new MethodOptions(NextlatLatentWeight: 0, NextlatKlWeight: 0));
+        using var ntp = Build<NextToken>("ntp");
+        var batch = Data();
+        Assert.Equal(Value(ntp.Loss(batch)), Value(nextlat.Loss(batch)), 5);
+        using var weighted = Build<NextLatent>("nextlat", new MethodOptions(NextlatLatentWeight: 2, NextlatKlWeight: 3));
+        var (total, nextToken, latent, kl) = weighted.Losses(batch);
+        Assert.Equal(Value(nextToken + 2 * latent + 3 * kl), Value(total), 5);
+    }
+
+    [Theory]
+    [InlineData("mtp")]
+    [InlineData("bst")]
+    [InlineData("nextlat")]
+    public void Lookahead_methods_refuse_a_narrowed_loss(string name)
+    {
+        var error = Assert.Throws<UserError>(() => MethodRegistry.Create(name, new MethodContext(Task, Size, LossPositions.FirstDecision)));
+        Assert.EndsWith("; --loss-positions applies to ntp, reverse and teacherless", error.Message);
+    }
+}
