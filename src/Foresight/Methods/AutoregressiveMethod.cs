@@ -46,3 +46,15 @@ public abstract class AutoregressiveMethod(MethodContext context) : GptMethod(co
     /// <summary>The prefix and the target without its last token: (B, P + T - 1), the input that predicts every target token.</summary>
     protected Tensor TeacherForcedInput(Tensor prefix, Tensor target) => cat([prefix, target.narrow(1, 0, TargetLength - 1)], 1);
 }
+
+/// <summary>
+/// An autoregressive method that writes the answer in task order (ntp and the lookahead objectives,
+/// which differ only in their training loss), so a probe can force its first tokens.
+/// </summary>
+public abstract class LeftToRightMethod(MethodContext context) : AutoregressiveMethod(context), ILeftToRightDecoder
+{
+    public Tensor Continue(Tensor prefix, Tensor forcedTarget) => Generate(prefix, forcedTarget);
+
+    protected sealed override Tensor ToTrainingOrder(Tensor target) => target;
+    protected sealed override Tensor ToTaskOrder(Tensor target) => target;
+}

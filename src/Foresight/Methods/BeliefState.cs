@@ -18,7 +18,7 @@ namespace Foresight.Methods;
 /// and the empty suffix. Unlike the authors' code, the two encoders do not share a token embedding.
 /// </summary>
 [Method("bst", "belief-state transformer: forward and backward encoders; a head predicts the next and the previous token")]
-public sealed class BeliefState : AutoregressiveMethod, ILeftToRightDecoder
+public sealed class BeliefState : LeftToRightMethod
 {
     private readonly Gpt _backward;
     private readonly TextHead _head;
@@ -40,11 +40,6 @@ public sealed class BeliefState : AutoregressiveMethod, ILeftToRightDecoder
     }
 
     public override nn.Module Model => _model;
-
-    public Tensor Continue(Tensor prefix, Tensor forcedTarget) => Generate(prefix, forcedTarget);
-
-    protected override Tensor ToTrainingOrder(Tensor target) => target;
-    protected override Tensor ToTaskOrder(Tensor target) => target;
 
     /// <summary>
     /// Every (prefix end, suffix start) pair the loss covers, as indices into the forward states over the

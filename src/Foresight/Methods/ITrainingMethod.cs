@@ -11,6 +11,14 @@ namespace Foresight.Methods;
 /// </summary>
 public sealed record MethodContext(ITask Task, ModelSize Model, LossPositions LossPositions = LossPositions.All, MethodOptions? Options = null)
 {
+    /// <summary>The method options (defaults when none were given), checked.</summary>
+    public MethodOptions ValidOptions()
+    {
+        var options = Options ?? new MethodOptions();
+        options.Validate();
+        return options;
+    }
+
     /// <summary>For a method whose loss is not one cross-entropy per target position: refuses a narrowed --loss-positions.</summary>
     public void RequireAllLossPositions(string why)
     {

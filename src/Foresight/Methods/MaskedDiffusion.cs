@@ -24,8 +24,7 @@ public sealed class MaskedDiffusion : GptMethod
     {
         context.RequireAllLossPositions("diffusion trains on whichever target tokens are masked");
         _mask = context.Task.FillerToken;
-        _options = context.Options ?? new MethodOptions();
-        _options.Validate();
+        _options = context.ValidOptions();
     }
 
     public DiffusionSampler Sampler => _options.DiffusionSampler;

@@ -14,7 +14,7 @@ namespace Foresight.Methods;
 /// the last block) and share the final LayerNorm and the unembedding. Only training sees them.
 /// </summary>
 [Method("mtp", "multi-token prediction: n heads on a shared trunk, head k predicts the token k ahead; decodes with head 1")]
-public sealed class MultiToken : AutoregressiveMethod, ILeftToRightDecoder
+public sealed class MultiToken : LeftToRightMethod
 {
     private readonly ModuleList<Gpt.Block> _extraHeads; // heads 2..n
     private readonly nn.Module _model;
@@ -23,8 +23,7 @@ public sealed class MultiToken : AutoregressiveMethod, ILeftToRightDecoder
     public MultiToken(MethodContext context) : base(context)
     {
         context.RequireAllLossPositions("mtp trains every head on every position it can predict");
-        _options = context.Options ?? new MethodOptions();
-        _options.Validate();
+        _options = context.ValidOptions();
         if (_options.MtpHeads > TargetLength)
             throw new UserError($"--mtp-heads {_options.MtpHeads} exceeds the answer length {TargetLength}: head k needs a target k tokens after the last prefix token");
         Heads = _options.MtpHeads;
@@ -37,11 +36,6 @@ public sealed class MultiToken : AutoregressiveMethod, ILeftToRightDecoder
     public override nn.Module Model => _model;
 
     public override MethodOptions ResolvedOptions => _options;
-
-    public Tensor Continue(Tensor prefix, Tensor forcedTarget) => Generate(prefix, forcedTarget);
-
-    protected override Tensor ToTrainingOrder(Tensor target) => target;
-    protected override Tensor ToTaskOrder(Tensor target) => target;
 
     /// <summary>Sum over heads k = 1..n of the mean cross-entropy of head k's predictions of the tokens k ahead.</summary>
     public override Tensor Loss(Batch batch)

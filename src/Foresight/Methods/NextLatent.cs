@@ -18,7 +18,7 @@ namespace Foresight.Methods;
 /// from '=' to the second-to-last target input.
 /// </summary>
 [Method("nextlat", "next-token prediction plus predicting the next hidden state from the current one and the next token")]
-public sealed class NextLatent : AutoregressiveMethod, ILeftToRightDecoder
+public sealed class NextLatent : LeftToRightMethod
 {
     private readonly LatentDynamics _dynamics;
     private readonly nn.Module _model;
@@ -27,8 +27,7 @@ public sealed class NextLatent : AutoregressiveMethod, ILeftToRightDecoder
     public NextLatent(MethodContext context) : base(context)
     {
         context.RequireAllLossPositions("nextlat adds a latent loss over every answer position");
-        _options = context.Options ?? new MethodOptions();
-        _options.Validate();
+        _options = context.ValidOptions();
         _dynamics = new LatentDynamics(Gpt.Config.VocabularySize, Gpt.Config.Width);
         _model = new ModuleGroup(("gpt", Gpt), ("dynamics", _dynamics));
     }
@@ -36,11 +35,6 @@ public sealed class NextLatent : AutoregressiveMethod, ILeftToRightDecoder
     public override nn.Module Model => _model;
 
     public override MethodOptions ResolvedOptions => _options;
-
-    public Tensor Continue(Tensor prefix, Tensor forcedTarget) => Generate(prefix, forcedTarget);
-
-    protected override Tensor ToTrainingOrder(Tensor target) => target;
-    protected override Tensor ToTaskOrder(Tensor target) => target;
 
     public override Tensor Loss(Batch batch) => Losses(batch).Total;
 
