@@ -136,6 +136,26 @@ public sealed class CliTests
         Assert.True(File.Exists(Path.Combine(temp["cmp"], "accuracy_vs_steps.png")));
     }
 
+    [Fact]
+    public void Compare_runs_the_lookahead_methods_with_their_options_probes_and_report_rows()
+    {
+        using var temp = new TempDirectory();
+        var compare = Cli.Run(["compare", "--methods", "mtp,bst,nextlat", "--mtp-heads", "2", "--probe-examples", "50", "--out", temp["cmp"], .. Cli.TinyRun]);
+        Assert.True(compare.ExitCode == 0, compare.Stderr);
+
+        var mtp = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "mtp", "config.json")))!;
+        Assert.Equal(2, mtp["options"]!["mtp_heads"]!.GetValue<int>());
+        string report = File.ReadAllText(Path.Combine(temp["cmp"], "report.md"));
+        Assert.Contains("mtp [2 heads]", report);
+        foreach (string method in new[] { "mtp", "bst", "nextlat" })
+        {
+            // Each writes its answer left to right and exposes its states, so both model probes apply.
+            Assert.True(File.Exists(Path.Combine(temp["cmp"], method, "probe-clever-hans.json")), method);
+            Assert.True(File.Exists(Path.Combine(temp["cmp"], method, "probe-plan.json")), method);
+            Assert.Contains($"| {(method == "mtp" ? "mtp [2 heads]" : method)} ", report);
+        }
+    }
+
     private static string WriteReferenceLine(TempDirectory temp)
     {
         string file = temp["reference.txt"];
