@@ -71,10 +71,13 @@ public sealed class BeliefState : LeftToRightMethod
     protected override Tensor NextLogits(Tensor sequence) =>
         NextWithEmptySuffix(Gpt.Hidden(sequence).narrow(1, -1, 1)).squeeze(1);
 
-    /// <summary>Next-token logits for forward states (B, L, C) paired with the empty suffix (the backward state of '$' alone).</summary>
+    /// <summary>
+    /// Next-token logits for forward states (B, L, C) paired with the empty suffix: the backward state of
+    /// '$' alone, the same for every example, so it is encoded once and broadcast.
+    /// </summary>
     private Tensor NextWithEmptySuffix(Tensor forward)
     {
-        var empty = _backward.Hidden(full(forward.shape[0], 1, _end, dtype: ScalarType.Int64, device: forward.device)); // (B, 1, C)
+        var empty = _backward.Hidden(full(1, 1, _end, dtype: ScalarType.Int64, device: forward.device)); // (1, 1, C)
         return _head.forward(forward, empty.expand(forward.shape)).Next;
     }
 

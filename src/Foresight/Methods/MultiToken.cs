@@ -26,12 +26,11 @@ public sealed class MultiToken : LeftToRightMethod
         _options = context.ValidOptions();
         if (_options.MtpHeads > TargetLength)
             throw new UserError($"--mtp-heads {_options.MtpHeads} exceeds the answer length {TargetLength}: head k needs a target k tokens after the last prefix token");
-        Heads = _options.MtpHeads;
         _extraHeads = new ModuleList<Gpt.Block>(Enumerable.Range(0, Heads - 1).Select(_ => new Gpt.Block(Gpt.Config)).ToArray());
         _model = new ModuleGroup(("gpt", Gpt), ("heads", _extraHeads));
     }
 
-    public int Heads { get; }
+    public int Heads => _options.MtpHeads;
 
     public override nn.Module Model => _model;
 

@@ -52,7 +52,7 @@ public static class Trainer
     /// </summary>
     public static void CheckBuilds(RunConfig config, ITask task)
     {
-        using var _ = MethodRegistry.Create(config.Method, new MethodContext(task, config.Model, config.Training.LossPositions, config.Options));
+        using var _ = BuildMethod(config, task);
     }
 
     /// <summary>
