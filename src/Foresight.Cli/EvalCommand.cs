@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Foresight.Evaluation;
 using Foresight.Methods;
 using Foresight.Runs;
+using Foresight.Search;
 using Foresight.Tasks;
 using Foresight.Training;
 using Spectre.Console;
@@ -24,9 +25,22 @@ internal static class EvalCommand
         var temperature = new Option<double?>("--diffusion-temperature") { Description = "diffusion runs: Gumbel temperature instead of the run's (0: argmax)" };
         command.Options.Add(steps);
         command.Options.Add(temperature);
+        var decode = new Option<string?>("--decode") { Description = "autoregressive runs: greedy, sample:K (best of K samples, the verifier picks) or backtrack (depth-first over the model's ranked tokens, the verifier prunes)" };
+        var sampleTemperature = new Option<double>("--temperature") { Description = "sample:K: sampling temperature", DefaultValueFactory = _ => 1.0 };
+        var budget = new Option<int>("--search-budget") { Description = "backtrack: model calls allowed per instance", DefaultValueFactory = _ => Backtracking.DefaultBudget };
+        var limit = new Option<int?>("--examples") { Description = "evaluate the first K examples only" };
+        command.Options.Add(decode);
+        command.Options.Add(sampleTemperature);
+        command.Options.Add(budget);
+        command.Options.Add(limit);
 
         command.SetAction(result =>
         {
+            var decoder = result.GetValue(decode) is { } decodeText
+                ? SearchDecoding.Parse(decodeText, result.GetValue(sampleTemperature), result.GetValue(budget))
+                : null;
+            int examples = result.GetValue(limit) ?? int.MaxValue;
+            if (examples < 1) throw new UserError($"--examples must be at least 1, got {examples}");
             var run = RunDirectory.Open(result.GetValue(runOption)!);
             var options = run.ReadConfig().Options ?? new MethodOptions();
             bool overridden = result.GetValue(sampler) is not null || result.GetValue(steps) is not null || result.GetValue(temperature) is not null;
@@ -47,7 +61,22 @@ internal static class EvalCommand
                 ? Trainer.MakeTestSet(task, config.Training)
                 : new TokenDataset(task, TaskFile.Read(task, file));
 
-            var metrics = Evaluator.Evaluate(method, task, dataset);
+            if (decoder is not null)
+            {
+                if (overridden) throw new UserError("--decode and the --diffusion-* decoding flags cannot be combined: --decode is for autoregressive runs");
+                var searched = SearchDecoding.Evaluate(method, task, dataset, decoder, examples);
+                PrintSearch(config.Method, task, file ?? "the run's test set", searched);
+                string searchName = (file is null ? "test" : Path.GetFileNameWithoutExtension(file)) + "-" + decoder.Name
+                    + (decoder is VerifiedSampling s ? $"-t{s.Temperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "");
+                string searchOutput = Path.Combine(run.Path, $"eval-{searchName}.json");
+                Json.WriteAtomic(searchOutput, Json.Merge(
+                    new JsonObject { ["method"] = config.Method, ["task"] = task.Description, ["data"] = file ?? "test" },
+                    Json.ToObject(searched)));
+                AnsiConsole.MarkupLine($"wrote {Markup.Escape(searchOutput)}");
+                return 0;
+            }
+
+            var metrics = Evaluator.Evaluate(method, task, dataset, examples);
             Print(config.Method, task, file ?? "the run's test set", metrics);
             string name = (file is null ? "test" : Path.GetFileNameWithoutExtension(file))
                 + (overridden ? $"-{Json.EnumName(options.DiffusionSampler)}-k{options.DiffusionSteps}"
@@ -61,6 +90,18 @@ internal static class EvalCommand
             return 0;
         });
         return command;
+    }
+
+    private static void PrintSearch(string method, ITask task, string source, SearchMetrics m)
+    {
+        var table = new Table().Title($"{Markup.Escape(method)} on {Markup.Escape(task.Description)}, --decode {Markup.Escape(m.Decode)}: {Markup.Escape(source)} ({m.Examples:N0} examples)")
+            .AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+        table.AddRow("exact match", $"{100 * m.ExactMatch:F1}% ± {100 * m.ExactMatchMargin95:F1}");
+        table.AddRow("verifier accepted", $"{100 * m.VerifierAccepted:F1}%");
+        table.AddRow("tokens written per instance", $"{m.TokensPerInstance:F2}");
+        table.AddRow("model calls per instance", $"{m.ModelCallsPerInstance:F2}");
+        if (m.SampleAcceptance is { } acceptance) table.AddRow("samples accepted (pass@1)", $"{100 * acceptance:F1}%");
+        AnsiConsole.Write(table);
     }
 
     private static void Print(string method, ITask task, string source, EvalMetrics m)

@@ -57,9 +57,13 @@ internal static class TrainingView
             int step = line["step"]!.GetValue<int>();
             var eta = TimeSpan.FromSeconds(wall.Elapsed.TotalSeconds / Math.Max(1, step - firstStep) * (total - step));
             Console.WriteLine($"{label}: step {step}/{total} ({100.0 * step / total:F0}%)  loss {line["train_loss"]!.GetValue<double>():F3}  " +
-                              $"exact {Percent(line, "exact_match")}  first {Percent(line, "first_decision_accuracy")}  eta {eta:mm\\:ss}");
+                              $"exact {Percent(line, "exact_match")}  first {Percent(line, "first_decision_accuracy")}  eta {Clock(eta)}");
         });
     }
+
+    /// <summary>m:ss, or h:mm:ss from an hour on.</summary>
+    private static string Clock(TimeSpan span) =>
+        span.TotalHours >= 1 ? $"{(int)span.TotalHours}:{span:mm\\:ss}" : $"{(int)span.TotalMinutes}:{span:ss}";
 
     private static string Percent(JsonObject line, string key) => $"{100 * line[key]!.GetValue<double>():F1}%";
 }

@@ -58,6 +58,10 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("train --positions rotary --width 30 --heads 10", "--positions rotary needs an even width per head, got --width 30 / --heads 10 = 3")]
     [InlineData("train --positions absolute", "--positions must be 'learned' or 'rotary', got 'absolute'")]
     [InlineData("probe steps --run {dir}/run", "the steps probe varies the number of denoising steps, so it needs a diffusion run")]
+    [InlineData("eval --run {dir}/run --decode beam", "--decode must be greedy, sample:K or backtrack, got 'beam'")]
+    [InlineData("eval --run {dir}/run --decode sample:4 --temperature 0", "--temperature must be positive for sampling, got 0")]
+    [InlineData("eval --run {dir}/run --decode backtrack --search-budget 0", "--search-budget must be at least 1, got 0")]
+    [InlineData("eval --run {dir}/run --decode backtrack --diffusion-steps 2", "--decode and the --diffusion-* decoding flags cannot be combined: --decode is for autoregressive runs")]
     [InlineData("report --runs {dir}/full", "'{dir}/full' holds no runs (no config.json below it)")]
     [InlineData("report --runs {dir}/run", "{dir}/run/report.md already exists; pass --overwrite to replace it or --out to write elsewhere")]
     public void Bad_input_is_one_line_exit_code_2_and_touches_nothing(string command, string message)

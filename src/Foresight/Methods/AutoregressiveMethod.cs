@@ -7,8 +7,10 @@ namespace Foresight.Methods;
 /// Teacher-forced next-token prediction of the target in some order (task order for ntp, reversed
 /// for reverse), with greedy left-to-right decoding. The loss covers target tokens only.
 /// </summary>
-public abstract class AutoregressiveMethod(MethodContext context) : GptMethod(context)
+public abstract class AutoregressiveMethod(MethodContext context) : GptMethod(context), IStepwiseDecoder
 {
+    private int[]? _writingOrder;
+
     /// <summary>The target as the model is trained to write it, (B, T).</summary>
     protected abstract Tensor ToTrainingOrder(Tensor target);
 
@@ -26,6 +28,12 @@ public abstract class AutoregressiveMethod(MethodContext context) : GptMethod(co
         ToTaskOrder(TeacherForcedLogits(batch.Prefix, ToTrainingOrder(batch.Target)).argmax(-1));
 
     public override Tensor Decode(Tensor prefix) => ToTaskOrder(Generate(prefix, forced: null));
+
+    public IReadOnlyList<int> WritingOrder => _writingOrder ??=
+        [.. ToTrainingOrder(arange(TargetLength, dtype: ScalarType.Int64).unsqueeze(0)).squeeze(0).data<long>().Select(p => (int)p)];
+
+    public Tensor NextTokenLogits(Tensor prefix, Tensor written) =>
+        NextLogits(written.shape[1] == 0 ? prefix : cat([prefix, written], 1));
 
     /// <summary>Greedy decoding in training order after the forced training-order tokens (B, k): (B, T), training order.</summary>
     protected Tensor Generate(Tensor prefix, Tensor? forced)

@@ -46,6 +46,19 @@ public interface ILeftToRightDecoder
     Tensor Continue(Tensor prefix, Tensor forcedTarget);
 }
 
+/// <summary>
+/// A method that writes the answer one token at a time in a fixed order (task order, or reversed), so a
+/// search can sample it, rank its alternatives and steer it step by step.
+/// </summary>
+public interface IStepwiseDecoder
+{
+    /// <summary>The task-order target positions in the order the method writes them.</summary>
+    IReadOnlyList<int> WritingOrder { get; }
+
+    /// <summary>Prefixes (B, P) and the tokens written so far (B, k), in writing order: (B, V) logits of the next one.</summary>
+    Tensor NextTokenLogits(Tensor prefix, Tensor written);
+}
+
 /// <summary>A method whose model exposes its residual stream, for linear probes of what it represents.</summary>
 public interface IPrefixStates
 {

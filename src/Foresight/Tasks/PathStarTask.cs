@@ -11,7 +11,7 @@ namespace Foresight.Tasks;
 /// Line format (the reference code's): <c>a,b|c,d|.../source,goal=p1,p2,...,pl</c>.
 /// Tokens: node labels 0..N-1, then '|', '=', '/', '$' as N..N+3.
 /// </summary>
-public sealed class PathStarTask : IBranchingTask
+public sealed class PathStarTask : IBranchingTask, IVerifiableTask
 {
     public PathStarTask(int degree, int pathLength, int nodes)
     {
@@ -153,6 +153,35 @@ public sealed class PathStarTask : IBranchingTask
             for (int k = 2; k < PathLength; k++) branch[k] = next[branch[k - 1]][0]; // arms do not branch
             return branch;
         }).ToList();
+    }
+
+    /// <summary>A path of the graph from the source to the goal: there is exactly one, the target.</summary>
+    public bool Accepts(Example example, ReadOnlySpan<int> answer) =>
+        answer.Length == TargetLength && !answer.Contains(IVerifiableTask.Unwritten) && Admits(example, answer);
+
+    /// <summary>
+    /// Every written token is a node, the first is the source, the last the goal, and every two written
+    /// neighbours are an edge of the graph (in the path's direction).
+    /// </summary>
+    public bool Admits(Example example, ReadOnlySpan<int> partial)
+    {
+        if (partial.Length != TargetLength) return false;
+        foreach (int token in partial)
+            if (token != IVerifiableTask.Unwritten && (token < 0 || token >= Nodes)) return false;
+        if (IsWritten(partial[0]) && partial[0] != example.Prefix[PrefixLength - 3]) return false;
+        if (IsWritten(partial[^1]) && partial[^1] != example.Prefix[PrefixLength - 2]) return false;
+        for (int i = 0; i + 1 < partial.Length; i++)
+            if (IsWritten(partial[i]) && IsWritten(partial[i + 1]) && !HasEdge(example, partial[i], partial[i + 1])) return false;
+        return true;
+    }
+
+    private static bool IsWritten(int token) => token != IVerifiableTask.Unwritten;
+
+    private bool HasEdge(Example example, int from, int to)
+    {
+        for (int i = 0; i < EdgeCount; i++)
+            if (example.Prefix[3 * i] == from && example.Prefix[3 * i + 1] == to) return true;
+        return false;
     }
 
     public JsonObject ToJson() => new()
