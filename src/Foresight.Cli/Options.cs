@@ -97,6 +97,27 @@ internal sealed class TrainingOptions
         Description = "nextlat: weight of the KL between the token distributions of the true and the predicted next hidden state",
         DefaultValueFactory = _ => Defaults.Method.NextlatKlWeight,
     };
+    private readonly Option<string?> _init = new("--init") { Description = "grpo: the finished run (of ntp, reverse, mtp, bst or nextlat) whose model it fine-tunes" };
+    private readonly Option<int> _grpoGroupSize = new("--grpo-group-size")
+    {
+        Description = "grpo: answers sampled per prompt; advantages are normalized within each group",
+        DefaultValueFactory = _ => Defaults.Method.GrpoGroupSize,
+    };
+    private readonly Option<double> _grpoTemperature = new("--grpo-temperature")
+    {
+        Description = "grpo: sampling temperature",
+        DefaultValueFactory = _ => Defaults.Method.GrpoTemperature,
+    };
+    private readonly Option<double> _grpoClip = new("--grpo-clip")
+    {
+        Description = "grpo: clip range ε of the policy ratio",
+        DefaultValueFactory = _ => Defaults.Method.GrpoClip,
+    };
+    private readonly Option<double> _grpoKlWeight = new("--grpo-kl-weight")
+    {
+        Description = "grpo: weight β of the KL penalty to the initial model (0: none)",
+        DefaultValueFactory = _ => Defaults.Method.GrpoKlWeight,
+    };
     private readonly Option<string> _lossPositions = new("--loss-positions")
     {
         Description = "target positions the loss covers: all, or first-decision (the Indecipherable-token control)",
@@ -107,7 +128,7 @@ internal sealed class TrainingOptions
     {
         foreach (var option in new Option[] { _layers, _width, _heads, _positions, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
                      _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift, _diffusionAttention,
-                     _mtpHeads, _nextLatLatentWeight, _nextLatKlWeight })
+                     _mtpHeads, _nextLatLatentWeight, _nextLatKlWeight, _init, _grpoGroupSize, _grpoTemperature, _grpoClip, _grpoKlWeight })
             command.Options.Add(option);
     }
 
@@ -129,7 +150,12 @@ internal sealed class TrainingOptions
             DiffusionWeighting: ParseFlag<DiffusionWeighting>("--diffusion-weighting", r.GetValue(_diffusionWeighting)!),
             MtpHeads: r.GetValue(_mtpHeads),
             NextlatLatentWeight: r.GetValue(_nextLatLatentWeight),
-            NextlatKlWeight: r.GetValue(_nextLatKlWeight));
+            NextlatKlWeight: r.GetValue(_nextLatKlWeight),
+            GrpoInit: r.GetValue(_init) is { } init ? Path.GetFullPath(init) : null,
+            GrpoGroupSize: r.GetValue(_grpoGroupSize),
+            GrpoTemperature: r.GetValue(_grpoTemperature),
+            GrpoClip: r.GetValue(_grpoClip),
+            GrpoKlWeight: r.GetValue(_grpoKlWeight));
         options.Validate();
         return options;
     }

@@ -35,6 +35,8 @@ public abstract class AutoregressiveMethod(MethodContext context) : GptMethod(co
     public Tensor NextTokenLogits(Tensor prefix, Tensor written) =>
         NextLogits(written.shape[1] == 0 ? prefix : cat([prefix, written], 1));
 
+    public Tensor WrittenLogits(Tensor prefix, Tensor written) => TargetLogits(TeacherForcedInput(prefix, written));
+
     /// <summary>Greedy decoding in training order after the forced training-order tokens (B, k): (B, T), training order.</summary>
     protected Tensor Generate(Tensor prefix, Tensor? forced)
     {

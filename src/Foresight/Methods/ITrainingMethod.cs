@@ -57,6 +57,19 @@ public interface IStepwiseDecoder
 
     /// <summary>Prefixes (B, P) and the tokens written so far (B, k), in writing order: (B, V) logits of the next one.</summary>
     Tensor NextTokenLogits(Tensor prefix, Tensor written);
+
+    /// <summary>
+    /// Prefixes (B, P) and complete answers (B, T) in writing order: (B, T, V), each token's logits given the
+    /// ones before it. By default one call per token; a causal model does it in one forward pass.
+    /// </summary>
+    Tensor WrittenLogits(Tensor prefix, Tensor written) =>
+        stack([.. Enumerable.Range(0, (int)written.shape[1]).Select(k => NextTokenLogits(prefix, written.narrow(1, 0, k)))], 1);
+}
+
+/// <summary>A method that fine-tunes another one's model (grpo): probes look at that model, as its own method reads it.</summary>
+public interface IFineTuning
+{
+    ITrainingMethod Policy { get; }
 }
 
 /// <summary>A method whose model exposes its residual stream, for linear probes of what it represents.</summary>

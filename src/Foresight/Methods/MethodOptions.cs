@@ -45,6 +45,11 @@ public enum DiffusionAttention
 /// <param name="MtpHeads">Multi-token prediction: output heads; head k predicts the token k steps ahead (head 1 is next-token prediction).</param>
 /// <param name="NextlatLatentWeight">Next-latent prediction: weight of the distance between the predicted and the true (stop-gradient) next hidden state.</param>
 /// <param name="NextlatKlWeight">Next-latent prediction: weight of the KL between the token distributions read from the true and the predicted next hidden state.</param>
+/// <param name="GrpoInit">GRPO: the run directory whose model it starts from (absolute path).</param>
+/// <param name="GrpoGroupSize">GRPO: answers sampled per prompt; advantages are normalized within each group.</param>
+/// <param name="GrpoTemperature">GRPO: sampling temperature of the answers.</param>
+/// <param name="GrpoClip">GRPO: the policy ratio is clipped to [1 - ε, 1 + ε].</param>
+/// <param name="GrpoKlWeight">GRPO: weight β of the KL penalty to the initial model.</param>
 public sealed record MethodOptions(
     DiffusionSampler DiffusionSampler = DiffusionSampler.LowConfidence,
     int DiffusionSteps = 0,
@@ -54,7 +59,12 @@ public sealed record MethodOptions(
     DiffusionAttention DiffusionAttention = DiffusionAttention.Bidirectional,
     int MtpHeads = 4,
     double NextlatLatentWeight = 1,
-    double NextlatKlWeight = 1)
+    double NextlatKlWeight = 1,
+    string? GrpoInit = null,
+    int GrpoGroupSize = 8,
+    double GrpoTemperature = 1,
+    double GrpoClip = 0.2,
+    double GrpoKlWeight = 0.04)
 {
     public void Validate()
     {
@@ -63,6 +73,10 @@ public sealed record MethodOptions(
         if (MtpHeads < 1) throw new UserError($"--mtp-heads must be at least 1 (1: plain next-token prediction), got {MtpHeads}");
         NonNegative(NextlatLatentWeight, "--nextlat-latent-weight", "");
         NonNegative(NextlatKlWeight, "--nextlat-kl-weight", "");
+        if (GrpoGroupSize < 2) throw new UserError($"--grpo-group-size must be at least 2 (advantages compare the answers of one prompt), got {GrpoGroupSize}");
+        if (!(GrpoTemperature > 0) || double.IsInfinity(GrpoTemperature)) throw new UserError($"--grpo-temperature must be a positive number, got {GrpoTemperature}");
+        if (!(GrpoClip > 0) || double.IsInfinity(GrpoClip)) throw new UserError($"--grpo-clip must be a positive number, got {GrpoClip}");
+        NonNegative(GrpoKlWeight, "--grpo-kl-weight", "");
     }
 
     private static void NonNegative(double value, string flag, string note)

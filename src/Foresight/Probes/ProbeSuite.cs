@@ -22,8 +22,9 @@ public static class ProbeSuite
     {
         if (only is not null && !Names.Contains(only))
             throw new UserError($"unknown probe '{only}' (known: {string.Join(", ", Names)})");
-        var (config, task, method) = Trainer.LoadTrained(run);
-        using var _ = method;
+        var (config, task, trained) = Trainer.LoadTrained(run);
+        using var _ = trained;
+        var method = (trained as IFineTuning)?.Policy ?? trained; // a fine-tuned model is probed as its own method reads it
         var header = new JsonObject { ["method"] = config.Method, ["task"] = task.Description, ["seed"] = config.Training.Seed };
         var written = new Dictionary<string, JsonObject>();
 

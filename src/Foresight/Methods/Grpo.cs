@@ -1,0 +1,130 @@
+using Foresight.Runs;
+using Foresight.Tasks;
+using Foresight.Training;
+using static TorchSharp.torch;
+
+namespace Foresight.Methods;
+
+/// <summary>
+/// Group relative policy optimization (Shao et al. 2024, DeepSeekMath) with the task's verifier as the
+/// reward: RL with a verifiable reward, started from a saved autoregressive run (--init). For each prompt
+/// of a batch, G answers are sampled from the current model; the reward is 1 when the verifier accepts an
+/// answer, else 0; the advantage of an answer is its reward minus the group's mean, over the group's
+/// standard deviation, so only prompts whose answers disagree carry a signal. The loss is the clipped
+/// surrogate plus β times the k3 estimate of the KL to the initial model, averaged over tokens:
+///   L = -mean_t [ min(ρ_t A, clip(ρ_t, 1 - ε, 1 + ε) A) - β (π_ref/π - log(π_ref/π) - 1) ],  ρ_t = π/π_old.
+/// Each batch of answers is used for one update, so π_old = π and the clip does not bind (the update is
+/// the group-baselined policy gradient); it is kept in the objective as the paper writes it. The reward
+/// never reads the target: the verifier checks the answer against the prompt alone.
+/// </summary>
+[Method("grpo", "RL fine-tuning of a saved run (--init) with the verifier as reward: group-normalized advantages, clipped policy gradient, KL to the start")]
+public sealed class Grpo : ITrainingMethod, IFineTuning
+{
+    private readonly ITrainingMethod _policy;
+    private readonly ITrainingMethod _reference;
+    private readonly IStepwiseDecoder _writer;
+    private readonly IVerifiableTask _task;
+    private readonly MethodOptions _options;
+
+    public Grpo(MethodContext context)
+    {
+        context.RequireAllLossPositions("grpo is rewarded for whole answers, not trained on single target positions");
+        _options = context.ValidOptions();
+        _task = context.Task as IVerifiableTask ?? throw new UserError($"grpo needs a task with a verifier; {context.Task.Description} has none");
+        string init = _options.GrpoInit ?? throw new UserError("grpo fine-tunes a saved run: give its directory with --init DIR");
+        _policy = LoadInit(init, context);
+        _reference = LoadInit(init, context);
+        foreach (var parameter in _reference.Model.parameters()) parameter.requires_grad = false;
+        _writer = (IStepwiseDecoder)_policy;
+    }
+
+    private static ITrainingMethod LoadInit(string init, MethodContext context)
+    {
+        var run = RunDirectory.Open(init);
+        if (!File.Exists(run.SummaryFile)) throw new UserError($"--init run '{init}' has not finished (no summary.json)");
+        var (config, task, method) = Trainer.LoadTrained(run);
+        string? mismatch =
+            method is not IStepwiseDecoder ? $"it is a {config.Method} run; grpo fine-tunes a method that writes one token at a time (ntp, reverse, mtp, bst, nextlat)"
+            : task.ToJson().ToJsonString() != context.Task.ToJson().ToJsonString() ? $"its task is {task.Description}, this run's is {context.Task.Description}"
+            : config.Model != context.Model ? $"its model is {config.Model.Layers} x {config.Model.Width} ({config.Model.Heads} heads, {Json.EnumName(config.Model.Positions)} positions); give the same --layers, --width, --heads and --positions"
+            : null;
+        if (mismatch is null) return method;
+        method.Dispose();
+        throw new UserError($"--init run '{init}' cannot start this grpo run: {mismatch}");
+    }
+
+    public ITrainingMethod Policy => _policy;
+    public nn.Module Model => _policy.Model;
+    public int TokensPerExample => _options.GrpoGroupSize * _policy.TokensPerExample;
+    public MethodOptions ResolvedOptions => _options;
+
+    public Tensor Decode(Tensor prefix) => _policy.Decode(prefix);
+    public Tensor TeacherForced(Batch batch) => _policy.TeacherForced(batch);
+
+    public Tensor Loss(Batch batch)
+    {
+        int group = _options.GrpoGroupSize;
+        var prompts = batch.Prefix.repeat_interleave(group, 0); // (B G, P), a prompt's answers adjacent
+        var answers = Sample(prompts, batch.NoiseSeed); // (B G, T), writing order
+        var rewards = Rewards(batch, answers); // (B G)
+        var advantages = GroupAdvantages(rewards.view(-1, group)).view(-1, 1); // (B G, 1)
+
+        var logProbs = TokenLogProbs(_writer, prompts, answers); // (B G, T)
+        Tensor referenceLogProbs;
+        using (no_grad()) referenceLogProbs = TokenLogProbs((IStepwiseDecoder)_reference, prompts, answers);
+        return Objective(logProbs, logProbs.detach(), referenceLogProbs, advantages, _options.GrpoClip, _options.GrpoKlWeight);
+    }
+
+    /// <summary>
+    /// The negated GRPO objective, averaged over tokens (every answer has T tokens): (B G, T) log-probabilities
+    /// under the model being trained, the model that sampled and the reference; (B G, 1) advantages.
+    /// </summary>
+    internal static Tensor Objective(Tensor logProbs, Tensor samplingLogProbs, Tensor referenceLogProbs, Tensor advantages, double clip, double klWeight)
+    {
+        var ratio = (logProbs - samplingLogProbs).exp();
+        var surrogate = minimum(ratio * advantages, ratio.clamp(1 - clip, 1 + clip) * advantages);
+        var logReferenceRatio = referenceLogProbs - logProbs;
+        var kl = logReferenceRatio.exp() - logReferenceRatio - 1; // k3: unbiased, never negative
+        return -(surrogate - klWeight * kl).mean();
+    }
+
+    /// <summary>(prompts, G) rewards: each minus its group's mean, over the group's standard deviation (+ 1e-4, as groups that all agree have none).</summary>
+    internal static Tensor GroupAdvantages(Tensor rewards) =>
+        (rewards - rewards.mean([1], keepdim: true)) / (rewards.std(1, keepdim: true) + 1e-4);
+
+    /// <summary>G answers per prompt from the current model at the GRPO temperature, (B G, T) in writing order; seeded per step, so a resumed run samples the same.</summary>
+    private Tensor Sample(Tensor prompts, long seed)
+    {
+        using var _ = no_grad();
+        using var generator = new Generator((ulong)seed);
+        var written = zeros(prompts.shape[0], 0, dtype: ScalarType.Int64);
+        for (int step = 0; step < _writer.WritingOrder.Count; step++)
+        {
+            var probabilities = (_writer.NextTokenLogits(prompts, written) / _options.GrpoTemperature).softmax(-1); // (B G, V)
+            written = cat([written, multinomial(probabilities, 1, generator: generator)], 1);
+        }
+        return written;
+    }
+
+    /// <summary>1 where the verifier accepts the answer (put back in task order), else 0: (B G).</summary>
+    private Tensor Rewards(Batch batch, Tensor answers)
+    {
+        var examples = Search.SearchDecoding.Examples(batch);
+        var taskOrder = Search.SearchDecoding.ToAnswers(answers, _writer.WritingOrder);
+        int group = _options.GrpoGroupSize;
+        var rewards = new float[taskOrder.Length];
+        for (int i = 0; i < rewards.Length; i++)
+            rewards[i] = _task.Accepts(examples[i / group], taskOrder[i]) ? 1f : 0f;
+        return tensor(rewards);
+    }
+
+    /// <summary>log π(token) of each written token at the sampling temperature: (B, T).</summary>
+    private Tensor TokenLogProbs(IStepwiseDecoder model, Tensor prompts, Tensor answers) =>
+        (model.WrittenLogits(prompts, answers) / _options.GrpoTemperature).log_softmax(-1).gather(-1, answers.unsqueeze(-1)).squeeze(-1);
+
+    public void Dispose()
+    {
+        _policy.Dispose();
+        _reference.Dispose();
+    }
+}
