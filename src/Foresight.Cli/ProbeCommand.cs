@@ -16,6 +16,7 @@ internal static class ProbeCommand
         command.Subcommands.Add(Probe(DecodeOrderProbe.Name, "diffusion: the mean step at which the sampler commits each target position"));
         command.Subcommands.Add(Probe(DecodeStepsProbe.Name, "diffusion: exact match on the test set for each sampler at K = 1, 2, 5 and one step per target token"));
         command.Subcommands.Add(Probe(PlanningProbe.Name, "linear probe per layer at '=' for the first decision node: is the plan represented before it is written?"));
+        command.Subcommands.Add(Probe(SearchProbe.Name, $"decode with the task's verifier: greedy, best of {SearchProbe.Samples} samples, backtracking; accuracy and tokens written per instance"));
         command.Subcommands.Add(Probe("all", "every probe that applies to the run's method"));
         return command;
     }
@@ -93,6 +94,18 @@ internal static class ProbeCommand
                         $"{100 * layer["goal_accuracy"]!.GetValue<double>():F1}%");
                 }
                 table.Caption($"linear probe at '=', fitted on {json["train_examples"]:N0} examples, scored on {json["held_out_examples"]:N0} held out");
+                break;
+            case SearchProbe.Name:
+                table.AddColumn(new TableColumn("tokens / instance").RightAligned()).AddColumn(new TableColumn("model calls / instance").RightAligned());
+                table.Columns[1].Header = new Markup("exact match");
+                foreach (string decoder in new[] { "greedy", "best_of_k", "backtrack" })
+                {
+                    var m = json[decoder]!;
+                    table.AddRow(m["decode"]!.GetValue<string>(), $"{100 * m["exact_match"]!.GetValue<double>():F1}% ± {100 * m["exact_match_margin95"]!.GetValue<double>():F1}",
+                        $"{m["tokens_per_instance"]!.GetValue<double>():F2}", $"{m["model_calls_per_instance"]!.GetValue<double>():F2}");
+                }
+                table.Caption($"{json["examples"]:N0} fresh examples; samples at temperature 1, the verifier picks; " +
+                              $"{100 * json["best_of_k"]!["sample_acceptance"]!.GetValue<double>():F1}% of single samples are right");
                 break;
         }
         AnsiConsole.Write(table);

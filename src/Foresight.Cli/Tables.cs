@@ -37,7 +37,11 @@ internal static class Tables
                 $"{result.Training.TrainSeconds:F0} s",
                 $"{result.Training.TokensPerSecond:N0}",
             };
-            if (probed) cells.AddRange(ProbeMeasures.Select(m => m.Value(probes) is { } v ? $"{100 * v:F1}%" : "-"));
+            if (probed)
+            {
+                cells.AddRange(ProbeMeasures.Select(m => m.Value(probes) is { } v ? $"{100 * v:F1}%" : "-"));
+                cells.Add(SearchTokens(probes) is { } tokens ? $"{tokens:F1}" : "-");
+            }
             table.AddRow(cells.ToArray());
         }
         AnsiConsole.Write(table);
@@ -75,7 +79,12 @@ internal static class Tables
                 $"{100 * runs[0].Test.FirstDecisionChance:F1}%", Cell(runs.Select(r => r.Test.TeacherForcedAccuracy).ToList()),
                 $"{runs.Sum(r => r.Training.TrainSeconds):F0} s",
             };
-            if (probed) cells.AddRange(ProbeMeasures.Select(m => Cell(probes.Select(m.Value).OfType<double>().ToList())));
+            if (probed)
+            {
+                cells.AddRange(ProbeMeasures.Select(m => Cell(probes.Select(m.Value).OfType<double>().ToList())));
+                var tokens = probes.Select(SearchTokens).OfType<double>().ToList();
+                cells.Add(tokens.Count == 0 ? "-" : $"{tokens.Average():F1}");
+            }
             table.AddRow(cells.ToArray());
         }
         AnsiConsole.Write(table);
@@ -87,11 +96,17 @@ internal static class Tables
     [
         ("CH follow", p => p.GetValueOrDefault(CleverHansProbe.Name)?["follow_rate_before_last"]?.GetValue<double>()),
         ("plan probe", p => p.GetValueOrDefault(PlanningProbe.Name)?["best"]?["branch_accuracy"]?.GetValue<double>()),
+        ("backtrack", p => p.GetValueOrDefault(SearchProbe.Name)?["backtrack"]?["exact_match"]?.GetValue<double>()),
     ];
+
+    /// <summary>Backtracking's cost, tokens written per instance: a count, not a rate, so it has a column of its own.</summary>
+    private static double? SearchTokens(IReadOnlyDictionary<string, JsonObject> probes) =>
+        probes.GetValueOrDefault(SearchProbe.Name)?["backtrack"]?["tokens_per_instance"]?.GetValue<double>();
 
     private static void AddProbeColumns(Table table)
     {
         foreach (var (header, _) in ProbeMeasures) table.AddColumn(new TableColumn(header).RightAligned());
+        table.AddColumn(new TableColumn("search tok").RightAligned());
     }
 
     private static IReadOnlyDictionary<string, JsonObject> Probes(string runPath) => RunDirectory.Open(runPath).ReadProbes();
@@ -102,6 +117,7 @@ internal static class Tables
                                "the only hard token; chance = 1/degree. forced: per-token accuracy given the true earlier tokens. time: training only.[/]");
         if (probed)
             AnsiConsole.MarkupLine("[grey]CH follow: after a forced wrong first node, greedy continuations that follow the wrong arm at every step " +
-                                   "before the last (Clever Hans). plan probe: a linear probe at '=' picks the goal's arm (chance 1/d), best layer, held out.[/]");
+                                   "before the last (Clever Hans). plan probe: a linear probe at '=' picks the goal's arm (chance 1/d), best layer, held out. " +
+                                   "backtrack: exact match when the verifier prunes a depth-first search over the model's ranked tokens; search tok: the tokens it wrote per instance.[/]");
     }
 }

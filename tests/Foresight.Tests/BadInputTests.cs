@@ -28,7 +28,7 @@ public sealed class BadInputFixture : IDisposable
 public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadInputFixture>
 {
     [Theory]
-    [InlineData("train --method nextoken", "unknown method 'nextoken' (known: bst, diffusion, mtp, nextlat, ntp, reverse, teacherless)")]
+    [InlineData("train --method nextoken", "unknown method 'nextoken' (known: bst, diffusion, grpo, mtp, nextlat, ntp, reverse, teacherless)")]
     [InlineData("data --degree 5 --path-length 5 --nodes 20 --out {dir}/x.txt", "G(5,5,20) is impossible: it needs 1 + 5x(5-1) = 21 distinct node labels but --nodes is 20")]
     [InlineData("train --epochz 2", "Unrecognized command or argument '--epochz'")]
     [InlineData("train --degree two", "Cannot parse argument 'two' for option '--degree'")]
@@ -62,6 +62,9 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("eval --run {dir}/run --decode sample:4 --temperature 0", "--temperature must be positive for sampling, got 0")]
     [InlineData("eval --run {dir}/run --decode backtrack --search-budget 0", "--search-budget must be at least 1, got 0")]
     [InlineData("eval --run {dir}/run --decode backtrack --diffusion-steps 2", "--decode and the --diffusion-* decoding flags cannot be combined: --decode is for autoregressive runs")]
+    [InlineData("train --method grpo --out {dir}/g0", "grpo fine-tunes a saved run: give its directory with --init DIR")]
+    [InlineData("train --method grpo --init {dir}/run --out {dir}/g1", "--init run '{dir}/run' cannot start this grpo run: its task is G(2,4,20), this run's is G(2,5,50)")]
+    [InlineData("train --method grpo --init {dir}/run --grpo-group-size 1", "--grpo-group-size must be at least 2 (advantages compare the answers of one prompt), got 1")]
     [InlineData("report --runs {dir}/full", "'{dir}/full' holds no runs (no config.json below it)")]
     [InlineData("report --runs {dir}/run", "{dir}/run/report.md already exists; pass --overwrite to replace it or --out to write elsewhere")]
     public void Bad_input_is_one_line_exit_code_2_and_touches_nothing(string command, string message)

@@ -18,7 +18,7 @@ public sealed class CliTests
     {
         using var temp = new TempDirectory();
         AssertUserError(Cli.Run(["train", "--method", "nextoken", "--out", temp["run"], .. Cli.TinyRun]),
-            "unknown method 'nextoken' (known: bst, diffusion, mtp, nextlat, ntp, reverse, teacherless)");
+            "unknown method 'nextoken' (known: bst, diffusion, grpo, mtp, nextlat, ntp, reverse, teacherless)");
         Assert.False(Directory.Exists(temp["run"]));
     }
 
@@ -107,7 +107,11 @@ public sealed class CliTests
         Assert.Matches(@"│ reverse .*│\s+-\s+│\s+\d+\.\d% ± \d+\.\d │", compare.Stdout); // no Clever-Hans probe for reverse
         Assert.True(File.Exists(Path.Combine(temp["cmp"], "ntp", "seed-8", "probe-clever-hans.json")));
         Assert.True(File.Exists(Path.Combine(temp["cmp"], "reverse", "seed-9", "probe-plan.json")));
-        Assert.Equal(3, comparison["runs"]!.AsArray()[0]!["probes"]!.AsObject().Count);
+        Assert.Equal(4, comparison["runs"]!.AsArray()[0]!["probes"]!.AsObject().Count);
+        // Search with the verifier: backtracking always finds the path-star answer, whatever the model.
+        var search = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "reverse", "seed-9", "probe-search.json")))!;
+        Assert.Equal(1.0, search["backtrack"]!["exact_match"]!.GetValue<double>());
+        Assert.Contains("search tok", compare.Stdout);
         Assert.Contains("| ntp | G(2,4,20) | 3 |", File.ReadAllText(Path.Combine(temp["cmp"], "report.md")));
         Assert.True(File.Exists(Path.Combine(temp["cmp"], "planning_probe.png")));
 
@@ -123,7 +127,8 @@ public sealed class CliTests
 
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "diffusion", "summary.json")))!;
         Assert.Equal("""{"diffusion_sampler":"low-confidence","diffusion_steps":2,"diffusion_temperature":0,"diffusion_weighting":"elbo","diffusion_shift":false,"diffusion_attention":"bidirectional",""" +
-                     "\"mtp_heads\":4,\"nextlat_latent_weight\":1,\"nextlat_kl_weight\":1}",
+                     "\"mtp_heads\":4,\"nextlat_latent_weight\":1,\"nextlat_kl_weight\":1," +
+                     "\"grpo_init\":null,\"grpo_group_size\":8,\"grpo_temperature\":1,\"grpo_clip\":0.2,\"grpo_kl_weight\":0.04}",
             summary["options"]!.ToJsonString());
         Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "summary.json")))!["options"]);
 

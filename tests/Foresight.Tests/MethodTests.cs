@@ -27,9 +27,9 @@ public sealed class MethodTests
     [Fact]
     public void Registry_lists_the_methods_and_rejects_unknown_names()
     {
-        Assert.Equal(["bst", "diffusion", "mtp", "nextlat", "ntp", "reverse", "teacherless"], MethodRegistry.Names);
+        Assert.Equal(["bst", "diffusion", "grpo", "mtp", "nextlat", "ntp", "reverse", "teacherless"], MethodRegistry.Names);
         var error = Assert.Throws<UserError>(() => MethodRegistry.Validate("ntq"));
-        Assert.Equal("unknown method 'ntq' (known: bst, diffusion, mtp, nextlat, ntp, reverse, teacherless)", error.Message);
+        Assert.Equal("unknown method 'ntq' (known: bst, diffusion, grpo, mtp, nextlat, ntp, reverse, teacherless)", error.Message);
     }
 
     [Theory]

@@ -221,7 +221,7 @@ public sealed class ProbeTests
 
         var sizes = new ProbeSizes(CleverHansExamples: 200, PlanningExamples: 500);
         var written = ProbeSuite.Run(run, sizes);
-        string[] applicable = [CleverHansProbe.Name, IndecipherableProbe.Name, PlanningProbe.Name]; // decode-order and steps are for diffusion
+        string[] applicable = [CleverHansProbe.Name, IndecipherableProbe.Name, PlanningProbe.Name, SearchProbe.Name]; // decode-order and steps are for diffusion
         Assert.Equal(applicable, written.Keys.Order());
         foreach (string name in applicable) Assert.True(File.Exists(run.ProbeFile(name)));
 
@@ -230,9 +230,11 @@ public sealed class ProbeTests
         using (method)
         using (var probeSet = new TokenDataset(task, ProbeData.Examples(task, 200, config.Training.Seed)))
         {
-            var expected = Evaluation.Evaluator.Evaluate(method, task, probeSet).TeacherForcedPerPosition;
+            var evaluated = Evaluation.Evaluator.Evaluate(method, task, probeSet);
             var actual = written[CleverHansProbe.Name]["teacher_forced_by_position"]!.AsArray().Select(v => v!.GetValue<double>());
-            Assert.Equal(expected, actual);
+            Assert.Equal(evaluated.TeacherForcedPerPosition, actual);
+            // The search probe's greedy row is the evaluator's greedy decoding, read through the step-by-step interface.
+            Assert.Equal(evaluated.ExactMatch, written[SearchProbe.Name]["greedy"]!["exact_match"]!.GetValue<double>());
         }
         var plan = written[PlanningProbe.Name];
         Assert.Equal(2, plan["layers"]!.AsArray().Count); // embeddings + 1 block
@@ -262,7 +264,7 @@ public sealed class ProbeTests
         Assert.False(File.Exists(run.ProbeFile(CleverHansProbe.Name)));
         Assert.Contains(log, l => l.StartsWith("clever-hans: skipped"));
         Assert.Throws<UserError>(() => ProbeSuite.Run(run, new ProbeSizes(20, 50), CleverHansProbe.Name));
-        Assert.Equal("unknown probe 'plans' (known: clever-hans, decode-order, steps, indecipherable, plan)",
+        Assert.Equal("unknown probe 'plans' (known: clever-hans, decode-order, steps, indecipherable, plan, search)",
             Assert.Throws<UserError>(() => ProbeSuite.Run(run, new ProbeSizes(), "plans")).Message);
     }
 }

@@ -56,6 +56,8 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
         double follow = runs.Single(r => r.Config.Method == "ntp").Probe(CleverHansProbe.Name)!["follow_rate_before_last"]!.GetValue<double>();
         Assert.Contains($"| {100 * follow:F1}% / ", markdown); // ntp's Clever-Hans column
         Assert.Contains("| - / - | - |", markdown);             // reverse has no Clever-Hans probe
+        // search: best of 4 / backtrack (which always finds a path-star answer), then backtracking's tokens per instance
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(markdown, @"\| \d+\.\d% / 100\.0% \| \d+\.\d \|$", System.Text.RegularExpressions.RegexOptions.Multiline).Count);
         foreach (string figure in expected.Skip(1))
         {
             Assert.Contains($"]({figure})", markdown);
@@ -103,7 +105,7 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
         Assert.Equal(["ntp", "reverse"], all.Select(r => r.Config.Method));
         var again = ReportRun.Find([fixture.Root, Path.Combine(fixture.Root, "ntp")]);
         Assert.Equal(2, again.Count);
-        Assert.Equal(3, all.Single(r => r.Config.Method == "ntp").Probes.Count);
+        Assert.Equal(4, all.Single(r => r.Config.Method == "ntp").Probes.Count);
 
         using var empty = new TempDirectory();
         Assert.Equal($"'{empty.Path}' holds no runs (no config.json below it)",

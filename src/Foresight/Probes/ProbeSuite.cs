@@ -12,7 +12,7 @@ public sealed record ProbeSizes(int CleverHansExamples = 1_000, int PlanningExam
 /// <summary>Runs probes on a saved run and writes each one's numbers to probe-&lt;name&gt;.json in the run directory.</summary>
 public static class ProbeSuite
 {
-    public static readonly string[] Names = [CleverHansProbe.Name, DecodeOrderProbe.Name, DecodeStepsProbe.Name, IndecipherableProbe.Name, PlanningProbe.Name];
+    public static readonly string[] Names = [CleverHansProbe.Name, DecodeOrderProbe.Name, DecodeStepsProbe.Name, IndecipherableProbe.Name, PlanningProbe.Name, SearchProbe.Name];
 
     /// <summary>
     /// Runs the named probes (all of them when <paramref name="only"/> is null). A probe named
@@ -56,6 +56,8 @@ public static class ProbeSuite
             Save(IndecipherableProbe.Name, Json.ToObject(IndecipherableProbe.Run(run)));
         if (Wanted(PlanningProbe.Name, method is IPrefixStates && branching, $"{config.Method} does not expose hidden states"))
             Save(PlanningProbe.Name, Json.ToObject(PlanningProbe.Run(method, task, ProbeData.Examples(task, sizes.PlanningExamples, config.Training.Seed), config.Training.Seed)));
+        if (Wanted(SearchProbe.Name, SearchProbe.Applies(method, task), $"{config.Method} does not write one token at a time, or {task.Description} has no verifier"))
+            Save(SearchProbe.Name, Json.ToObject(SearchProbe.Run(method, task, ProbeData.Examples(task, sizes.CleverHansExamples, config.Training.Seed), config.Training.Seed)));
         return written;
     }
 }

@@ -94,8 +94,8 @@ public static class Report
                       "Accuracies on each run's held-out test set; with several seeds, mean ± 95% CI over seeds (Student t), " +
                       "otherwise ± the 95% interval over test examples.").AppendLine();
 
-        md.AppendLine("| method | task | seeds | exact | first decision | chance | teacher-forced, later tokens | Clever-Hans: follows wrong arm (before last / to the end) | ends at goal | plan probe: best layer |");
-        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("| method | task | seeds | exact | first decision | chance | teacher-forced, later tokens | Clever-Hans: follows wrong arm (before last / to the end) | ends at goal | plan probe: best layer | search: best of 4 / backtrack | backtrack: tokens per instance |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var s in series)
         {
             var done = s.Finished.ToList();
@@ -104,13 +104,15 @@ public static class Report
                 withExampleMargin && done.Count == 1 ? done[0].Summary!["exact_match_margin95"]?.GetValue<double>() : null);
             double? LaterForced(ReportRun r) => Numbers(r.Summary!["teacher_forced_per_position"]).Skip(r.Task.FirstDecisionPosition + 1).DefaultIfEmpty(double.NaN).Average();
             double? Probe(ReportRun r, string probe, string key) => r.Probe(probe)?[key]?.GetValue<double>();
+            double? Search(ReportRun r, string decoder, string key) => r.Probe(SearchProbe.Name)?[decoder]?[key]?.GetValue<double>();
             var best = s.Runs.Select(r => r.Probe(PlanningProbe.Name)?["best"]).Where(b => b is not null).ToList();
             string bestLayer = best.Count == 0 ? "-" : string.Join(", ", best.Select(b =>
                 $"{Percent(b!["branch_accuracy"]!.GetValue<double>())} (layer {b["layer"]})"));
             md.AppendLine($"| {s.Label} | {s.Task.Description} | {s.Runs.Count} | {Cell(r => r.Summary!["exact_match"]!.GetValue<double>(), withExampleMargin: true)} | " +
                           $"{Cell(r => r.Summary!["first_decision_accuracy"]!.GetValue<double>())} | {Percent(s.Task.FirstDecisionChance)} | {Cell(LaterForced)} | " +
                           $"{Cell(r => Probe(r, CleverHansProbe.Name, "follow_rate_before_last"))} / {Cell(r => Probe(r, CleverHansProbe.Name, "follow_rate"))} | " +
-                          $"{Cell(r => Probe(r, CleverHansProbe.Name, "ends_at_goal_rate"))} | {bestLayer} |");
+                          $"{Cell(r => Probe(r, CleverHansProbe.Name, "ends_at_goal_rate"))} | {bestLayer} | " +
+                          $"{Cell(r => Search(r, "best_of_k", "exact_match"))} / {Cell(r => Search(r, "backtrack", "exact_match"))} | {Tokens(done.Select(r => Search(r, "backtrack", "tokens_per_instance")))} |");
         }
         md.AppendLine();
         md.AppendLine("*exact*: the whole path right under greedy decoding. *first decision*: the node after the source, the only token the " +
@@ -118,7 +120,9 @@ public static class Report
                       "*Clever-Hans*: after the true source and a forced wrong first node, the share of greedy continuations that follow the " +
                       "wrong arm at every step before the last token, and to its leaf; *ends at goal*: the last token is the goal anyway. " +
                       "*plan probe*: a linear classifier on the hidden state at '=' picks the goal's arm among the source's arms (chance 1/d), " +
-                      "scored on held-out examples; the best layer is shown.").AppendLine();
+                      "scored on held-out examples; the best layer is shown. *search*: the same model decoded with the task's verifier: " +
+                      $"the first of {SearchProbe.Samples} samples (temperature 1) it accepts, and a depth-first search over the model's ranked tokens " +
+                      "that it prunes; *tokens per instance* counts every token the search wrote, including those it took back (greedy: the answer length).").AppendLine();
 
         foreach (var (title, file) in figures)
             md.AppendLine($"## {title}").AppendLine().AppendLine($"![{title}]({file})").AppendLine();
@@ -176,6 +180,13 @@ public static class Report
         var y = Mean(plans.Select(p => p!["layers"]!.AsArray().Select(l => l!["branch_accuracy"]!.GetValue<double>()).ToArray()).ToList());
         return new Line(plans.Count > 1 ? $"{s.Name(withTask)} (mean of {plans.Count} seeds)" : s.Name(withTask),
             Enumerable.Range(0, y.Length).Select(i => (double)i).ToArray(), y);
+    }
+
+    /// <summary>Mean tokens per instance over seeds, or "-" when no run has the number.</summary>
+    private static string Tokens(IEnumerable<double?> values)
+    {
+        var present = values.OfType<double>().ToList();
+        return present.Count == 0 ? "-" : $"{present.Average():F1}";
     }
 
     /// <summary>One line per sampler of one run's steps probe: exact match against K.</summary>
