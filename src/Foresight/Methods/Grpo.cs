@@ -1,4 +1,5 @@
 using Foresight.Runs;
+using Foresight.Search;
 using Foresight.Tasks;
 using Foresight.Training;
 using static TorchSharp.torch;
@@ -97,20 +98,14 @@ public sealed class Grpo : ITrainingMethod, IFineTuning
     {
         using var _ = no_grad();
         using var generator = new Generator((ulong)seed);
-        var written = zeros(prompts.shape[0], 0, dtype: ScalarType.Int64);
-        for (int step = 0; step < _writer.WritingOrder.Count; step++)
-        {
-            var probabilities = (_writer.NextTokenLogits(prompts, written) / _options.GrpoTemperature).softmax(-1); // (B G, V)
-            written = cat([written, multinomial(probabilities, 1, generator: generator)], 1);
-        }
-        return written;
+        return SearchDecoding.Sample(_writer, prompts, _options.GrpoTemperature, generator);
     }
 
     /// <summary>1 where the verifier accepts the answer (put back in task order), else 0: (B G).</summary>
     private Tensor Rewards(Batch batch, Tensor answers)
     {
-        var examples = Search.SearchDecoding.Examples(batch);
-        var taskOrder = Search.SearchDecoding.ToAnswers(answers, _writer.WritingOrder);
+        var examples = SearchDecoding.Examples(batch);
+        var taskOrder = SearchDecoding.ToAnswers(answers, _writer.WritingOrder);
         int group = _options.GrpoGroupSize;
         var rewards = new float[taskOrder.Length];
         for (int i = 0; i < rewards.Length; i++)

@@ -94,6 +94,18 @@ public static class SearchDecoding
             [.. targets.AsSpan(i * t, t).ToArray().Select(x => (int)x)]))];
     }
 
+    /// <summary>One answer per prompt (N, P), sampled token by token at <paramref name="temperature"/>: (N, T) in writing order.</summary>
+    public static Tensor Sample(IStepwiseDecoder model, Tensor prompts, double temperature, Generator generator)
+    {
+        var written = zeros(prompts.shape[0], 0, dtype: ScalarType.Int64);
+        for (int step = 0; step < model.WritingOrder.Count; step++)
+        {
+            var probabilities = (model.NextTokenLogits(prompts, written) / temperature).softmax(-1); // (N, V)
+            written = cat([written, multinomial(probabilities, 1, generator: generator)], 1);
+        }
+        return written;
+    }
+
     /// <summary>(B, T) tokens in writing order -> one task-order answer per row.</summary>
     internal static int[][] ToAnswers(Tensor written, IReadOnlyList<int> writingOrder)
     {

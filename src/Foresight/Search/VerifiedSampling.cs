@@ -20,13 +20,7 @@ public sealed class VerifiedSampling(int samples, double temperature, long seed)
     {
         using var generator = new Generator((ulong)seed); // fixed, so the same run decodes the same way every time
         int length = model.WritingOrder.Count;
-        var repeated = prefix.repeat_interleave(Samples, 0); // (B k, P), the k samples of an instance adjacent
-        var written = zeros(repeated.shape[0], 0, dtype: ScalarType.Int64);
-        for (int step = 0; step < length; step++)
-        {
-            var probabilities = (model.NextTokenLogits(repeated, written) / Temperature).softmax(-1); // (B k, V)
-            written = cat([written, multinomial(probabilities, 1, generator: generator)], 1);
-        }
+        var written = SearchDecoding.Sample(model, prefix.repeat_interleave(Samples, 0), Temperature, generator); // (B k, T), an instance's samples adjacent
 
         var answers = SearchDecoding.ToAnswers(written, model.WritingOrder);
         var results = new SearchResult[examples.Count];
