@@ -94,6 +94,8 @@ public sealed class GrpoTests
         using (no_grad()) Assert.True(Same(grpo.Decode(batch.Prefix), ntp.Decode(batch.Prefix)));
         var blind = batch with { Target = zeros_like(batch.Target) };
         Assert.Equal(grpo.Loss(batch).item<float>(), grpo.Loss(blind).item<float>());
+        Assert.True(grpo.LastStep["reward"] is > 0 and < 1); // hot samples: some right, some wrong
+        Assert.True(grpo.LastStep["signal"] > 0);             // so some groups disagree and carry a gradient
 
         var before = grpo.Model.parameters().Select(p => p.detach().clone()).ToList();
         using var optimizer = optim.SGD(grpo.Model.parameters(), 1.0);

@@ -19,7 +19,7 @@ namespace Foresight.Methods;
 /// never reads the target: the verifier checks the answer against the prompt alone.
 /// </summary>
 [Method("grpo", "RL fine-tuning of a saved run (--init) with the verifier as reward: group-normalized advantages, clipped policy gradient, KL to the start")]
-public sealed class Grpo : ITrainingMethod, IFineTuning
+public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
 {
     private readonly ITrainingMethod _policy;
     private readonly ITrainingMethod _reference;
@@ -55,6 +55,9 @@ public sealed class Grpo : ITrainingMethod, IFineTuning
     }
 
     public ITrainingMethod Policy => _policy;
+
+    /// <summary>reward: mean over the batch's answers (the sampled policy's accuracy); signal: share of prompts whose answers disagree, the only ones with a gradient.</summary>
+    public IReadOnlyDictionary<string, double> LastStep { get; private set; } = new Dictionary<string, double>();
     public nn.Module Model => _policy.Model;
     public int TokensPerExample => _options.GrpoGroupSize * _policy.TokensPerExample;
     public MethodOptions ResolvedOptions => _options;
@@ -68,7 +71,13 @@ public sealed class Grpo : ITrainingMethod, IFineTuning
         var prompts = batch.Prefix.repeat_interleave(group, 0); // (B G, P), a prompt's answers adjacent
         var answers = Sample(prompts, batch.NoiseSeed); // (B G, T), writing order
         var rewards = Rewards(batch, answers); // (B G)
-        var advantages = GroupAdvantages(rewards.view(-1, group)).view(-1, 1); // (B G, 1)
+        var grouped = rewards.view(-1, group); // (B, G)
+        var advantages = GroupAdvantages(grouped).view(-1, 1); // (B G, 1)
+        LastStep = new Dictionary<string, double>
+        {
+            ["reward"] = rewards.mean().item<float>(),
+            ["signal"] = grouped.std(1).gt(0).to_type(ScalarType.Float32).mean().item<float>(),
+        };
 
         var logProbs = TokenLogProbs(_writer, prompts, answers); // (B G, T)
         Tensor referenceLogProbs;

@@ -66,6 +66,13 @@ public interface IStepwiseDecoder
         stack([.. Enumerable.Range(0, (int)written.shape[1]).Select(k => NextTokenLogits(prefix, written.narrow(1, 0, k)))], 1);
 }
 
+/// <summary>A method with numbers of its own for each training step (grpo: the mean reward), logged to TensorBoard beside the loss.</summary>
+public interface IStepStatistics
+{
+    /// <summary>Name and value of each number, for the batch the last <see cref="ITrainingMethod.Loss"/> call saw.</summary>
+    IReadOnlyDictionary<string, double> LastStep { get; }
+}
+
 /// <summary>A method that fine-tunes another one's model (grpo): probes look at that model, as its own method reads it.</summary>
 public interface IFineTuning
 {

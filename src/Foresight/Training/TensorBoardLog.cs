@@ -18,6 +18,11 @@ public sealed class TensorBoardLog(string directory)
         _writer.add_scalar("train/learning_rate", (float)learningRate, step);
     }
 
+    public void Scalars(int step, IReadOnlyDictionary<string, double> values)
+    {
+        foreach (var (name, value) in values) _writer.add_scalar($"train/{name}", (float)value, step);
+    }
+
     public void Evaluation(int step, EvalMetrics metrics)
     {
         _writer.add_scalar("eval/exact_match", (float)metrics.ExactMatch, step);

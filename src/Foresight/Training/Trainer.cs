@@ -132,6 +132,7 @@ public static class Trainer
                 lastLoss = loss;
                 onStep?.Invoke(new TrainingProgress(step, config.TotalSteps, samplesSeen, loss, learningRate));
                 board.Step(step, loss, learningRate);
+                if (method is IStepStatistics statistics) board.Scalars(step, statistics.LastStep);
 
                 if (step % config.EvalInterval == 0 && step < config.TotalSteps)
                 {
