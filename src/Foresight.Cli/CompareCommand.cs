@@ -12,6 +12,9 @@ namespace Foresight.Cli;
 
 internal static class CompareCommand
 {
+    /// <summary>grpo's own budget in a compare: RL steps cost G samples per prompt, so it sees far fewer prompts than the others see examples.</summary>
+    private static readonly (int TrainSamples, int BatchSize, double LearningRate) GrpoBudget = (12_800, 32, 1e-4);
+
     public static Command Create()
     {
         var command = new Command("compare", "Train several methods on the same data, seed and budget, and compare them");
@@ -23,6 +26,12 @@ internal static class CompareCommand
             Description = $"fresh examples for each run's probes (0: clever-hans {new ProbeSizes().CleverHansExamples:N0}, plan {new ProbeSizes().PlanningExamples:N0})",
             DefaultValueFactory = _ => 0,
         };
+        var grpoSamples = new Option<int>("--grpo-train-samples") { Description = "grpo in compare: prompts it is trained on (each answered --grpo-group-size times)", DefaultValueFactory = _ => GrpoBudget.TrainSamples };
+        var grpoBatch = new Option<int>("--grpo-batch-size") { Description = "grpo in compare: prompts per optimizer step", DefaultValueFactory = _ => GrpoBudget.BatchSize };
+        var grpoLr = new Option<double>("--grpo-lr") { Description = "grpo in compare: peak learning rate", DefaultValueFactory = _ => GrpoBudget.LearningRate };
+        command.Options.Add(grpoSamples);
+        command.Options.Add(grpoBatch);
+        command.Options.Add(grpoLr);
         command.Options.Add(methods);
         command.Options.Add(probeExamples);
         command.Options.Add(seeds);
@@ -43,7 +52,16 @@ internal static class CompareCommand
             var training = trainingOptions.Training(result);
             var methodOptions = trainingOptions.MethodOptions(result);
             string root = result.GetValue(output) ?? OutputPaths.Default("compare");
-            foreach (string name in names) Trainer.CheckBuilds(new RunConfig(name, task.ToJson(), model, training, methodOptions), task);
+            var grpoTraining = training with { TrainSamples = result.GetValue(grpoSamples), BatchSize = result.GetValue(grpoBatch), LearningRate = result.GetValue(grpoLr) };
+            if (names.Contains("grpo"))
+            {
+                if (Array.IndexOf(names, "ntp") is var ntpIndex && (ntpIndex < 0 || ntpIndex > Array.IndexOf(names, "grpo")))
+                    throw new UserError("compare fine-tunes grpo from its own ntp run: put ntp before grpo in --methods");
+                if (methodOptions.GrpoInit is not null) throw new UserError("compare starts grpo from its ntp run; --init is for train --method grpo");
+                grpoTraining.Validate();
+            }
+            foreach (string name in names.Where(n => n != "grpo")) // grpo's build needs the ntp run it starts from
+                Trainer.CheckBuilds(new RunConfig(name, task.ToJson(), model, training, methodOptions), task);
             RunDirectory.Create(root); // refuses a non-empty directory before any training starts
 
             int probeCount = result.GetValue(probeExamples);
@@ -62,10 +80,18 @@ internal static class CompareCommand
                 using (train)
                 using (test)
                 {
+                    string RunPath(string name) => seedCount == 1 ? Path.Combine(root, name) : Path.Combine(root, name, $"seed-{seed}");
                     foreach (string name in names)
                     {
-                        string path = seedCount == 1 ? Path.Combine(root, name) : Path.Combine(root, name, $"seed-{seed}");
-                        var run = RunDirectory.Create(path);
+                        var run = RunDirectory.Create(RunPath(name));
+                        if (name == "grpo")
+                        {
+                            var config = new RunConfig(name, task.ToJson(), model, grpoTraining with { Seed = seed },
+                                methodOptions with { GrpoInit = Path.GetFullPath(RunPath("ntp")) });
+                            using var prompts = Trainer.MakeTrainingSet(task, config.Training); // the first graphs of the seed's training stream
+                            runs.Add((run.Path, TrainingView.Train(config, task, prompts, test, run)));
+                            continue;
+                        }
                         runs.Add((run.Path, TrainingView.Train(new RunConfig(name, task.ToJson(), model, seeded, methodOptions), task, train, test, run)));
                     }
                 }

@@ -161,6 +161,31 @@ public sealed class CliTests
         }
     }
 
+    [Fact]
+    public void Compare_fine_tunes_grpo_from_its_own_ntp_run_on_its_own_budget()
+    {
+        using var temp = new TempDirectory();
+        var compare = Cli.Run(["compare", "--methods", "ntp,grpo", "--grpo-train-samples", "64", "--grpo-batch-size", "16", "--grpo-group-size", "4",
+            "--probe-examples", "50", "--out", temp["cmp"], .. Cli.TinyRun]);
+        Assert.True(compare.ExitCode == 0, compare.Stderr);
+
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "grpo", "config.json")))!;
+        Assert.Equal(Path.GetFullPath(Path.Combine(temp["cmp"], "ntp")), config["options"]!["grpo_init"]!.GetValue<string>());
+        Assert.Equal(64, config["training"]!["train_samples"]!.GetValue<int>());
+        Assert.Equal(16, config["training"]!["batch_size"]!.GetValue<int>());
+        Assert.Equal(1e-4, config["training"]!["learning_rate"]!.GetValue<double>());
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "grpo", "summary.json")))!;
+        Assert.Equal(4, summary["steps"]!.GetValue<int>());
+        // Probed as the ntp model it fine-tunes: both model probes and the search probe apply.
+        foreach (string probe in new[] { "clever-hans", "plan", "search" })
+            Assert.True(File.Exists(Path.Combine(temp["cmp"], "grpo", $"probe-{probe}.json")), probe);
+        Assert.Matches(@"│ grpo\s+│", compare.Stdout);
+
+        AssertUserError(Cli.Run(["compare", "--methods", "grpo,ntp", "--out", temp["bad"], .. Cli.TinyRun]),
+            "compare fine-tunes grpo from its own ntp run: put ntp before grpo in --methods");
+        Assert.False(Directory.Exists(temp["bad"]));
+    }
+
     private static string WriteReferenceLine(TempDirectory temp)
     {
         string file = temp["reference.txt"];

@@ -34,7 +34,10 @@ public static class Trainer
 {
     /// <summary>The train and test sets of a run: deterministic in the seed, independent streams.</summary>
     public static (TokenDataset Train, TokenDataset Test) MakeData(ITask task, TrainingConfig config) =>
-        (TokenDataset.Generate(task, config.TrainSamples, SeededRandom.For(config.Seed, "train")), MakeTestSet(task, config));
+        (MakeTrainingSet(task, config), MakeTestSet(task, config));
+
+    public static TokenDataset MakeTrainingSet(ITask task, TrainingConfig config) =>
+        TokenDataset.Generate(task, config.TrainSamples, SeededRandom.For(config.Seed, "train"));
 
     public static TokenDataset MakeTestSet(ITask task, TrainingConfig config) =>
         TokenDataset.Generate(task, config.TestSamples, SeededRandom.For(config.Seed, "test"));
