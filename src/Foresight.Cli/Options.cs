@@ -37,7 +37,12 @@ internal sealed class TrainingOptions
 {
     private static readonly (TrainingConfig Training, MethodOptions Method) Defaults = (new(), new());
 
-    private readonly Option<int> _layers = new("--layers") { Description = "transformer blocks", DefaultValueFactory = _ => 4 };
+    private readonly Option<string> _backbone = new("--backbone")
+    {
+        Description = "sequence model: gpt (attention) or mamba (selective state space, sized to the GPT's parameter count)",
+        DefaultValueFactory = _ => "gpt",
+    };
+    private readonly Option<int> _layers = new("--layers") { Description = "blocks (transformer or Mamba)", DefaultValueFactory = _ => 4 };
     private readonly Option<int> _width = new("--width") { Description = "embedding width", DefaultValueFactory = _ => 128 };
     private readonly Option<int> _heads = new("--heads") { Description = "attention heads", DefaultValueFactory = _ => 4 };
     private readonly Option<string> _positions = new("--positions")
@@ -126,7 +131,7 @@ internal sealed class TrainingOptions
 
     public TrainingOptions(Command command)
     {
-        foreach (var option in new Option[] { _layers, _width, _heads, _positions, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
+        foreach (var option in new Option[] { _backbone, _layers, _width, _heads, _positions, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
                      _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift, _diffusionAttention,
                      _mtpHeads, _nextLatLatentWeight, _nextLatKlWeight, _init, _grpoGroupSize, _grpoTemperature, _grpoClip, _grpoKlWeight })
             command.Options.Add(option);
@@ -134,7 +139,8 @@ internal sealed class TrainingOptions
 
     public ModelSize Model(ParseResult r)
     {
-        var size = new ModelSize(r.GetValue(_layers), r.GetValue(_width), r.GetValue(_heads), ParseFlag<PositionEncoding>("--positions", r.GetValue(_positions)!));
+        var size = new ModelSize(r.GetValue(_layers), r.GetValue(_width), r.GetValue(_heads), ParseFlag<PositionEncoding>("--positions", r.GetValue(_positions)!),
+            ParseFlag<BackboneKind>("--backbone", r.GetValue(_backbone)!));
         size.Validate();
         return size;
     }

@@ -22,6 +22,13 @@ internal static class TrainingView
     public static RunResult Train(RunConfig config, ITask task, TokenDataset train, TokenDataset test, RunDirectory run, bool resume = false)
     {
         string label = config.Method;
+        if (config.Model.Backbone == Models.BackboneKind.Mamba)
+        {
+            int length = task.PrefixLength + task.TargetLength - 1;
+            var mamba = config.Model.ToMamba(task, length);
+            AnsiConsole.MarkupLine($"[grey]{label}: Mamba backbone, {mamba.Parameters:N0} parameters (inner width {mamba.InnerWidth}, state {mamba.StateSize}); " +
+                                   $"a GPT of {config.Model.Layers} x {config.Model.Width}: {config.Model.GptParameters(task.VocabularySize, length):N0}[/]");
+        }
         if (!AnsiConsole.Profile.Capabilities.Interactive) return TrainPlain(config, task, train, test, run, label, resume);
 
         RunResult? result = null;

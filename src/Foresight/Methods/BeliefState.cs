@@ -20,7 +20,7 @@ namespace Foresight.Methods;
 [Method("bst", "belief-state transformer: forward and backward encoders; a head predicts the next and the previous token")]
 public sealed class BeliefState : LeftToRightMethod
 {
-    private readonly Gpt _backward;
+    private readonly Backbone _backward;
     private readonly TextHead _head;
     private readonly nn.Module _model;
     private readonly int _end;
@@ -31,9 +31,9 @@ public sealed class BeliefState : LeftToRightMethod
     {
         context.RequireAllLossPositions("bst trains on (prefix, suffix) pairs, not on single target positions");
         _end = context.Task.FillerToken;
-        _backward = new Gpt(context.Model.ToGpt(context.Task, blockSize: TargetLength));
-        _head = new TextHead(Gpt.Config.Width, Gpt.Config.VocabularySize);
-        _model = new ModuleGroup(("forward", Gpt), ("backward", _backward), ("head", _head));
+        _backward = context.Model.Build(context.Task, blockSize: TargetLength);
+        _head = new TextHead(Backbone.Width, Backbone.VocabularySize);
+        _model = new ModuleGroup(("forward", Backbone), ("backward", _backward), ("head", _head));
         var pairs = Pairs(TargetLength);
         _pairForward = tensor(pairs.Select(p => (long)p.Forward).ToArray());
         _pairBackward = tensor(pairs.Select(p => (long)p.Backward).ToArray());
@@ -53,7 +53,7 @@ public sealed class BeliefState : LeftToRightMethod
     /// <summary>Mean over pairs of (CE(next) + CE(previous)) / 2, the authors' loss.</summary>
     public override Tensor Loss(Batch batch)
     {
-        var forward = Gpt.Hidden(TeacherForcedInput(batch.Prefix, batch.Target)).narrow(1, PrefixLength - 1, TargetLength); // (B, T, C)
+        var forward = Backbone.Hidden(TeacherForcedInput(batch.Prefix, batch.Target)).narrow(1, PrefixLength - 1, TargetLength); // (B, T, C)
         var backward = _backward.Hidden(BackwardInput(batch.Target)); // (B, T, C)
         var (next, previous) = _head.forward(forward.index_select(1, _pairForward), backward.index_select(1, _pairBackward)); // (B, M, V) each
         var nextTarget = batch.Target.index_select(1, _pairForward); // (B, M)
@@ -66,10 +66,10 @@ public sealed class BeliefState : LeftToRightMethod
         cat([full(target.shape[0], 1, _end, dtype: ScalarType.Int64, device: target.device), target.narrow(1, 1, TargetLength - 1).flip(1)], 1);
 
     protected override Tensor TargetLogits(Tensor input) =>
-        NextWithEmptySuffix(Gpt.Hidden(input).narrow(1, PrefixLength - 1, TargetLength));
+        NextWithEmptySuffix(Backbone.Hidden(input).narrow(1, PrefixLength - 1, TargetLength));
 
     protected override Tensor NextLogits(Tensor sequence) =>
-        NextWithEmptySuffix(Gpt.Hidden(sequence).narrow(1, -1, 1)).squeeze(1);
+        NextWithEmptySuffix(Backbone.Hidden(sequence).narrow(1, -1, 1)).squeeze(1);
 
     /// <summary>
     /// Next-token logits for forward states (B, L, C) paired with the empty suffix: the backward state of

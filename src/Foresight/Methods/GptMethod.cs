@@ -1,3 +1,4 @@
+using System.Reflection;
 using Foresight.Models;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -5,15 +6,16 @@ using F = TorchSharp.torch.nn.functional;
 namespace Foresight.Methods;
 
 /// <summary>
-/// What every method on one causal GPT shares: the model sized for the task, the logits at the
-/// positions that predict each target token from an input of prefix + (T - 1) target-slot tokens,
-/// and the loss over the target positions the run trains on.
+/// What every method on one sequence model shares: the model sized for the task (a GPT, or with
+/// --backbone mamba a Mamba where the method allows it), the logits at the positions that predict each
+/// target token from an input of prefix + (T - 1) target-slot tokens, and the loss over the target
+/// positions the run trains on.
 /// </summary>
 public abstract class GptMethod : ITrainingMethod, IPrefixStates
 {
     private readonly Tensor? _lossPositions; // task-order target positions the loss covers; null: all
 
-    /// <summary>A causal GPT over prefix + (T - 1) target-slot tokens.</summary>
+    /// <summary>A causal model over prefix + (T - 1) target-slot tokens.</summary>
     protected GptMethod(MethodContext context)
         : this(context, context.Task.PrefixLength + context.Task.TargetLength - 1, causal: true)
     {
@@ -23,7 +25,7 @@ public abstract class GptMethod : ITrainingMethod, IPrefixStates
     {
         PrefixLength = context.Task.PrefixLength;
         TargetLength = context.Task.TargetLength;
-        Gpt = new Gpt(context.Model.ToGpt(context.Task, blockSize, causal, bidirectionalTail));
+        Backbone = context.Model.Build(context.Task, blockSize, causal, bidirectionalTail, who: GetType().GetCustomAttribute<MethodAttribute>()?.Name ?? GetType().Name);
         _lossPositions = context.LossPositions switch
         {
             LossPositions.All => null,
@@ -32,11 +34,11 @@ public abstract class GptMethod : ITrainingMethod, IPrefixStates
         };
     }
 
-    /// <summary>The GPT, or a container of it and whatever else the method trains (extra heads, a second encoder).</summary>
-    public virtual nn.Module Model => Gpt;
-    public int TokensPerExample => Gpt.Config.BlockSize;
+    /// <summary>The backbone, or a container of it and whatever else the method trains (extra heads, a second encoder).</summary>
+    public virtual nn.Module Model => Backbone;
+    public int TokensPerExample => Backbone.BlockSize;
 
-    protected Gpt Gpt { get; }
+    protected Backbone Backbone { get; }
     protected int PrefixLength { get; }
     protected int TargetLength { get; }
 
@@ -50,13 +52,13 @@ public abstract class GptMethod : ITrainingMethod, IPrefixStates
 
     /// <summary>The residual stream at one position of <paramref name="input"/>, after the embeddings and each block: (L + 1, B, C).</summary>
     protected Tensor StatesAt(Tensor input, int position) =>
-        stack(Gpt.LayerStates(input).Select(h => h.select(1, position)), 0);
+        stack(Backbone.LayerStates(input).Select(h => h.select(1, position)), 0);
 
     /// <summary>(B, P + T - 1) -> (B, T, V): the logits for target positions 0..T-1.</summary>
-    protected virtual Tensor TargetLogits(Tensor input) => Gpt.forward(input).narrow(1, PrefixLength - 1, TargetLength);
+    protected virtual Tensor TargetLogits(Tensor input) => Backbone.forward(input).narrow(1, PrefixLength - 1, TargetLength);
 
     /// <summary>(B, L) -> (B, V): the logits for the token after the last one, what greedy decoding reads.</summary>
-    protected virtual Tensor NextLogits(Tensor sequence) => Gpt.forward(sequence).select(1, -1);
+    protected virtual Tensor NextLogits(Tensor sequence) => Backbone.forward(sequence).select(1, -1);
 
     /// <summary>
     /// Mean cross-entropy over the trained target positions. <paramref name="toTaskOrder"/> maps a
@@ -72,8 +74,8 @@ public abstract class GptMethod : ITrainingMethod, IPrefixStates
 
     public void Dispose()
     {
-        if (!ReferenceEquals(Model, Gpt)) Model.Dispose(); // a container holds the method's other modules
-        Gpt.Dispose();
+        if (!ReferenceEquals(Model, Backbone)) Model.Dispose(); // a container holds the method's other modules
+        Backbone.Dispose();
         _lossPositions?.Dispose();
     }
 }

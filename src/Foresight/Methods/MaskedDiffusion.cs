@@ -134,5 +134,5 @@ public sealed class MaskedDiffusion : GptMethod
     /// shifted, at the position before it, whose input is the previous token (the last prefix token '=' for the first).
     /// </summary>
     private Tensor AnswerLogits(Tensor prefix, Tensor answer) =>
-        Gpt.forward(cat([prefix, answer], 1)).narrow(1, _options.DiffusionShift ? PrefixLength - 1 : PrefixLength, TargetLength);
+        Backbone.forward(cat([prefix, answer], 1)).narrow(1, _options.DiffusionShift ? PrefixLength - 1 : PrefixLength, TargetLength);
 }

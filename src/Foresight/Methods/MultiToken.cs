@@ -26,8 +26,10 @@ public sealed class MultiToken : LeftToRightMethod
         _options = context.ValidOptions();
         if (_options.MtpHeads > TargetLength)
             throw new UserError($"--mtp-heads {_options.MtpHeads} exceeds the answer length {TargetLength}: head k needs a target k tokens after the last prefix token");
-        _extraHeads = new ModuleList<Gpt.Block>(Enumerable.Range(0, Heads - 1).Select(_ => new Gpt.Block(Gpt.Config)).ToArray());
-        _model = new ModuleGroup(("gpt", Gpt), ("heads", _extraHeads));
+        var transformer = Backbone as Gpt
+            ?? throw new UserError("mtp's extra heads are transformer blocks; --backbone mamba applies to ntp, reverse, teacherless, bst and nextlat");
+        _extraHeads = new ModuleList<Gpt.Block>(Enumerable.Range(0, Heads - 1).Select(_ => new Gpt.Block(transformer.Config)).ToArray());
+        _model = new ModuleGroup(("gpt", Backbone), ("heads", _extraHeads));
     }
 
     public int Heads => _options.MtpHeads;
@@ -39,11 +41,11 @@ public sealed class MultiToken : LeftToRightMethod
     /// <summary>Sum over heads k = 1..n of the mean cross-entropy of head k's predictions of the tokens k ahead.</summary>
     public override Tensor Loss(Batch batch)
     {
-        var states = Gpt.LayerStates(TeacherForcedInput(batch.Prefix, batch.Target)); // each (B, P + T - 1, C)
+        var states = Backbone.LayerStates(TeacherForcedInput(batch.Prefix, batch.Target)); // each (B, P + T - 1, C)
         var trunk = states[^2]; // before the last block, where the heads branch
-        var loss = HeadLoss(Gpt.Normalize(states[^1]), batch.Target, ahead: 1);
+        var loss = HeadLoss(Backbone.Normalize(states[^1]), batch.Target, ahead: 1);
         for (int k = 2; k <= Heads; k++)
-            loss = loss + HeadLoss(Gpt.Normalize(_extraHeads[k - 2].forward(trunk)), batch.Target, ahead: k);
+            loss = loss + HeadLoss(Backbone.Normalize(_extraHeads[k - 2].forward(trunk)), batch.Target, ahead: k);
         return loss;
     }
 
@@ -54,7 +56,7 @@ public sealed class MultiToken : LeftToRightMethod
     internal Tensor HeadLoss(Tensor hidden, Tensor target, int ahead)
     {
         int count = TargetLength - ahead + 1;
-        var logits = Gpt.Logits(hidden.narrow(1, PrefixLength - 1, count)); // (B, count, V)
+        var logits = Backbone.Logits(hidden.narrow(1, PrefixLength - 1, count)); // (B, count, V)
         return F.cross_entropy(logits.flatten(0, 1), target.narrow(1, ahead - 1, count).flatten());
     }
 }

@@ -28,8 +28,8 @@ public sealed class NextLatent : LeftToRightMethod
     {
         context.RequireAllLossPositions("nextlat adds a latent loss over every answer position");
         _options = context.ValidOptions();
-        _dynamics = new LatentDynamics(Gpt.Config.VocabularySize, Gpt.Config.Width);
-        _model = new ModuleGroup(("gpt", Gpt), ("dynamics", _dynamics));
+        _dynamics = new LatentDynamics(Backbone.VocabularySize, Backbone.Width);
+        _model = new ModuleGroup(("gpt", Backbone), ("dynamics", _dynamics));
     }
 
     public override nn.Module Model => _model;
@@ -42,8 +42,8 @@ public sealed class NextLatent : LeftToRightMethod
     internal (Tensor Total, Tensor NextToken, Tensor Latent, Tensor Kl) Losses(Batch batch)
     {
         var input = TeacherForcedInput(batch.Prefix, batch.Target); // (B, P + T - 1)
-        var answer = Gpt.Hidden(input).narrow(1, PrefixLength - 1, TargetLength); // (B, T, C): at '=' and the T - 1 target inputs
-        var nextToken = TargetLoss(Gpt.Logits(answer), batch.Target);
+        var answer = Backbone.Hidden(input).narrow(1, PrefixLength - 1, TargetLength); // (B, T, C): at '=' and the T - 1 target inputs
+        var nextToken = TargetLoss(Backbone.Logits(answer), batch.Target);
         var (latent, kl) = LatentTerms(answer, input.narrow(1, PrefixLength - 1, TargetLength));
         return (nextToken + _options.NextlatLatentWeight * latent + _options.NextlatKlWeight * kl, nextToken, latent, kl);
     }
@@ -63,8 +63,8 @@ public sealed class NextLatent : LeftToRightMethod
     /// <summary>KL(p(· | true state) ‖ p(· | predicted state)), the token distributions read through the unembedding, averaged over states.</summary>
     internal Tensor TokenKl(Tensor trueStates, Tensor predictedStates)
     {
-        var truth = Gpt.Logits(trueStates).log_softmax(-1);
-        return (truth.exp() * (truth - Gpt.Logits(predictedStates).log_softmax(-1))).sum(-1).mean();
+        var truth = Backbone.Logits(trueStates).log_softmax(-1);
+        return (truth.exp() * (truth - Backbone.Logits(predictedStates).log_softmax(-1))).sum(-1).mean();
     }
 
     /// <summary>ψ: the current hidden state and the next token's embedding -> the next hidden state, through one GELU layer of 4 x width.</summary>

@@ -19,7 +19,7 @@ public sealed record GptConfig(int VocabularySize, int BlockSize, int Layers, in
 /// blocks of scaled-dot-product attention and a GELU MLP, a final LayerNorm, and an output layer tied
 /// to the token embedding.
 /// </summary>
-public sealed class Gpt : Module<Tensor, Tensor>
+public sealed class Gpt : Backbone
 {
     private readonly Embedding token_embedding;
     private readonly Embedding? position_embedding; // null with rotary positions
@@ -48,39 +48,25 @@ public sealed class Gpt : Module<Tensor, Tensor>
     }
 
     public GptConfig Config { get; }
+    public override int VocabularySize => Config.VocabularySize;
+    public override int Width => Config.Width;
+    public override int BlockSize => Config.BlockSize;
 
-    /// <summary>Next-token logits at every position.</summary>
-    public override Tensor forward(Tensor tokens) => Logits(Hidden(tokens)); // (B, T) -> (B, T, V)
-
-    /// <summary>The final hidden states, after the last LayerNorm.</summary>
-    public Tensor Hidden(Tensor tokens) => Normalize(LayerStates(tokens)[^1]);
-
-    /// <summary>The residual stream after the embeddings and after each block: layers + 1 tensors (B, T, C).</summary>
-    public IReadOnlyList<Tensor> LayerStates(Tensor tokens)
+    public override IReadOnlyList<Tensor> LayerStates(Tensor tokens)
     {
-        long t = tokens.shape[1];
-        if (t > Config.BlockSize) throw new ArgumentException($"sequence of {t} tokens exceeds the block size {Config.BlockSize}");
+        CheckLength(tokens);
         var embedded = token_embedding.forward(tokens);
         if (position_embedding is not null)
         {
-            using var positions = arange(t, dtype: ScalarType.Int64, device: tokens.device);
+            using var positions = arange(tokens.shape[1], dtype: ScalarType.Int64, device: tokens.device);
             embedded = embedded + position_embedding.forward(positions);
         }
-        var states = new List<Tensor>(Config.Layers + 1) { embedded };
-        foreach (var block in blocks)
-        {
-            // Each block's intermediates die with its scope (autograd keeps what backward needs), so a
-            // forward pass holds one block's temporaries at a time rather than every layer's.
-            using var scope = NewDisposeScope();
-            states.Add(block.forward(states[^1]).MoveToOuterDisposeScope());
-        }
-        return states;
+        return Stack(embedded, blocks, Config.Layers);
     }
 
-    public Tensor Logits(Tensor hidden) => F.linear(hidden, token_embedding.weight!); // (B, T, C) -> (B, T, V)
+    public override Tensor Logits(Tensor hidden) => F.linear(hidden, token_embedding.weight!); // (B, T, C) -> (B, T, V)
 
-    /// <summary>The final LayerNorm: what <see cref="Hidden"/> applies to the last block's output.</summary>
-    public Tensor Normalize(Tensor residual) => final_norm.forward(residual);
+    public override Tensor Normalize(Tensor residual) => final_norm.forward(residual);
 
     /// <summary>One pre-LayerNorm transformer block (attention then MLP, each residual); also the multi-token heads' building block.</summary>
     internal sealed class Block : Module<Tensor, Tensor>

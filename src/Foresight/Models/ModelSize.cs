@@ -12,19 +12,43 @@ public enum PositionEncoding
     Rotary,
 }
 
-/// <summary>The model size a user chooses; the vocabulary and context length come from the task.</summary>
-public sealed record ModelSize(int Layers, int Width, int Heads, PositionEncoding Positions = PositionEncoding.Learned)
+/// <summary>
+/// The model size a user chooses; the vocabulary and context length come from the task. With the Mamba
+/// backbone, heads and positions do not apply: its inner width is chosen so that its parameter count
+/// matches the GPT's at the same width and depth.
+/// </summary>
+public sealed record ModelSize(int Layers, int Width, int Heads, PositionEncoding Positions = PositionEncoding.Learned, BackboneKind Backbone = BackboneKind.Gpt)
 {
     public void Validate()
     {
+        if (Backbone == BackboneKind.Mamba && Positions != PositionEncoding.Learned)
+            throw new UserError("--positions applies to --backbone gpt; a Mamba's scan is ordered by construction");
         if (Layers < 1) throw new UserError($"--layers must be at least 1, got {Layers}");
         if (Width < 1) throw new UserError($"--width must be at least 1, got {Width}");
         if (Heads < 1) throw new UserError($"--heads must be at least 1, got {Heads}");
-        if (Width % Heads != 0) throw new UserError($"--width {Width} must be divisible by --heads {Heads}");
+        if (Backbone == BackboneKind.Gpt && Width % Heads != 0) throw new UserError($"--width {Width} must be divisible by --heads {Heads}");
         if (Positions == PositionEncoding.Rotary && Width / Heads % 2 != 0)
             throw new UserError($"--positions rotary needs an even width per head, got --width {Width} / --heads {Heads} = {Width / Heads}");
     }
 
     public GptConfig ToGpt(ITask task, int blockSize, bool causal = true, int bidirectionalTail = 0) =>
         new(task.VocabularySize, blockSize, Layers, Width, Heads, causal, Positions, bidirectionalTail);
+
+    /// <summary>The Mamba with about as many parameters as the causal GPT of this size would have.</summary>
+    public MambaConfig ToMamba(ITask task, int blockSize) =>
+        MambaConfig.Matching(task.VocabularySize, blockSize, Layers, Width, GptParameters(task.VocabularySize, blockSize));
+
+    /// <summary>The GPT's parameter count, from its shapes: embeddings, L blocks of 12C² + 13C, the final norm.</summary>
+    public long GptParameters(int vocabularySize, int blockSize) =>
+        (long)vocabularySize * Width + (Positions == PositionEncoding.Learned ? (long)blockSize * Width : 0)
+        + Layers * (12L * Width * Width + 13L * Width) + 2L * Width;
+
+    /// <summary>The sequence model of this size: a GPT (causal, bidirectional, or a causal prefix under a bidirectional tail) or a Mamba (causal only).</summary>
+    public Backbone Build(ITask task, int blockSize, bool causal = true, int bidirectionalTail = 0, string who = "this method")
+    {
+        if (Backbone == BackboneKind.Gpt) return new Gpt(ToGpt(task, blockSize, causal, bidirectionalTail));
+        if (!causal || bidirectionalTail > 0)
+            throw new UserError($"--backbone mamba is causal by construction, and {who} needs positions that see later ones; use --backbone gpt");
+        return new Mamba(ToMamba(task, blockSize));
+    }
 }

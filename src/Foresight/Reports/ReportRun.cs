@@ -8,7 +8,7 @@ public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, 
 {
     /// <summary>
     /// The row a run belongs to: its method, marked with whatever sets it apart from the method's
-    /// defaults (a narrowed loss, rotary positions, a non-default diffusion loss, mtp head count or nextlat weights), so that only seeds
+    /// defaults (a narrowed loss, the Mamba backbone, rotary positions, a non-default diffusion loss, mtp head count or nextlat weights), so that only seeds
     /// of the same variant are averaged together.
     /// </summary>
     public string Label
@@ -17,6 +17,7 @@ public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, 
         {
             var marks = new List<string>();
             if (Config.Training.LossPositions != Methods.LossPositions.All) marks.Add($"{Json.EnumName(Config.Training.LossPositions)} loss");
+            if (Config.Model.Backbone != Models.BackboneKind.Gpt) marks.Add(Json.EnumName(Config.Model.Backbone));
             if (Config.Model.Positions != Models.PositionEncoding.Learned) marks.Add($"{Json.EnumName(Config.Model.Positions)} positions");
             if (Config.Method == "diffusion" && Config.Options is { } options)
             {

@@ -1,0 +1,60 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Foresight.Models;
+
+/// <summary>Which sequence model a method trains (--backbone).</summary>
+public enum BackboneKind
+{
+    /// <summary>The GPT: attention blocks (<see cref="Gpt"/>).</summary>
+    Gpt,
+
+    /// <summary>A selective state-space model: Mamba blocks, causal by construction (<see cref="Mamba"/>).</summary>
+    Mamba,
+}
+
+/// <summary>
+/// What the methods need of a sequence model: token ids in, the residual stream after each block,
+/// the final normalized states and the logits out. <see cref="Gpt"/> and <see cref="Mamba"/> are the two.
+/// </summary>
+public abstract class Backbone(string name) : nn.Module<Tensor, Tensor>(name)
+{
+    public abstract int VocabularySize { get; }
+    public abstract int Width { get; }
+
+    /// <summary>The longest input it takes, in tokens.</summary>
+    public abstract int BlockSize { get; }
+
+    /// <summary>Next-token logits at every position: (B, T) -> (B, T, V).</summary>
+    public override Tensor forward(Tensor tokens) => Logits(Hidden(tokens));
+
+    /// <summary>The final hidden states, after the last normalization.</summary>
+    public Tensor Hidden(Tensor tokens) => Normalize(LayerStates(tokens)[^1]);
+
+    /// <summary>The residual stream after the embeddings and after each block: layers + 1 tensors (B, T, C).</summary>
+    public abstract IReadOnlyList<Tensor> LayerStates(Tensor tokens);
+
+    /// <summary>(B, T, C) -> (B, T, V), through the output layer tied to the token embedding.</summary>
+    public abstract Tensor Logits(Tensor hidden);
+
+    /// <summary>The final normalization: what <see cref="Hidden"/> applies to the last block's output.</summary>
+    public abstract Tensor Normalize(Tensor residual);
+
+    /// <summary>Blocks one after another on the residual stream, each block's temporaries freed as it ends.</summary>
+    protected static List<Tensor> Stack(Tensor embedded, IEnumerable<nn.Module<Tensor, Tensor>> blocks, int layers)
+    {
+        var states = new List<Tensor>(layers + 1) { embedded };
+        foreach (var block in blocks)
+        {
+            // Autograd keeps what backward needs, so a forward pass holds one block's temporaries at a time rather than every layer's.
+            using var scope = NewDisposeScope();
+            states.Add(block.forward(states[^1]).MoveToOuterDisposeScope());
+        }
+        return states;
+    }
+
+    protected void CheckLength(Tensor tokens)
+    {
+        if (tokens.shape[1] > BlockSize) throw new ArgumentException($"sequence of {tokens.shape[1]} tokens exceeds the block size {BlockSize}");
+    }
+}

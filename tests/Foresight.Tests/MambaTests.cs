@@ -1,0 +1,113 @@
+using Foresight.Methods;
+using Foresight.Models;
+using Foresight.Runs;
+using Foresight.Tasks;
+using Foresight.Training;
+using static TorchSharp.torch;
+
+namespace Foresight.Tests;
+
+/// <summary>The Mamba backbone: its scan against a slow loop, causality, parameter parity with the GPT, and methods on it.</summary>
+public sealed class MambaTests
+{
+    [Fact]
+    public void Selective_scan_matches_an_element_by_element_loop()
+    {
+        manual_seed(0);
+        const int b = 2, t = 6, e = 3, n = 4;
+        var u = randn(b, t, e);
+        var delta = rand(b, t, e) * 0.5 + 0.01;
+        var a = -(rand(e, n) * 2 + 0.1);
+        var bMatrix = randn(b, t, n);
+        var cMatrix = randn(b, t, n);
+        var d = randn(e);
+        var fast = Mamba.SelectiveScan(u, delta, a, bMatrix, cMatrix, d);
+
+        float[] U = u.data<float>().ToArray(), Delta = delta.data<float>().ToArray(), A = a.data<float>().ToArray(),
+            B = bMatrix.data<float>().ToArray(), C = cMatrix.data<float>().ToArray(), D = d.data<float>().ToArray(), Y = fast.data<float>().ToArray();
+        for (int batch = 0; batch < b; batch++)
+            for (int channel = 0; channel < e; channel++)
+            {
+                var h = new double[n];
+                for (int step = 0; step < t; step++)
+                {
+                    double x = U[(batch * t + step) * e + channel], dt = Delta[(batch * t + step) * e + channel], y = D[channel] * x;
+                    for (int s = 0; s < n; s++)
+                    {
+                        h[s] = Math.Exp(dt * A[channel * n + s]) * h[s] + dt * B[(batch * t + step) * n + s] * x;
+                        y += C[(batch * t + step) * n + s] * h[s];
+                    }
+                    Assert.Equal(y, Y[(batch * t + step) * e + channel], 1e-5);
+                }
+            }
+    }
+
+    private static readonly PathStarTask Task = new(2, 5, 50);
+    private static readonly ModelSize Default = new(4, 128, 4);
+    private static int Length => Task.PrefixLength + Task.TargetLength - 1;
+
+    [Fact]
+    public void A_later_token_never_changes_an_earlier_output()
+    {
+        manual_seed(1);
+        using var model = new Mamba(new MambaConfig(Task.VocabularySize, Length, Layers: 2, Width: 32, InnerWidth: 48));
+        var tokens = randint(0, Task.VocabularySize, [3, Length], dtype: ScalarType.Int64);
+        var changed = tokens.clone();
+        const int at = 20;
+        changed[.., at] = (tokens[.., at] + 1) % Task.VocabularySize;
+        using var _ = no_grad();
+        Tensor before = model.forward(tokens), after = model.forward(changed);
+        Assert.True(before.narrow(1, 0, at).allclose(after.narrow(1, 0, at), rtol: 0, atol: 1e-6));
+        Assert.False(before.narrow(1, at, 1).allclose(after.narrow(1, at, 1)));
+    }
+
+    private static long Count(nn.Module module) => module.parameters().Sum(p => p.numel());
+
+    [Theory]
+    [InlineData(4, 128)]
+    [InlineData(2, 64)]
+    [InlineData(8, 128)]
+    public void The_default_mamba_has_the_gpts_parameter_count_within_ten_percent(int layers, int width)
+    {
+        var size = Default with { Layers = layers, Width = width };
+        using var gpt = size.Build(Task, Length);
+        using var mamba = (size with { Backbone = BackboneKind.Mamba }).Build(Task, Length);
+        Assert.IsType<Mamba>(mamba);
+        Assert.Equal(size.GptParameters(Task.VocabularySize, Length), Count(gpt)); // the formula the sizing uses
+        Assert.Equal(((Mamba)mamba).Config.Parameters, Count(mamba));
+        Assert.InRange((double)Count(mamba) / Count(gpt), 0.9, 1.1);
+    }
+
+    [Fact]
+    public void Ntp_and_reverse_train_on_a_mamba_and_record_the_backbone()
+    {
+        using var temp = new TempDirectory();
+        var task = new PathStarTask(2, 4, 20);
+        var size = new ModelSize(Layers: 1, Width: 32, Heads: 2, Backbone: BackboneKind.Mamba);
+        foreach (string method in new[] { "ntp", "reverse" })
+        {
+            var config = new RunConfig(method, task.ToJson(), size, new TrainingConfig(TrainSamples: 512, TestSamples: 64, BatchSize: 64, WarmupSteps: 2, EvalSamples: 64));
+            var (train, test) = Trainer.MakeData(task, config.Training);
+            using (train)
+            using (test)
+            {
+                var run = RunDirectory.Create(temp[method]);
+                Trainer.Train(config, task, train, test, run);
+                Assert.Equal(BackboneKind.Mamba, run.ReadConfig().Model.Backbone);
+                var losses = run.ReadMetrics().Select(m => m["train_loss"]!.GetValue<double>()).ToList();
+                Assert.True(losses[^1] < losses[0], $"{method}: loss {losses[0]} -> {losses[^1]}");
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("mtp", "mtp's extra heads are transformer blocks")]
+    [InlineData("diffusion", "--backbone mamba is causal by construction, and diffusion needs positions that see later ones")]
+    public void Methods_that_need_attention_refuse_a_mamba(string method, string message)
+    {
+        var size = new ModelSize(Layers: 1, Width: 32, Heads: 2, Backbone: BackboneKind.Mamba);
+        var error = Assert.Throws<UserError>(() => MethodRegistry.Create(method, new MethodContext(Task, size)));
+        Assert.Contains(message, error.Message);
+        Assert.Throws<UserError>(() => (size with { Positions = PositionEncoding.Rotary }).Validate());
+    }
+}
