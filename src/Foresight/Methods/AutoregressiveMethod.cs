@@ -7,7 +7,7 @@ namespace Foresight.Methods;
 /// Teacher-forced next-token prediction of the target in some order (task order for ntp, reversed
 /// for reverse), with greedy left-to-right decoding. The loss covers target tokens only.
 /// </summary>
-public abstract class AutoregressiveMethod(MethodContext context) : GptMethod(context), IStepwiseDecoder
+public abstract class AutoregressiveMethod(MethodContext context) : BackboneMethod(context), IStepwiseDecoder
 {
     private int[]? _writingOrder;
 

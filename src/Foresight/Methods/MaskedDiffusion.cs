@@ -12,7 +12,7 @@ namespace Foresight.Methods;
 /// The mask is the task's filler token '$', which never appears in data.
 /// </summary>
 [Method("diffusion", "masked diffusion over the target (bidirectional); decoded by iterative unmasking")]
-public sealed class MaskedDiffusion : GptMethod
+public sealed class MaskedDiffusion : BackboneMethod
 {
     private readonly int _mask;
     private readonly MethodOptions _options;

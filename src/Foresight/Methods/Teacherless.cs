@@ -9,7 +9,7 @@ namespace Foresight.Methods;
 /// No true earlier target is ever shown, which removes the Clever-Hans shortcut.
 /// </summary>
 [Method("teacherless", "all target inputs replaced by '$'; the answer decoded in one pass")]
-public sealed class Teacherless(MethodContext context) : GptMethod(context)
+public sealed class Teacherless(MethodContext context) : BackboneMethod(context)
 {
     private readonly int _filler = context.Task.FillerToken;
 

@@ -11,17 +11,17 @@ namespace Foresight.Methods;
 /// target token from an input of prefix + (T - 1) target-slot tokens, and the loss over the target
 /// positions the run trains on.
 /// </summary>
-public abstract class GptMethod : ITrainingMethod, IPrefixStates
+public abstract class BackboneMethod : ITrainingMethod, IPrefixStates
 {
     private readonly Tensor? _lossPositions; // task-order target positions the loss covers; null: all
 
     /// <summary>A causal model over prefix + (T - 1) target-slot tokens.</summary>
-    protected GptMethod(MethodContext context)
+    protected BackboneMethod(MethodContext context)
         : this(context, context.Task.PrefixLength + context.Task.TargetLength - 1, causal: true)
     {
     }
 
-    protected GptMethod(MethodContext context, int blockSize, bool causal, int bidirectionalTail = 0)
+    protected BackboneMethod(MethodContext context, int blockSize, bool causal, int bidirectionalTail = 0)
     {
         PrefixLength = context.Task.PrefixLength;
         TargetLength = context.Task.TargetLength;
