@@ -7,29 +7,45 @@ using Foresight.Training;
 
 namespace Foresight.Cli;
 
-/// <summary>The task flags shared by train, compare and data.</summary>
+/// <summary>The task flags shared by train, compare, curve and data.</summary>
 internal sealed class TaskOptions
 {
-    private readonly Option<string> _task = new("--task") { Description = "task: star (path-star graph)", DefaultValueFactory = _ => "star" };
+    private readonly Option<string> _task = new("--task") { Description = "task: star (path-star graph) or addition", DefaultValueFactory = _ => "star" };
     private readonly Option<int> _degree = new("--degree") { Description = "path-star: arms at the source (d)", DefaultValueFactory = _ => 2 };
     private readonly Option<int> _pathLength = new("--path-length") { Description = "path-star: nodes on the source-to-goal path, source included (l)", DefaultValueFactory = _ => 5 };
     private readonly Option<int> _nodes = new("--nodes") { Description = "path-star: node labels are drawn from 0..N-1 (N)", DefaultValueFactory = _ => 50 };
+    private readonly Option<int> _digits = new("--digits") { Description = $"addition: digits per operand (1..{AdditionTask.MaxDigits}); the answer has one more", DefaultValueFactory = _ => 3 };
+    private readonly Option<string> _answerOrder = new("--answer-order") { Description = "addition: msb-first (as people write it) or lsb-first", DefaultValueFactory = _ => "msb-first" };
 
     public TaskOptions(Command command)
     {
-        command.Options.Add(_task);
-        command.Options.Add(_degree);
-        command.Options.Add(_pathLength);
-        command.Options.Add(_nodes);
+        foreach (var option in new Option[] { _task, _degree, _pathLength, _nodes, _digits, _answerOrder }) command.Options.Add(option);
     }
 
-    public ITask Build(ParseResult result) => TaskRegistry.FromJson(new JsonObject
+    public ITask Build(ParseResult result)
     {
-        ["name"] = result.GetValue(_task),
-        ["degree"] = result.GetValue(_degree),
-        ["path_length"] = result.GetValue(_pathLength),
-        ["nodes"] = result.GetValue(_nodes),
-    });
+        string name = result.GetValue(_task)!;
+        var own = name switch
+        {
+            "star" => new Option[] { _degree, _pathLength, _nodes },
+            "addition" => new Option[] { _digits, _answerOrder },
+            _ => [],
+        };
+        foreach (var option in new Option[] { _degree, _pathLength, _nodes, _digits, _answerOrder }.Except(own))
+            if (result.GetResult(option) is { Implicit: false })
+                throw new UserError($"{option.Name} does not apply to --task {name}");
+        return TaskRegistry.FromJson(name switch
+        {
+            "addition" => new JsonObject { ["name"] = name, ["digits"] = result.GetValue(_digits), ["answer_order"] = result.GetValue(_answerOrder) },
+            _ => new JsonObject
+            {
+                ["name"] = name,
+                ["degree"] = result.GetValue(_degree),
+                ["path_length"] = result.GetValue(_pathLength),
+                ["nodes"] = result.GetValue(_nodes),
+            },
+        });
+    }
 }
 
 /// <summary>Model size and training flags shared by train and compare. Defaults are the embedded demo.</summary>

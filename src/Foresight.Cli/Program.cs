@@ -7,6 +7,7 @@ var root = new RootCommand("Foresight: does next-token prediction limit what mod
     TrainCommand.Create(),
     CompareCommand.Create(),
     RunCommand.Create(),
+    CurveCommand.Create(),
     EvalCommand.Create(),
     DataCommand.Create(),
     ExportCommand.Create(),

@@ -23,25 +23,8 @@ internal static class RunCommand
             string path = result.GetValue(file)!;
             var cells = ExperimentPlan.Load(path);
             string root = result.GetValue(output) ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(path));
-            var summaries = new List<(ExperimentCell Cell, JsonObject Summary)>();
-            int skipped = 0;
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {cells.Count} runs -> {Markup.Escape(root)}");
-            foreach (var cell in cells) Trainer.CheckBuilds(cell.Config, cell.Task);
-            foreach (var cell in cells)
-            {
-                string directory = Path.Combine(root, cell.Id);
-                var run = Existing(directory, cell);
-                if (run is not null && File.Exists(run.SummaryFile))
-                {
-                    summaries.Add((cell, run.ReadSummary()));
-                    skipped++;
-                    continue;
-                }
-                bool resume = run is not null;
-                run ??= RunDirectory.Create(directory);
-                summaries.Add((cell, TrainingView.Train(cell.Config, cell.Task, run, resume).ToJson()));
-            }
-            if (skipped > 0) AnsiConsole.MarkupLine($"[grey]{skipped} of {cells.Count} runs had already finished and were not trained again[/]");
+            var summaries = TrainAll(cells, root);
 
             var groups = Aggregate(summaries);
             Print(groups);
@@ -58,6 +41,33 @@ internal static class RunCommand
         return command;
     }
 
+    /// <summary>
+    /// Trains every cell in its directory under <paramref name="root"/>: a finished cell is read, not trained
+    /// again; an interrupted one is resumed. Every cell's method is built once first, so a bad option fails before anything is written.
+    /// </summary>
+    public static List<(ExperimentCell Cell, JsonObject Summary)> TrainAll(IReadOnlyList<ExperimentCell> cells, string root)
+    {
+        var summaries = new List<(ExperimentCell Cell, JsonObject Summary)>();
+        int skipped = 0;
+        foreach (var cell in cells) Trainer.CheckBuilds(cell.Config, cell.Task);
+        foreach (var cell in cells)
+        {
+            string directory = Path.Combine(root, cell.Id);
+            var run = Existing(directory, cell);
+            if (run is not null && File.Exists(run.SummaryFile))
+            {
+                summaries.Add((cell, run.ReadSummary()));
+                skipped++;
+                continue;
+            }
+            bool resume = run is not null;
+            run ??= RunDirectory.Create(directory);
+            summaries.Add((cell, TrainingView.Train(cell.Config, cell.Task, run, resume).ToJson()));
+        }
+        if (skipped > 0) AnsiConsole.MarkupLine($"[grey]{skipped} of {cells.Count} runs had already finished and were not trained again[/]");
+        return summaries;
+    }
+
     /// <summary>The cell's directory if it already holds this very run; an error if it holds another.</summary>
     private static RunDirectory? Existing(string directory, ExperimentCell cell)
     {
@@ -71,7 +81,7 @@ internal static class RunCommand
     }
 
     /// <summary>Seeds of the same task, model, budget and method pooled into mean ± 95% CI.</summary>
-    private static List<JsonObject> Aggregate(List<(ExperimentCell Cell, JsonObject Summary)> summaries) =>
+    public static List<JsonObject> Aggregate(List<(ExperimentCell Cell, JsonObject Summary)> summaries) =>
         summaries.GroupBy(s => Path.GetDirectoryName(s.Cell.Id)!, StringComparer.Ordinal).Select(group =>
         {
             var first = group.First().Cell;

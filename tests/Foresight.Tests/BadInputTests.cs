@@ -65,6 +65,11 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("train --method grpo --out {dir}/g0", "grpo fine-tunes a saved run: give its directory with --init DIR")]
     [InlineData("train --method grpo --init {dir}/run --out {dir}/g1", "--init run '{dir}/run' cannot start this grpo run: its task is G(2,4,20), this run's is G(2,5,50)")]
     [InlineData("train --method grpo --init {dir}/run --grpo-group-size 1", "--grpo-group-size must be at least 2 (advantages compare the answers of one prompt), got 1")]
+    [InlineData("data --task addition --degree 3 --count 2 --out {dir}/sums.txt", "--degree does not apply to --task addition")]
+    [InlineData("train --task addition --digits 21", "addition digits (--digits) must be in 1..20, got 21")]
+    [InlineData("train --task addition --answer-order middle", "--answer-order must be 'msb-first' or 'lsb-first', got 'middle'")]
+    [InlineData("train --task cube", "unknown task 'cube' (known: star, addition)")]
+    [InlineData("curve --samples 3x --out {dir}/curve", "--samples: '3x' is not a count such as 3000, 3k or 1.5M")]
     [InlineData("report --runs {dir}/full", "'{dir}/full' holds no runs (no config.json below it)")]
     [InlineData("report --runs {dir}/run", "{dir}/run/report.md already exists; pass --overwrite to replace it or --out to write elsewhere")]
     public void Bad_input_is_one_line_exit_code_2_and_touches_nothing(string command, string message)

@@ -186,6 +186,30 @@ public sealed class CliTests
         Assert.False(Directory.Exists(temp["bad"]));
     }
 
+    [Fact]
+    public void Curve_trains_each_method_at_each_size_for_the_same_samples_and_resumes()
+    {
+        using var temp = new TempDirectory();
+        string[] args = ["curve", "--task", "addition", "--digits", "2", "--methods", "ntp,teacherless", "--samples", "128,256", "--samples-seen", "512",
+            "--layers", "1", "--width", "32", "--heads", "2", "--test-samples", "64", "--batch-size", "64", "--warmup-steps", "2", "--out", temp["curve"]];
+        var first = Cli.Run(args);
+        Assert.True(first.ExitCode == 0, first.Stderr);
+        var curve = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["curve"], "curve.json")))!;
+        Assert.Equal("[128,256]", curve["sizes"]!.ToJsonString());
+        var runs = curve["runs"]!.AsArray();
+        Assert.Equal(4, runs.Count);
+        foreach (var run in runs)
+            Assert.Equal(512, run!["samples_seen"]!.GetValue<long>()); // 4 epochs of 128, 2 of 256
+        Assert.Equal(3, runs[0]!["per_position_accuracy"]!.AsArray().Count); // per digit of the 3-digit answer
+        Assert.True(File.Exists(Path.Combine(temp["curve"], "curve.png")));
+        Assert.Matches(@"│ teacherless\s+│\s+\d+\.\d% │\s+\d+\.\d% │", first.Stdout);
+
+        var again = Cli.Run(args);
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Contains("4 of 4 runs had already finished", again.Stdout);
+        AssertUserError(Cli.Run(["curve", "--samples", "3x", "--out", temp["bad"]]), "--samples: '3x' is not a count such as 3000, 3k or 1.5M");
+    }
+
     private static string WriteReferenceLine(TempDirectory temp)
     {
         string file = temp["reference.txt"];

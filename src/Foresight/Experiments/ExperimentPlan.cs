@@ -9,7 +9,17 @@ using Foresight.Training;
 namespace Foresight.Experiments;
 
 /// <summary>One cell of a grid: a run with its own directory under the experiment's root.</summary>
-public sealed record ExperimentCell(string Id, RunConfig Config, ITask Task);
+public sealed record ExperimentCell(string Id, RunConfig Config, ITask Task)
+{
+    /// <summary>The cell of a run, its directory named by what varies in a grid: task, method, model, budget, seed.</summary>
+    public static ExperimentCell For(RunConfig config, ITask task)
+    {
+        var model = config.Model;
+        string size = $"L{model.Layers}xW{model.Width}xH{model.Heads}" + (model.Backbone == BackboneKind.Gpt ? "" : $"-{Json.EnumName(model.Backbone)}");
+        string id = Path.Combine(task.Description, config.Method, size, $"n{config.Training.TrainSamples}x{config.Training.Epochs}", $"seed-{config.Training.Seed}");
+        return new ExperimentCell(id, config, task);
+    }
+}
 
 /// <summary>
 /// An experiment file: a grid of tasks x model sizes x budgets x seeds x methods over one base
@@ -57,9 +67,7 @@ public static class ExperimentPlan
                             var trainingJson = Json.Merge(baseTraining, budget, new JsonObject { ["seed"] = seed });
                             var training = Deserialize<TrainingConfig>(trainingJson, path, "training/budgets");
                             training.Validate();
-                            string id = Path.Combine(task.Description, method, $"L{model.Layers}xW{model.Width}xH{model.Heads}",
-                                $"n{training.TrainSamples}x{training.Epochs}", $"seed-{seed}");
-                            cells.Add(new ExperimentCell(id, new RunConfig(method, task.ToJson(), model, training), task));
+                            cells.Add(ExperimentCell.For(new RunConfig(method, task.ToJson(), model, training), task));
                         }
         if (cells.Select(c => c.Id).Distinct().Count() != cells.Count)
             throw new UserError($"{path}: two cells of the grid are the same run (a value is listed twice)");

@@ -29,6 +29,25 @@ public static class Figures
         Finish(plot, file, levels);
     }
 
+    /// <summary>Lines over a log-scaled x axis (positive x), ticked at the data's own x values.</summary>
+    public static void LogXLines(string file, string title, string xLabel, string yLabel, IReadOnlyList<Line> lines)
+    {
+        var logged = lines.Select(l => l with { X = [.. l.X.Select(Math.Log10)] }).ToList();
+        var plot = NewPlot(title, xLabel, yLabel);
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int i = 0; i < logged.Count; i++)
+        {
+            var scatter = plot.Add.Scatter(logged[i].X, logged[i].Y, palette.GetColor(i));
+            scatter.LegendText = logged[i].Label;
+            scatter.LineWidth = 2;
+            scatter.MarkerSize = 7;
+        }
+        var ticks = lines.SelectMany(l => l.X).Distinct().Order().ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            [.. ticks.Select(Math.Log10)], [.. ticks.Select(x => x.ToString("N0", System.Globalization.CultureInfo.InvariantCulture))]);
+        Finish(plot, file, []);
+    }
+
     /// <summary>One group of bars per category (x), one bar per series within it.</summary>
     public static void GroupedBars(string file, string title, string xLabel, string yLabel,
         IReadOnlyList<string> categories, IReadOnlyList<(string Label, double[] Values)> series, IReadOnlyList<ReferenceLevel> levels)

@@ -5,7 +5,7 @@ namespace Foresight.Tasks;
 /// <summary>Builds a task from its config.json form.</summary>
 public static class TaskRegistry
 {
-    public static IReadOnlyList<string> Names { get; } = ["star"];
+    public static IReadOnlyList<string> Names { get; } = ["star", "addition"];
 
     public static ITask FromJson(JsonObject json)
     {
@@ -13,8 +13,16 @@ public static class TaskRegistry
         return name switch
         {
             "star" => new PathStarTask(Int(json, "degree"), Int(json, "path_length"), Int(json, "nodes")),
+            "addition" => new AdditionTask(Int(json, "digits"), json["answer_order"] is { } order ? Order(order.GetValue<string>()) : AnswerOrder.MsbFirst),
             _ => throw new UserError($"unknown task '{name}' (known: {string.Join(", ", Names)})"),
         };
+    }
+
+    private static AnswerOrder Order(string name)
+    {
+        foreach (var order in Enum.GetValues<AnswerOrder>())
+            if (Json.EnumName(order) == name) return order;
+        throw new UserError($"--answer-order must be 'msb-first' or 'lsb-first', got '{name}'");
     }
 
     private static int Int(JsonObject json, string key) =>
