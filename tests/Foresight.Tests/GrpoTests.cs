@@ -106,6 +106,7 @@ public sealed class GrpoTests
             optimizer.step();
         }
         Assert.Contains(grpo.Model.parameters().Zip(before), pair => !Same(pair.First, pair.Second));
+        Assert.Equal(1.0, Search.SearchDecoding.Evaluate(grpo, Task, data, new Search.Backtracking(100)).ExactMatch); // search decodes the fine-tuned model
     }
 
     [Fact]

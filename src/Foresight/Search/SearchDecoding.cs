@@ -54,6 +54,7 @@ public static class SearchDecoding
     /// <summary>Decodes every example of <paramref name="data"/> (up to <paramref name="limit"/>) and scores the answers against the targets.</summary>
     public static SearchMetrics Evaluate(ITrainingMethod method, ITask task, TokenDataset data, ISearchDecoder decoder, int limit = int.MaxValue, int batchSize = 500)
     {
+        method = (method as IFineTuning)?.Policy ?? method; // a grpo run decodes with the model it fine-tuned
         if (method is not IStepwiseDecoder model)
             throw new UserError($"--decode {decoder.Name} needs a run of a method that writes one token at a time (ntp, reverse, mtp, bst, nextlat)");
         if (task is not IVerifiableTask verifiable)
