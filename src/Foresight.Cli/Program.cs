@@ -8,6 +8,7 @@ var root = new RootCommand("Foresight: does next-token prediction limit what mod
     CompareCommand.Create(),
     RunCommand.Create(),
     CurveCommand.Create(),
+    BenchCommand.Create(),
     EvalCommand.Create(),
     DataCommand.Create(),
     ExportCommand.Create(),

@@ -79,7 +79,7 @@ public static class Trainer
     /// </summary>
     public static RunResult Train(
         RunConfig runConfig, ITask task, TokenDataset train, TokenDataset test, RunDirectory run,
-        Action<TrainingProgress>? onStep = null, Action<JsonObject>? onEvaluation = null, bool resume = false)
+        Action<TrainingProgress>? onStep = null, Action<JsonObject>? onEvaluation = null, bool resume = false, Func<JsonObject, bool>? stopWhen = null)
     {
         var config = runConfig.Training;
         config.Validate();
@@ -102,11 +102,12 @@ public static class Trainer
         double lossSum = position.LossSum, lastLoss = position.LastLoss;
         int lossCount = position.LossCount;
         double TrainSeconds() => position.TrainSeconds + clock.Elapsed.TotalSeconds;
-        for (int epoch = position.Epoch; epoch < config.Epochs; epoch++)
+        bool stopped = false; // stopWhen said so after an evaluation
+        for (int epoch = position.Epoch; epoch < config.Epochs && !stopped; epoch++)
         {
             ulong epochOrderState = order.State;
             using var permutation = Permutation(train.Count, order);
-            for (int start = epoch == position.Epoch ? position.NextStart : 0; start < train.Count; start += config.BatchSize)
+            for (int start = epoch == position.Epoch ? position.NextStart : 0; start < train.Count && !stopped; start += config.BatchSize)
             {
                 clock.Start();
                 double learningRate = config.LearningRateAt(step);
@@ -114,16 +115,10 @@ public static class Trainer
                 long batchSize;
                 using (NewDisposeScope())
                 {
-                    foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
                     var batch = train.Take(permutation.narrow(0, start, Math.Min(config.BatchSize, train.Count - start)))
                         with { NoiseSeed = (long)(SeededRandom.For(config.Seed, $"noise-{step}").State >> 1) };
-                    var lossTensor = method.Loss(batch);
-                    loss = lossTensor.item<float>();
+                    loss = Step(method, optimizer, parameters, batch, learningRate, config.GradientClip);
                     if (!double.IsFinite(loss)) throw Diverged(step + 1, loss, run);
-                    method.Model.zero_grad(set_to_none: false); // reuse the gradient buffers instead of reallocating them each step
-                    lossTensor.backward();
-                    nn.utils.clip_grad_norm_(parameters, config.GradientClip);
-                    optimizer.step();
                     batchSize = batch.Size;
                 }
                 clock.Stop();
@@ -150,6 +145,7 @@ public static class Trainer
                         new TrainingPosition(step, epoch, start + config.BatchSize, epochOrderState, samplesSeen, lossSum, lossCount, lastLoss, TrainSeconds()),
                         method.Model, optimizer);
                     onEvaluation?.Invoke(line);
+                    stopped = stopWhen?.Invoke(line) == true;
                 }
             }
         }
@@ -175,6 +171,23 @@ public static class Trainer
         var result = new RunResult(stats, final, method.ResolvedOptions);
         run.WriteSummary(result.ToJson());
         return result;
+    }
+
+    /// <summary>
+    /// One optimizer step on one batch: the loss, its gradient, the norm clip and the AdamW update. Returns the
+    /// loss; a non-finite loss is returned before anything is updated, so the caller can stop on it.
+    /// </summary>
+    public static double Step(ITrainingMethod method, optim.Optimizer optimizer, IList<TorchSharp.Modules.Parameter> parameters, Batch batch, double learningRate, double gradientClip)
+    {
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
+        var lossTensor = method.Loss(batch);
+        double loss = lossTensor.item<float>();
+        if (!double.IsFinite(loss)) return loss;
+        method.Model.zero_grad(set_to_none: false); // reuse the gradient buffers instead of reallocating them each step
+        lossTensor.backward();
+        nn.utils.clip_grad_norm_(parameters, gradientClip);
+        optimizer.step();
+        return loss;
     }
 
     /// <summary>The update with the bad loss is never applied, so the last checkpoint (if any) is a good one.</summary>

@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using Foresight.Evaluation;
+using Foresight.Methods;
+using Foresight.Runs;
+using Foresight.Tasks;
+using Foresight.Training;
+using static TorchSharp.torch;
+
+namespace Foresight.Bench;
+
+/// <summary>The machine's matrix-multiply peak through libtorch, for one dtype: FLOP/s of an n x n x n product.</summary>
+public sealed record GemmPeak(string Dtype, int Size, double FlopsPerSecond);
+
+/// <summary>Training throughput of one method; MFU is model FLOP/s over the measured fp32 peak.</summary>
+public sealed record TrainingThroughput(string Method, int BatchSize, int Steps, double Seconds, double SamplesPerSecond,
+    double TokensPerSecond, double ModelFlopsPerExample, double ModelFlopsPerSecond, double Mfu);
+
+/// <summary>Greedy decoding throughput: answer tokens written per second.</summary>
+public sealed record DecodingThroughput(int Examples, double Seconds, double TokensPerSecond);
+
+/// <summary>How long reverse (or another method) takes to reach the target exact match, counting everything: data, training, evaluations.</summary>
+public sealed record TimeToSolve(string Method, double Target, bool Reached, double ExactMatch, long SamplesSeen, int Steps, double WallSeconds, double TrainSeconds);
+
+/// <summary>One process's measurements: the anchors (multiply peaks) and what a method gets out of them.</summary>
+public static class Benchmark
+{
+    public static GemmPeak Gemm(ScalarType dtype, int size = 2048, int repeats = 8)
+    {
+        using var scope = NewDisposeScope();
+        var a = randn(size, size).to(dtype);
+        var b = randn(size, size).to(dtype);
+        for (int i = 0; i < 2; i++) a.matmul(b).Dispose(); // warm up the kernels and the allocator
+        var clock = Stopwatch.StartNew();
+        for (int i = 0; i < repeats; i++) a.matmul(b).Dispose();
+        return new GemmPeak(dtype.ToString().ToLowerInvariant(), size, 2.0 * size * size * size * repeats / clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Times <paramref name="steps"/> optimizer steps after <paramref name="warmup"/> untimed ones, on fresh examples, at the config's batch size.</summary>
+    public static TrainingThroughput Training(RunConfig config, ITask task, int steps, int warmup, double fp32Peak, out ITrainingMethod trained)
+    {
+        var method = Trainer.BuildMethod(config, task);
+        var parameters = method.Model.parameters().ToList();
+        using var optimizer = optim.AdamW(parameters, config.Training.LearningRate, 0.9, 0.999, 1e-8, config.Training.WeightDecay);
+        int batchSize = config.Training.BatchSize;
+        using var data = TokenDataset.Generate(task, (warmup + steps) * batchSize, SeededRandom.For(config.Training.Seed, "bench"));
+        method.Model.train();
+        var clock = new Stopwatch();
+        for (int step = 0; step < warmup + steps; step++)
+        {
+            if (step == warmup) clock.Start();
+            using var scope = NewDisposeScope();
+            Trainer.Step(method, optimizer, parameters, data.Slice(step * batchSize, batchSize) with { NoiseSeed = step }, config.Training.LearningRate, config.Training.GradientClip);
+        }
+        clock.Stop();
+        double seconds = clock.Elapsed.TotalSeconds, samples = (double)steps * batchSize;
+        double flopsPerExample = ModelFlops.TrainingPerExample(method);
+        trained = method;
+        return new TrainingThroughput(config.Method, batchSize, steps, seconds, samples / seconds, samples * method.TokensPerExample / seconds,
+            flopsPerExample, samples * flopsPerExample / seconds, samples * flopsPerExample / seconds / fp32Peak);
+    }
+
+    public static DecodingThroughput Decoding(ITrainingMethod method, ITask task, int examples, long seed)
+    {
+        using var data = TokenDataset.Generate(task, examples, SeededRandom.For(seed, "bench-decode"));
+        using var _ = Evaluator.Inference(method.Model);
+        using var scope = NewDisposeScope();
+        var prefix = data.Slice(0, examples).Prefix;
+        method.Decode(prefix.narrow(0, 0, Math.Min(examples, 16))); // warm-up
+        var clock = Stopwatch.StartNew();
+        method.Decode(prefix);
+        double seconds = clock.Elapsed.TotalSeconds;
+        return new DecodingThroughput(examples, seconds, (double)examples * task.TargetLength / seconds);
+    }
+
+    /// <summary>Trains the run until an evaluation reaches <paramref name="target"/> exact match (or the budget ends), timing all of it.</summary>
+    public static TimeToSolve Solve(RunConfig config, ITask task, RunDirectory run, double target)
+    {
+        var clock = Stopwatch.StartNew();
+        var (train, test) = Trainer.MakeData(task, config.Training);
+        using (train)
+        using (test)
+        {
+            double best = 0;
+            var result = Trainer.Train(config, task, train, test, run, stopWhen: line =>
+            {
+                best = Math.Max(best, line["exact_match"]!.GetValue<double>());
+                return best >= target;
+            });
+            best = Math.Max(best, result.Test.ExactMatch);
+            return new TimeToSolve(config.Method, target, best >= target, result.Test.ExactMatch, result.Training.SamplesSeen, result.Training.Steps,
+                clock.Elapsed.TotalSeconds, result.Training.TrainSeconds);
+        }
+    }
+
+    /// <summary>The process's peak resident memory (VmHWM), in bytes; 0 where /proc is not there.</summary>
+    public static long PeakResidentBytes()
+    {
+        const string status = "/proc/self/status";
+        if (!File.Exists(status)) return 0;
+        string? line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+    }
+}
