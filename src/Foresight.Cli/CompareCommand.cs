@@ -41,10 +41,7 @@ internal static class CompareCommand
 
         command.SetAction(result =>
         {
-            var names = result.GetValue(methods)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            if (names.Length == 0) throw new UserError("--methods is empty");
-            foreach (string name in names) MethodRegistry.Validate(name);
-            if (names.Distinct().Count() != names.Length) throw new UserError($"--methods names a method twice: {result.GetValue(methods)}");
+            var names = TrainingOptions.ParseMethods(result.GetValue(methods)!);
             int seedCount = result.GetValue(seeds);
             if (seedCount < 1) throw new UserError($"--seeds must be at least 1, got {seedCount}");
             var task = taskOptions.Build(result);

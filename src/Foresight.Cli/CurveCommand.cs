@@ -31,9 +31,7 @@ internal static class CurveCommand
 
         command.SetAction(result =>
         {
-            var names = result.GetValue(methods)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-            if (names.Length == 0) throw new UserError("--methods is empty");
-            foreach (string name in names) MethodRegistry.Validate(name);
+            var names = TrainingOptions.ParseMethods(result.GetValue(methods)!);
             if (names.Contains("grpo")) throw new UserError("curve trains every method from scratch; grpo fine-tunes a run (train --method grpo --init DIR)");
             var setSizes = ParseCounts("--samples", result.GetValue(sizes)!);
             long samplesSeen = result.GetValue(seen) is { } text ? ParseCounts("--samples-seen", text).Single() : setSizes.Max();

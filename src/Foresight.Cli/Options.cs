@@ -182,6 +182,16 @@ internal sealed class TrainingOptions
         return options;
     }
 
+    /// <summary>--methods: comma-separated known method names, none twice.</summary>
+    public static string[] ParseMethods(string text)
+    {
+        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (names.Length == 0) throw new UserError("--methods is empty");
+        foreach (string name in names) MethodRegistry.Validate(name);
+        if (names.Distinct().Count() != names.Length) throw new UserError($"--methods names a method twice: {text}");
+        return names;
+    }
+
     /// <summary>An enum flag's value, spelled as the files spell it (low-confidence); anything else is a one-line error naming the choices.</summary>
     public static T ParseFlag<T>(string flag, string value) where T : struct, Enum
     {
