@@ -23,6 +23,11 @@ public sealed class BenchTests
         Assert.Equal(t * (6 * matmulWeights + 12.0 * l * c * t), ModelFlops.TrainingPerExample(method));
     }
 
+    [Theory]
+    [InlineData("VmHWM:\t   10240 kB", 10_485_760)]
+    [InlineData("VmHWM:\t12345678 kB", 12_641_974_272)]
+    public void Peak_memory_is_read_whatever_the_padding(string line, long bytes) => Assert.Equal(bytes, Benchmark.StatusBytes(line));
+
     [Fact]
     public void Bench_writes_its_measurements_and_times_the_solve()
     {

@@ -98,6 +98,9 @@ public static class Benchmark
         const string status = "/proc/self/status";
         if (!File.Exists(status)) return 0;
         string? line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        return line is null ? 0 : StatusBytes(line);
     }
+
+    /// <summary>A /proc status line such as "VmHWM:\t12345678 kB" (the padding shrinks as the number grows), in bytes.</summary>
+    internal static long StatusBytes(string line) => long.Parse(line.Split([' ', '\t', ':'], StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
 }
