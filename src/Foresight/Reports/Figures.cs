@@ -17,14 +17,7 @@ public static class Figures
         IReadOnlyList<Line> lines, IReadOnlyList<ReferenceLevel> levels, bool markers = false)
     {
         var plot = NewPlot(title, xLabel, yLabel);
-        var palette = new ScottPlot.Palettes.Category10();
-        for (int i = 0; i < lines.Count; i++)
-        {
-            var scatter = plot.Add.Scatter(lines[i].X, lines[i].Y, palette.GetColor(i));
-            scatter.LegendText = lines[i].Label;
-            scatter.LineWidth = 2;
-            scatter.MarkerSize = markers ? 7 : 4;
-        }
+        AddLines(plot, lines, markerSize: markers ? 7 : 4);
         if (markers) plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericFixedInterval(1);
         Finish(plot, file, levels);
     }
@@ -34,14 +27,7 @@ public static class Figures
     {
         var logged = lines.Select(l => l with { X = [.. l.X.Select(Math.Log10)] }).ToList();
         var plot = NewPlot(title, xLabel, yLabel);
-        var palette = new ScottPlot.Palettes.Category10();
-        for (int i = 0; i < logged.Count; i++)
-        {
-            var scatter = plot.Add.Scatter(logged[i].X, logged[i].Y, palette.GetColor(i));
-            scatter.LegendText = logged[i].Label;
-            scatter.LineWidth = 2;
-            scatter.MarkerSize = 7;
-        }
+        AddLines(plot, logged, markerSize: 7);
         var ticks = lines.SelectMany(l => l.X).Distinct().Order().ToArray();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             [.. ticks.Select(Math.Log10)], [.. ticks.Select(x => x.ToString("N0", System.Globalization.CultureInfo.InvariantCulture))]);
@@ -75,6 +61,18 @@ public static class Figures
             Enumerable.Range(0, categories.Count).Select(i => (double)i).ToArray(), categories.ToArray());
         plot.Axes.SetLimitsX(-0.6, categories.Count - 0.4);
         Finish(plot, file, levels);
+    }
+
+    private static void AddLines(Plot plot, IReadOnlyList<Line> lines, float markerSize)
+    {
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int i = 0; i < lines.Count; i++)
+        {
+            var scatter = plot.Add.Scatter(lines[i].X, lines[i].Y, palette.GetColor(i));
+            scatter.LegendText = lines[i].Label;
+            scatter.LineWidth = 2;
+            scatter.MarkerSize = markerSize;
+        }
     }
 
     private static Plot NewPlot(string title, string xLabel, string yLabel)
