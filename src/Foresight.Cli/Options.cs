@@ -103,6 +103,11 @@ internal sealed class TrainingOptions
         Description = "diffusion: bidirectional (MDLM/LLaDA), or the controls causal and causal-prefix (a causal prefix under a bidirectional answer)",
         DefaultValueFactory = _ => "bidirectional",
     };
+    private readonly Option<double> _diffusionFocus = new("--diffusion-focus")
+    {
+        Description = "diffusion: γ of HKUNLP's token reweighting, each masked token's loss times (1 - p)^γ (0: off)",
+        DefaultValueFactory = _ => Defaults.Method.DiffusionFocus,
+    };
     private readonly Option<int> _mtpHeads = new("--mtp-heads")
     {
         Description = "mtp: output heads; head k predicts the token k ahead (1: plain next-token prediction)",
@@ -148,7 +153,7 @@ internal sealed class TrainingOptions
     public TrainingOptions(Command command)
     {
         foreach (var option in new Option[] { _backbone, _layers, _width, _heads, _positions, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
-                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift, _diffusionAttention,
+                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift, _diffusionAttention, _diffusionFocus,
                      _mtpHeads, _nextLatLatentWeight, _nextLatKlWeight, _init, _grpoGroupSize, _grpoTemperature, _grpoClip, _grpoKlWeight })
             command.Options.Add(option);
     }
@@ -177,7 +182,8 @@ internal sealed class TrainingOptions
             GrpoGroupSize: r.GetValue(_grpoGroupSize),
             GrpoTemperature: r.GetValue(_grpoTemperature),
             GrpoClip: r.GetValue(_grpoClip),
-            GrpoKlWeight: r.GetValue(_grpoKlWeight));
+            GrpoKlWeight: r.GetValue(_grpoKlWeight),
+            DiffusionFocus: r.GetValue(_diffusionFocus));
         options.Validate();
         return options;
     }

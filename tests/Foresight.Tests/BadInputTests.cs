@@ -71,6 +71,7 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("train --task cube", "unknown task 'cube' (known: star, addition)")]
     [InlineData("curve --samples 3x --out {dir}/curve", "--samples: '3x' is not a count such as 3000, 3k or 1.5M")]
     [InlineData("bench --steps 0 --out {dir}/bench", "--steps must be at least 1, got 0")]
+    [InlineData("train --method diffusion --diffusion-focus -1", "--diffusion-focus must be a finite number >= 0 (0: off), got -1")]
     [InlineData("report --runs {dir}/full", "'{dir}/full' holds no runs (no config.json below it)")]
     [InlineData("report --runs {dir}/run", "{dir}/run/report.md already exists; pass --overwrite to replace it or --out to write elsewhere")]
     public void Bad_input_is_one_line_exit_code_2_and_touches_nothing(string command, string message)

@@ -50,6 +50,11 @@ public enum DiffusionAttention
 /// <param name="GrpoTemperature">GRPO: sampling temperature of the answers.</param>
 /// <param name="GrpoClip">GRPO: the policy ratio is clipped to [1 - ε, 1 + ε].</param>
 /// <param name="GrpoKlWeight">GRPO: weight β of the KL penalty to the initial model.</param>
+/// <param name="DiffusionFocus">
+/// Diffusion: γ of HKUNLP's adaptive token reweighting (their "subgoal imbalance" fix): each masked token's
+/// loss is multiplied by (1 - p)^γ, p the probability the model gives the true token, so hard tokens
+/// weigh more (a focal loss). 0 turns it off.
+/// </param>
 public sealed record MethodOptions(
     DiffusionSampler DiffusionSampler = DiffusionSampler.LowConfidence,
     int DiffusionSteps = 0,
@@ -64,7 +69,8 @@ public sealed record MethodOptions(
     int GrpoGroupSize = 8,
     double GrpoTemperature = 1,
     double GrpoClip = 0.2,
-    double GrpoKlWeight = 0.04)
+    double GrpoKlWeight = 0.04,
+    double DiffusionFocus = 0)
 {
     public void Validate()
     {
@@ -77,6 +83,7 @@ public sealed record MethodOptions(
         if (!(GrpoTemperature > 0) || double.IsInfinity(GrpoTemperature)) throw new UserError($"--grpo-temperature must be a positive number, got {GrpoTemperature}");
         if (!(GrpoClip > 0) || double.IsInfinity(GrpoClip)) throw new UserError($"--grpo-clip must be a positive number, got {GrpoClip}");
         NonNegative(GrpoKlWeight, "--grpo-kl-weight", "");
+        NonNegative(DiffusionFocus, "--diffusion-focus", " (0: off)");
     }
 
     private static void NonNegative(double value, string flag, string note)
