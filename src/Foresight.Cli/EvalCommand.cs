@@ -41,9 +41,11 @@ internal static class EvalCommand
                 : null;
             int examples = result.GetValue(limit) ?? int.MaxValue;
             if (examples < 1) throw new UserError($"--examples must be at least 1, got {examples}");
+            bool overridden = result.GetValue(sampler) is not null || result.GetValue(steps) is not null || result.GetValue(temperature) is not null;
+            if (decoder is not null && overridden)
+                throw new UserError("--decode and the --diffusion-* decoding flags cannot be combined: --decode is for autoregressive runs");
             var run = RunDirectory.Open(result.GetValue(runOption)!);
             var options = run.ReadConfig().Options ?? new MethodOptions();
-            bool overridden = result.GetValue(sampler) is not null || result.GetValue(steps) is not null || result.GetValue(temperature) is not null;
             if (overridden)
             {
                 options = options with
@@ -61,32 +63,27 @@ internal static class EvalCommand
                 ? Trainer.MakeTestSet(task, config.Training)
                 : new TokenDataset(task, TaskFile.Read(task, file));
 
+            // eval-<data>[-<decoding>].json in the run directory, the numbers under the run's method, task and data.
+            void Save(string decoding, JsonObject header, JsonObject numbers)
+            {
+                string output = Path.Combine(run.Path, $"eval-{(file is null ? "test" : Path.GetFileNameWithoutExtension(file))}{decoding}.json");
+                Json.WriteAtomic(output, Json.Merge(new JsonObject { ["method"] = config.Method, ["task"] = task.Description, ["data"] = file ?? "test" }, header, numbers));
+                AnsiConsole.MarkupLine($"wrote {Markup.Escape(output)}");
+            }
+            static string Number(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
             if (decoder is not null)
             {
-                if (overridden) throw new UserError("--decode and the --diffusion-* decoding flags cannot be combined: --decode is for autoregressive runs");
                 var searched = SearchDecoding.Evaluate(method, task, dataset, decoder, examples);
                 PrintSearch(config.Method, task, file ?? "the run's test set", searched);
-                string searchName = (file is null ? "test" : Path.GetFileNameWithoutExtension(file)) + "-" + decoder.Name
-                    + (decoder is VerifiedSampling s ? $"-t{s.Temperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "");
-                string searchOutput = Path.Combine(run.Path, $"eval-{searchName}.json");
-                Json.WriteAtomic(searchOutput, Json.Merge(
-                    new JsonObject { ["method"] = config.Method, ["task"] = task.Description, ["data"] = file ?? "test" },
-                    Json.ToObject(searched)));
-                AnsiConsole.MarkupLine($"wrote {Markup.Escape(searchOutput)}");
+                Save($"-{decoder.Name}" + (decoder is VerifiedSampling s ? $"-t{Number(s.Temperature)}" : ""), [], Json.ToObject(searched));
                 return 0;
             }
 
             var metrics = Evaluator.Evaluate(method, task, dataset, examples);
             Print(config.Method, task, file ?? "the run's test set", metrics);
-            string name = (file is null ? "test" : Path.GetFileNameWithoutExtension(file))
-                + (overridden ? $"-{Json.EnumName(options.DiffusionSampler)}-k{options.DiffusionSteps}"
-                    + (options.DiffusionTemperature > 0 ? $"-t{options.DiffusionTemperature.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "") : "");
-            string output = Path.Combine(run.Path, $"eval-{name}.json");
-            var json = Json.Merge(
-                new JsonObject { ["method"] = config.Method, ["task"] = task.Description, ["data"] = file ?? "test", ["options"] = Json.ToObject(options) },
-                Json.ToObject(metrics));
-            Json.WriteAtomic(output, json);
-            AnsiConsole.MarkupLine($"wrote {Markup.Escape(output)}");
+            Save(overridden ? $"-{Json.EnumName(options.DiffusionSampler)}-k{options.DiffusionSteps}" + (options.DiffusionTemperature > 0 ? $"-t{Number(options.DiffusionTemperature)}" : "") : "",
+                new JsonObject { ["options"] = Json.ToObject(options) }, Json.ToObject(metrics));
             return 0;
         });
         return command;

@@ -77,6 +77,9 @@ public interface IStepStatistics
 public interface IFineTuning
 {
     ITrainingMethod Policy { get; }
+
+    /// <summary>The model a method trains as its own method reads it: the policy of a fine-tuning run, otherwise the method itself.</summary>
+    static ITrainingMethod Underlying(ITrainingMethod method) => (method as IFineTuning)?.Policy ?? method;
 }
 
 /// <summary>A method whose model exposes its residual stream, for linear probes of what it represents.</summary>

@@ -24,7 +24,7 @@ public static class ProbeSuite
             throw new UserError($"unknown probe '{only}' (known: {string.Join(", ", Names)})");
         var (config, task, trained) = Trainer.LoadTrained(run);
         using var _ = trained;
-        var method = (trained as IFineTuning)?.Policy ?? trained; // a fine-tuned model is probed as its own method reads it
+        var method = IFineTuning.Underlying(trained); // a fine-tuned model is probed as its own method reads it
         var header = new JsonObject { ["method"] = config.Method, ["task"] = task.Description, ["seed"] = config.Training.Seed };
         var written = new Dictionary<string, JsonObject>();
 

@@ -54,7 +54,7 @@ public static class SearchDecoding
     /// <summary>Decodes every example of <paramref name="data"/> (up to <paramref name="limit"/>) and scores the answers against the targets.</summary>
     public static SearchMetrics Evaluate(ITrainingMethod method, ITask task, TokenDataset data, ISearchDecoder decoder, int limit = int.MaxValue, int batchSize = 500)
     {
-        method = (method as IFineTuning)?.Policy ?? method; // a grpo run decodes with the model it fine-tuned
+        method = IFineTuning.Underlying(method); // a grpo run decodes with the model it fine-tuned
         if (method is not IStepwiseDecoder model)
             throw new UserError($"--decode {decoder.Name} needs a run of a method that writes one token at a time (ntp, reverse, mtp, bst, nextlat)");
         if (task is not IVerifiableTask verifiable)
@@ -96,14 +96,15 @@ public static class SearchDecoding
     }
 
     /// <summary>One answer per prompt (N, P), sampled token by token at <paramref name="temperature"/>: (N, T) in writing order.</summary>
-    public static Tensor Sample(IStepwiseDecoder model, Tensor prompts, double temperature, Generator generator)
+    public static Tensor Sample(IStepwiseDecoder model, Tensor prompts, double temperature, Generator generator) =>
+        Write(model, prompts, logits => multinomial((logits / temperature).softmax(-1), 1, generator: generator));
+
+    /// <summary>One answer per prompt (N, P), each token chosen by <paramref name="pick"/> from the next-token logits (N, V) -> (N, 1): (N, T) in writing order.</summary>
+    internal static Tensor Write(IStepwiseDecoder model, Tensor prompts, Func<Tensor, Tensor> pick)
     {
         var written = zeros(prompts.shape[0], 0, dtype: ScalarType.Int64);
         for (int step = 0; step < model.WritingOrder.Count; step++)
-        {
-            var probabilities = (model.NextTokenLogits(prompts, written) / temperature).softmax(-1); // (N, V)
-            written = cat([written, multinomial(probabilities, 1, generator: generator)], 1);
-        }
+            written = cat([written, pick(model.NextTokenLogits(prompts, written))], 1); // (N, step + 1)
         return written;
     }
 
@@ -130,9 +131,7 @@ public sealed class GreedyDecoder : ISearchDecoder
     public IReadOnlyList<SearchResult> Decode(IStepwiseDecoder model, IVerifiableTask task, IReadOnlyList<Example> examples, Tensor prefix)
     {
         int length = model.WritingOrder.Count;
-        var written = zeros(prefix.shape[0], 0, dtype: ScalarType.Int64);
-        for (int step = 0; step < length; step++)
-            written = cat([written, model.NextTokenLogits(prefix, written).argmax(-1, keepdim: true)], 1); // (B, step + 1)
+        var written = SearchDecoding.Write(model, prefix, logits => logits.argmax(-1, keepdim: true));
         return [.. SearchDecoding.ToAnswers(written, model.WritingOrder).Select(a => new SearchResult(a, length, length))];
     }
 }
