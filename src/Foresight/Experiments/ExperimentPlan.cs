@@ -15,7 +15,8 @@ public sealed record ExperimentCell(string Id, RunConfig Config, ITask Task)
     public static ExperimentCell For(RunConfig config, ITask task)
     {
         var model = config.Model;
-        string size = $"L{model.Layers}xW{model.Width}xH{model.Heads}" + (model.Backbone == BackboneKind.Gpt ? "" : $"-{Json.EnumName(model.Backbone)}");
+        string size = $"L{model.Layers}xW{model.Width}xH{model.Heads}" + (model.Backbone == BackboneKind.Gpt ? "" : $"-{Json.EnumName(model.Backbone)}")
+            + (model.Precision == Precision.Bf16 ? "" : $"-{Json.EnumName(model.Precision)}");
         string id = Path.Combine(task.Description, config.Method, size, $"n{config.Training.TrainSamples}x{config.Training.Epochs}", $"seed-{config.Training.Seed}");
         return new ExperimentCell(id, config, task);
     }

@@ -53,6 +53,13 @@ public abstract class Backbone(string name) : nn.Module<Tensor, Tensor>(name)
         return states;
     }
 
+    /// <summary>
+    /// A linear layer applied in the compute precision: with bf16 its fp32 weights are cast for this use,
+    /// so the optimizer keeps updating fp32 masters. The result is in the compute precision.
+    /// </summary>
+    internal static Tensor Project(TorchSharp.Modules.Linear layer, Tensor x, ScalarType compute) =>
+        compute == ScalarType.Float32 ? layer.forward(x) : nn.functional.linear(x.to(compute), layer.weight!.to(compute), layer.bias?.to(compute));
+
     protected void CheckLength(Tensor tokens)
     {
         if (tokens.shape[1] > BlockSize) throw new ArgumentException($"sequence of {tokens.shape[1]} tokens exceeds the block size {BlockSize}");

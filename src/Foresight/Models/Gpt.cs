@@ -12,7 +12,11 @@ namespace Foresight.Models;
 /// another: a causal prefix under a bidirectional answer.
 /// </summary>
 public sealed record GptConfig(int VocabularySize, int BlockSize, int Layers, int Width, int Heads, bool Causal = true,
-    PositionEncoding Positions = PositionEncoding.Learned, int BidirectionalTail = 0);
+    PositionEncoding Positions = PositionEncoding.Learned, int BidirectionalTail = 0, Precision Precision = Precision.Fp32)
+{
+    /// <summary>The dtype the linear layers multiply in.</summary>
+    public ScalarType ComputeType => Precision.ComputeType();
+}
 
 /// <summary>
 /// A nanoGPT-style decoder: learned token and position embeddings (or rotary positions), pre-LayerNorm
@@ -64,7 +68,9 @@ public sealed class Gpt : Backbone
         return Stack(embedded, blocks, Config.Layers);
     }
 
+    // In fp32 whatever the precision: a small product, and bf16 logits tie often enough to change argmaxes.
     public override Tensor Logits(Tensor hidden) => F.linear(hidden, token_embedding.weight!); // (B, T, C) -> (B, T, V)
+
 
     public override Tensor Normalize(Tensor residual) => final_norm.forward(residual);
 
@@ -81,14 +87,14 @@ public sealed class Gpt : Backbone
             attention_norm = LayerNorm(config.Width);
             attention = new SelfAttention(config);
             mlp_norm = LayerNorm(config.Width);
-            mlp = new Mlp(config.Width);
+            mlp = new Mlp(config.Width, config.ComputeType);
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor x)
+        public override Tensor forward(Tensor x) // the residual stream stays fp32 whatever the compute precision
         {
-            x = x + attention.forward(attention_norm.forward(x));
-            return x + mlp.forward(mlp_norm.forward(x));
+            x = x + attention.forward(attention_norm.forward(x)).to(x.dtype);
+            return x + mlp.forward(mlp_norm.forward(x)).to(x.dtype);
         }
     }
 
@@ -100,6 +106,7 @@ public sealed class Gpt : Backbone
         private readonly bool _causal;
         private readonly bool _rotary;
         private readonly int? _bidirectionalFrom; // first position of a bidirectional tail under a causal prefix
+        private readonly ScalarType _compute;
 
         public SelfAttention(GptConfig config) : base(nameof(SelfAttention))
         {
@@ -109,19 +116,35 @@ public sealed class Gpt : Backbone
             _causal = config.Causal;
             _rotary = config.Positions == PositionEncoding.Rotary;
             if (config.Causal && config.BidirectionalTail > 0) _bidirectionalFrom = config.BlockSize - config.BidirectionalTail;
+            _compute = config.ComputeType;
             RegisterComponents();
         }
 
+        // Attention as two batched products rather than libtorch's fused CPU kernel: at these short lengths the
+        // products are faster, in fp32 and even more so in bf16 (where the fused kernel is slower than fp32).
+        // Softmax runs in fp32.
         public override Tensor forward(Tensor x)
         {
-            long b = x.shape[0], t = x.shape[1], c = x.shape[2];
-            var qkvHeads = qkv.forward(x).view(b, t, 3, _heads, c / _heads).permute(2, 0, 3, 1, 4); // (3, B, H, T, D)
+            long b = x.shape[0], t = x.shape[1], c = x.shape[2], d = c / _heads;
+            var qkvHeads = Project(qkv, x, _compute).view(b, t, 3, _heads, d).permute(2, 0, 3, 1, 4); // (3, B, H, T, D)
             Tensor q = qkvHeads[0], k = qkvHeads[1]; // (B, H, T, D)
             if (_rotary) (q, k) = (Rotate(q), Rotate(k));
-            var y = _bidirectionalFrom is { } from
-                ? F.scaled_dot_product_attention(q, k, qkvHeads[2], CausalPrefixMask(t, from, x.device)) // (B, H, T, D)
-                : F.scaled_dot_product_attention(q, k, qkvHeads[2], is_casual: _causal);
-            return output_projection.forward(y.transpose(1, 2).reshape(b, t, c)); // (B, T, C)
+            q = (q * (1.0 / Math.Sqrt(d))).to(_compute).reshape(b * _heads, t, d);
+            k = k.to(_compute).reshape(b * _heads, t, d);
+            var v = qkvHeads[2].reshape(b * _heads, t, d);
+            var scores = q.bmm(k.transpose(1, 2)).to(ScalarType.Float32); // (BH, T, T)
+            if (_causal) scores = scores + AttentionMask(t, x.device);
+            var y = scores.softmax(-1).to(_compute).bmm(v); // (BH, T, D)
+            return Project(output_projection, y.view(b, _heads, t, d).transpose(1, 2).reshape(b, t, c), _compute); // (B, T, C)
+        }
+
+        /// <summary>(T, T): 0 where query i may attend to key j, -inf elsewhere.</summary>
+        private Tensor AttentionMask(long t, Device device)
+        {
+            var position = arange(t, dtype: ScalarType.Int64, device: device);
+            var allowed = position.unsqueeze(1) >= position.unsqueeze(0);
+            if (_bidirectionalFrom is { } from) allowed = allowed | ((position >= from).unsqueeze(1) & (position >= from).unsqueeze(0));
+            return zeros(t, t, device: device).masked_fill(allowed.logical_not(), double.NegativeInfinity);
         }
     }
 
@@ -152,14 +175,16 @@ public sealed class Gpt : Backbone
     {
         private readonly Linear expand;
         private readonly Linear output_projection;
+        private readonly ScalarType _compute;
 
-        public Mlp(int width) : base(nameof(Mlp))
+        public Mlp(int width, ScalarType compute = ScalarType.Float32) : base(nameof(Mlp))
         {
             expand = Linear(width, 4 * width);
             output_projection = Linear(4 * width, width);
+            _compute = compute;
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor x) => output_projection.forward(F.gelu(expand.forward(x)));
+        public override Tensor forward(Tensor x) => Project(output_projection, F.gelu(Project(expand, x, _compute)), _compute);
     }
 }

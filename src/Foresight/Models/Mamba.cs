@@ -10,7 +10,8 @@ namespace Foresight.Models;
 /// Size of a Mamba: width C of the residual stream, inner width E of each block's selective scan,
 /// state size N per inner channel, the rank R of the step-size projection and the causal convolution's width.
 /// </summary>
-public sealed record MambaConfig(int VocabularySize, int BlockSize, int Layers, int Width, int InnerWidth, int StateSize = 16, int ConvolutionWidth = 4)
+public sealed record MambaConfig(int VocabularySize, int BlockSize, int Layers, int Width, int InnerWidth, int StateSize = 16, int ConvolutionWidth = 4,
+    Precision Precision = Precision.Fp32)
 {
     public int StepRank => (Width + 15) / 16; // ceil(C / 16), as in the reference
 
@@ -74,7 +75,7 @@ public sealed class Mamba : Backbone
         return Stack(token_embedding.forward(tokens), blocks, Config.Layers);
     }
 
-    public override Tensor Logits(Tensor hidden) => F.linear(hidden, token_embedding.weight!);
+    public override Tensor Logits(Tensor hidden) => F.linear(hidden, token_embedding.weight!); // fp32, as the GPT's
 
     public override Tensor Normalize(Tensor residual) => final_norm.forward(residual);
 
@@ -112,11 +113,12 @@ public sealed class Mamba : Backbone
         private readonly Parameter D;
         private readonly Linear out_projection;
         private readonly int _rank, _state;
+        private readonly ScalarType _compute; // of the projections; the convolution and the scan stay fp32
 
         public MambaBlock(MambaConfig config) : base(nameof(MambaBlock))
         {
             int e = config.InnerWidth;
-            (_rank, _state) = (config.StepRank, config.StateSize);
+            (_rank, _state, _compute) = (config.StepRank, config.StateSize, config.Precision.ComputeType());
             norm = LayerNorm(config.Width);
             in_projection = Linear(config.Width, 2 * e, hasBias: false);
             convolution = Conv1d(e, e, config.ConvolutionWidth, padding: config.ConvolutionWidth - 1, groups: e);
@@ -138,12 +140,12 @@ public sealed class Mamba : Backbone
         public override Tensor forward(Tensor x) // (B, T, C)
         {
             long length = x.shape[1];
-            var xz = in_projection.forward(norm.forward(x)).chunk(2, -1); // (B, T, E) each
+            var xz = Project(in_projection, norm.forward(x), _compute).to(x.dtype).chunk(2, -1); // (B, T, E) each
             var u = F.silu(convolution.forward(xz[0].transpose(1, 2)).narrow(2, 0, length).transpose(1, 2)); // causal: outputs 0..T-1 see inputs up to themselves
-            var parts = x_projection.forward(u).split([_rank, _state, _state], -1); // (B, T, R), (B, T, N), (B, T, N)
-            var delta = F.softplus(step_projection.forward(parts[0])); // (B, T, E)
+            var parts = Project(x_projection, u, _compute).to(x.dtype).split([_rank, _state, _state], -1); // (B, T, R), (B, T, N), (B, T, N)
+            var delta = F.softplus(Project(step_projection, parts[0], _compute).to(x.dtype)); // (B, T, E)
             var y = SelectiveScan(u, delta, -A_log.exp(), parts[1], parts[2], D);
-            return x + out_projection.forward(y * F.silu(xz[1]));
+            return x + Project(out_projection, y * F.silu(xz[1]), _compute).to(x.dtype);
         }
     }
 }

@@ -1,4 +1,5 @@
 using Foresight.Tasks;
+using static TorchSharp.torch;
 
 namespace Foresight.Models;
 
@@ -12,12 +13,31 @@ public enum PositionEncoding
     Rotary,
 }
 
+/// <summary>The number format of a model's matrix multiplies; weights, norms, softmax, a Mamba's scan and the loss stay fp32 either way.</summary>
+public enum Precision
+{
+    /// <summary>Every multiply in fp32.</summary>
+    Fp32,
+
+    /// <summary>
+    /// Linear layers and attention products in bfloat16 (fp32 master weights, cast per use; the residual
+    /// stream, norms, softmax and the output layer stay fp32): the CPUs here multiply bf16 about four times as fast.
+    /// </summary>
+    Bf16,
+}
+
+public static class PrecisionExtensions
+{
+    public static ScalarType ComputeType(this Precision precision) => precision == Precision.Bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+}
+
 /// <summary>
 /// The model size a user chooses; the vocabulary and context length come from the task. With the Mamba
 /// backbone, heads and positions do not apply: its inner width is chosen so that its parameter count
 /// matches the GPT's at the same width and depth.
 /// </summary>
-public sealed record ModelSize(int Layers, int Width, int Heads, PositionEncoding Positions = PositionEncoding.Learned, BackboneKind Backbone = BackboneKind.Gpt)
+public sealed record ModelSize(int Layers, int Width, int Heads, PositionEncoding Positions = PositionEncoding.Learned, BackboneKind Backbone = BackboneKind.Gpt,
+    Precision Precision = Precision.Bf16)
 {
     public void Validate()
     {
@@ -32,11 +52,11 @@ public sealed record ModelSize(int Layers, int Width, int Heads, PositionEncodin
     }
 
     public GptConfig ToGpt(ITask task, int blockSize, bool causal = true, int bidirectionalTail = 0) =>
-        new(task.VocabularySize, blockSize, Layers, Width, Heads, causal, Positions, bidirectionalTail);
+        new(task.VocabularySize, blockSize, Layers, Width, Heads, causal, Positions, bidirectionalTail, Precision);
 
     /// <summary>The Mamba with about as many parameters as the causal GPT of this size would have.</summary>
     public MambaConfig ToMamba(ITask task, int blockSize) =>
-        MambaConfig.Matching(task.VocabularySize, blockSize, Layers, Width, GptParameters(task.VocabularySize, blockSize));
+        MambaConfig.Matching(task.VocabularySize, blockSize, Layers, Width, GptParameters(task.VocabularySize, blockSize)) with { Precision = Precision };
 
     /// <summary>The GPT's parameter count, from its shapes: embeddings, L blocks of 12C² + 13C, the final norm.</summary>
     public long GptParameters(int vocabularySize, int blockSize) =>

@@ -50,8 +50,10 @@ public sealed class RunDirectory
     {
         try
         {
-            return JsonSerializer.Deserialize<RunConfig>(File.ReadAllText(ConfigFile), Json.File)
-                ?? throw new UserError($"{ConfigFile} is empty");
+            var json = JsonNode.Parse(File.ReadAllText(ConfigFile)) ?? throw new UserError($"{ConfigFile} is empty");
+            // Runs written before --precision existed multiplied in fp32; the field's default is now bf16.
+            if (json["model"] is JsonObject model && !model.ContainsKey("precision")) model["precision"] = Json.EnumName(Models.Precision.Fp32);
+            return json.Deserialize<RunConfig>(Json.File) ?? throw new UserError($"{ConfigFile} is empty");
         }
         catch (JsonException e)
         {
