@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Foresight.Bench;
 using Foresight.Methods;
+using Foresight.Models;
 using Foresight.Runs;
 using Foresight.Training;
 using Spectre.Console;
@@ -38,7 +39,7 @@ internal static class BenchCommand
             var fp32 = Benchmark.Gemm(ScalarType.Float32);
             var bf16 = Benchmark.Gemm(ScalarType.BFloat16);
             AnsiConsole.MarkupLine($"[grey]training {Markup.Escape(name)} for {timed} steps on {Markup.Escape(task.Description)}...[/]");
-            var training = Benchmark.Training(config, task, timed, warmup: 3, fp32.FlopsPerSecond, out var trained);
+            var training = Benchmark.Training(config, task, timed, warmup: 3, fp32.FlopsPerSecond, bf16.FlopsPerSecond, out var trained);
             DecodingThroughput decoding;
             using (trained) decoding = Benchmark.Decoding(trained, task, examples: 1_000, config.Training.Seed);
 
@@ -51,7 +52,7 @@ internal static class BenchCommand
             }
             long peak = Benchmark.PeakResidentBytes();
 
-            Print(fp32, bf16, training, decoding, solved, peak);
+            Print(fp32, bf16, training, decoding, solved, peak, config.Model.Precision);
             var json = new JsonObject
             {
                 ["threads"] = get_num_threads(),
@@ -73,14 +74,15 @@ internal static class BenchCommand
         return command;
     }
 
-    private static void Print(GemmPeak fp32, GemmPeak bf16, TrainingThroughput training, DecodingThroughput decoding, TimeToSolve? solved, long peak)
+    private static void Print(GemmPeak fp32, GemmPeak bf16, TrainingThroughput training, DecodingThroughput decoding, TimeToSolve? solved, long peak, Precision precision)
     {
         var table = new Table().Title("foresight bench").AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
         table.AddRow($"GEMM peak, fp32 ({fp32.Size}³)", $"{fp32.FlopsPerSecond / 1e9:F1} GFLOP/s");
         table.AddRow($"GEMM peak, bf16 ({bf16.Size}³)", $"{bf16.FlopsPerSecond / 1e9:F1} GFLOP/s");
-        table.AddRow($"training {Markup.Escape(training.Method)}, batch {training.BatchSize}", $"{training.TokensPerSecond:N0} tokens/s, {training.SamplesPerSecond:N0} samples/s");
+        table.AddRow($"training {Markup.Escape(training.Method)}, batch {training.BatchSize}, {Json.EnumName(precision)}", $"{training.TokensPerSecond:N0} tokens/s, {training.SamplesPerSecond:N0} samples/s");
         table.AddRow("model FLOP/s (matmuls, 6N + 12LCT per token)", $"{training.ModelFlopsPerSecond / 1e9:F1} GFLOP/s");
         table.AddRow("MFU (of the fp32 peak)", $"{100 * training.Mfu:F1}%");
+        table.AddRow("MFU (of the bf16 peak)", $"{100 * training.MfuOfBf16Peak:F1}%");
         table.AddRow($"greedy decoding, {decoding.Examples:N0} answers", $"{decoding.TokensPerSecond:N0} tokens/s");
         if (solved is not null)
             table.AddRow($"time to solve: {Markup.Escape(solved.Method)} to {100 * solved.Target:F0}%",

@@ -40,6 +40,8 @@ public sealed class BenchTests
         var training = json["training"]!;
         Assert.Equal(training["model_flops_per_second"]!.GetValue<double>() / json["gemm_fp32"]!["flops_per_second"]!.GetValue<double>(),
             training["mfu"]!.GetValue<double>(), 9);
+        Assert.Equal(training["model_flops_per_second"]!.GetValue<double>() / json["gemm_bf16"]!["flops_per_second"]!.GetValue<double>(),
+            training["mfu_of_bf16_peak"]!.GetValue<double>(), 9);
         Assert.True(json["decoding"]!["tokens_per_second"]!.GetValue<double>() > 0);
         Assert.True(json["peak_resident_bytes"]!.GetValue<long>() > 0);
         var solve = json["time_to_solve"]!;

@@ -45,4 +45,35 @@ public sealed class GptTests
         Assert.NotEqual(scores[0, 0].item<float>(), scores[0, 3].item<float>(), 3); // but offsets do matter
         Assert.True(Gpt.Rotate(q.unsqueeze(0).unsqueeze(0)).norm().allclose(q.norm())); // a rotation keeps lengths
     }
+
+    [Theory]
+    [InlineData(PositionEncoding.Learned, Precision.Fp32, 1e-5)]
+    [InlineData(PositionEncoding.Rotary, Precision.Fp32, 1e-5)]
+    [InlineData(PositionEncoding.Learned, Precision.Bf16, 2e-2)] // bf16 rounds the cached keys where the full pass rounds its own
+    public void Cached_decoding_gives_the_logits_of_re_reading_the_whole_sequence(PositionEncoding positions, Precision precision, double tolerance)
+    {
+        manual_seed(2);
+        using var model = new Gpt(new GptConfig(VocabularySize: 12, BlockSize: 10, Layers: 2, Width: 16, Heads: 2, Causal: true, positions, Precision: precision));
+        using var _ = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+            if (name.Contains("qkv")) p.mul_(20); // selective attention, so a wrong mask or position would show
+        var sequence = randint(0, 12, [3, 10]);
+        using var decoder = model.StartDecoding()!;
+        foreach (int length in new[] { 6, 7, 8, 10 }) // the prefix in one call, then one token, then two at once
+        {
+            var cached = decoder.NextLogits(sequence.narrow(1, 0, length));
+            var full = model.forward(sequence.narrow(1, 0, length)).select(1, -1);
+            double difference = (cached - full).abs().max().item<float>();
+            Assert.True(difference < tolerance * full.abs().max().item<float>(), $"length {length}: max difference {difference}");
+        }
+    }
+
+    [Fact]
+    public void Only_a_fully_causal_gpt_decodes_from_a_cache()
+    {
+        var config = new GptConfig(VocabularySize: 12, BlockSize: 8, Layers: 1, Width: 16, Heads: 2);
+        using (var causal = new Gpt(config)) Assert.NotNull(causal.StartDecoding());
+        using (var bidirectional = new Gpt(config with { Causal = false })) Assert.Null(bidirectional.StartDecoding());
+        using (var causalPrefix = new Gpt(config with { BidirectionalTail = 3 })) Assert.Null(causalPrefix.StartDecoding());
+    }
 }

@@ -11,9 +11,12 @@ namespace Foresight.Bench;
 /// <summary>The machine's matrix-multiply peak through libtorch, for one dtype: FLOP/s of an n x n x n product.</summary>
 public sealed record GemmPeak(string Dtype, int Size, double FlopsPerSecond);
 
-/// <summary>Training throughput of one method; MFU is model FLOP/s over the measured fp32 peak.</summary>
+/// <summary>
+/// Training throughput of one method; MFU is model FLOP/s over the measured fp32 peak (above 1 when the
+/// model multiplies in bf16), <see cref="MfuOfBf16Peak"/> the same over the bf16 peak.
+/// </summary>
 public sealed record TrainingThroughput(string Method, int BatchSize, int Steps, double Seconds, double SamplesPerSecond,
-    double TokensPerSecond, double ModelFlopsPerExample, double ModelFlopsPerSecond, double Mfu);
+    double TokensPerSecond, double ModelFlopsPerExample, double ModelFlopsPerSecond, double Mfu, double MfuOfBf16Peak);
 
 /// <summary>Greedy decoding throughput: answer tokens written per second.</summary>
 public sealed record DecodingThroughput(int Examples, double Seconds, double TokensPerSecond);
@@ -36,7 +39,7 @@ public static class Benchmark
     }
 
     /// <summary>Times <paramref name="steps"/> optimizer steps after <paramref name="warmup"/> untimed ones, on fresh examples, at the config's batch size.</summary>
-    public static TrainingThroughput Training(RunConfig config, ITask task, int steps, int warmup, double fp32Peak, out ITrainingMethod trained)
+    public static TrainingThroughput Training(RunConfig config, ITask task, int steps, int warmup, double fp32Peak, double bf16Peak, out ITrainingMethod trained)
     {
         var method = Trainer.BuildMethod(config, task);
         var parameters = method.Model.parameters().ToList();
@@ -56,19 +59,20 @@ public static class Benchmark
         double flopsPerExample = ModelFlops.TrainingPerExample(method);
         trained = method;
         return new TrainingThroughput(config.Method, batchSize, steps, seconds, samples / seconds, samples * method.TokensPerExample / seconds,
-            flopsPerExample, samples * flopsPerExample / seconds, samples * flopsPerExample / seconds / fp32Peak);
+            flopsPerExample, samples * flopsPerExample / seconds, samples * flopsPerExample / seconds / fp32Peak, samples * flopsPerExample / seconds / bf16Peak);
     }
 
-    public static DecodingThroughput Decoding(ITrainingMethod method, ITask task, int examples, long seed)
+    /// <summary>Greedy decoding of <paramref name="examples"/> prefixes in one batch, timed over <paramref name="repeats"/> runs after one untimed run of the same size.</summary>
+    public static DecodingThroughput Decoding(ITrainingMethod method, ITask task, int examples, long seed, int repeats = 3)
     {
         using var data = TokenDataset.Generate(task, examples, SeededRandom.For(seed, "bench-decode"));
         using var _ = Evaluator.Inference(method.Model);
-        using var scope = NewDisposeScope();
         var prefix = data.Slice(0, examples).Prefix;
-        method.Decode(prefix.narrow(0, 0, Math.Min(examples, 16))); // warm-up
+        using (NewDisposeScope()) method.Decode(prefix); // warm-up at full size: the allocator's pages and the kernels' choices
         var clock = Stopwatch.StartNew();
-        method.Decode(prefix);
-        double seconds = clock.Elapsed.TotalSeconds;
+        for (int i = 0; i < repeats; i++)
+            using (NewDisposeScope()) method.Decode(prefix);
+        double seconds = clock.Elapsed.TotalSeconds / repeats;
         return new DecodingThroughput(examples, seconds, (double)examples * task.TargetLength / seconds);
     }
 

@@ -1,3 +1,4 @@
+using Foresight.Models;
 using Foresight.Tasks;
 using static TorchSharp.torch;
 
@@ -41,10 +42,11 @@ public abstract class AutoregressiveMethod(MethodContext context) : BackboneMeth
     protected Tensor Generate(Tensor prefix, Tensor? forced)
     {
         var sequence = forced is null ? prefix : cat([prefix, forced], 1); // (B, P + i)
+        using var decoder = StartDecoding();
         for (int i = (int)(forced?.shape[1] ?? 0); i < TargetLength; i++)
         {
             using var step = NewDisposeScope(); // keep only the grown sequence from each step
-            var next = NextLogits(sequence).argmax(-1, keepdim: true); // (B, 1)
+            var next = (decoder?.NextLogits(sequence) ?? NextLogits(sequence)).argmax(-1, keepdim: true); // (B, 1)
             sequence = cat([sequence, next], 1).MoveToOuterDisposeScope();
         }
         return sequence.narrow(1, PrefixLength, TargetLength);

@@ -61,6 +61,13 @@ public abstract class BackboneMethod : ITrainingMethod, IPrefixStates
     protected virtual Tensor NextLogits(Tensor sequence) => Backbone.forward(sequence).select(1, -1);
 
     /// <summary>
+    /// <see cref="NextLogits"/> for a growing sequence, reading each token once where the backbone can (a
+    /// causal GPT's key-value cache); null where every call must re-read the sequence. A method whose
+    /// <see cref="NextLogits"/> is not the backbone's own returns null.
+    /// </summary>
+    protected virtual IncrementalDecoder? StartDecoding() => Backbone.StartDecoding();
+
+    /// <summary>
     /// Mean cross-entropy over the trained target positions. <paramref name="toTaskOrder"/> maps a
     /// (B, T) tensor in the order the logits are in back to task order, so position masks mean the same for every method.
     /// </summary>

@@ -71,6 +71,8 @@ public sealed class BeliefState : LeftToRightMethod
     protected override Tensor NextLogits(Tensor sequence) =>
         NextWithEmptySuffix(Backbone.Hidden(sequence).narrow(1, -1, 1)).squeeze(1);
 
+    protected override IncrementalDecoder? StartDecoding() => null; // its next token also reads the backward encoder
+
     /// <summary>
     /// Next-token logits for forward states (B, L, C) paired with the empty suffix: the backward state of
     /// '$' alone, the same for every example, so it is encoded once and broadcast.

@@ -28,6 +28,12 @@ public abstract class Backbone(string name) : nn.Module<Tensor, Tensor>(name)
     /// <summary>Next-token logits at every position: (B, T) -> (B, T, V).</summary>
     public override Tensor forward(Tensor tokens) => Logits(Hidden(tokens));
 
+    /// <summary>
+    /// Starts greedy decoding that reads each new token once, or null where the model must re-read the
+    /// whole sequence for every token (then <see cref="IncrementalDecoder"/>'s callers fall back to <see cref="forward"/>).
+    /// </summary>
+    public virtual IncrementalDecoder? StartDecoding() => null;
+
     /// <summary>The final hidden states, after the last normalization.</summary>
     public Tensor Hidden(Tensor tokens) => Normalize(LayerStates(tokens)[^1]);
 
@@ -64,4 +70,16 @@ public abstract class Backbone(string name) : nn.Module<Tensor, Tensor>(name)
     {
         if (tokens.shape[1] > BlockSize) throw new ArgumentException($"sequence of {tokens.shape[1]} tokens exceeds the block size {BlockSize}");
     }
+}
+
+/// <summary>
+/// Next-token logits for a sequence that grows by appending: each call reads only the tokens the previous
+/// calls have not, so decoding costs one position per new token. Dispose it to free what it keeps.
+/// </summary>
+public abstract class IncrementalDecoder : IDisposable
+{
+    /// <summary>(B, L) -> (B, V): the logits of the token after the last; <paramref name="sequence"/> extends the one of the previous call.</summary>
+    public abstract Tensor NextLogits(Tensor sequence);
+
+    public abstract void Dispose();
 }

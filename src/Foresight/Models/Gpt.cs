@@ -59,13 +59,61 @@ public sealed class Gpt : Backbone
     public override IReadOnlyList<Tensor> LayerStates(Tensor tokens)
     {
         CheckLength(tokens);
+        return Stack(Embed(tokens, start: 0), blocks, Config.Layers);
+    }
+
+    /// <summary>(B, n) tokens at positions start.. -> (B, n, C): token plus (learned) position embeddings.</summary>
+    private Tensor Embed(Tensor tokens, long start)
+    {
         var embedded = token_embedding.forward(tokens);
-        if (position_embedding is not null)
+        if (position_embedding is null) return embedded;
+        using var positions = arange(start, start + tokens.shape[1], dtype: ScalarType.Int64, device: tokens.device);
+        return embedded + position_embedding.forward(positions);
+    }
+
+    /// <summary>A causal GPT decodes with a key-value cache: each new token is one position's work, not the whole sequence's.</summary>
+    public override IncrementalDecoder? StartDecoding() =>
+        Config.Causal && Config.BidirectionalTail == 0 ? new CachedDecoder(this) : null;
+
+    /// <summary>The keys and values of every position read so far, per block.</summary>
+    private sealed class CachedDecoder(Gpt gpt) : IncrementalDecoder
+    {
+        private readonly KeyValueCache[] _caches = gpt.blocks.Select(_ => new KeyValueCache()).ToArray();
+        private long _length;
+
+        public override Tensor NextLogits(Tensor sequence) // (B, L) -> (B, V)
         {
-            using var positions = arange(tokens.shape[1], dtype: ScalarType.Int64, device: tokens.device);
-            embedded = embedded + position_embedding.forward(positions);
+            gpt.CheckLength(sequence);
+            var x = gpt.Embed(sequence.narrow(1, _length, sequence.shape[1] - _length), _length); // (B, n, C): the unread tokens
+            for (int layer = 0; layer < _caches.Length; layer++) x = gpt.blocks[layer].forward(x, _length, _caches[layer]);
+            _length = sequence.shape[1];
+            return gpt.Logits(gpt.Normalize(x.select(1, -1)));
         }
-        return Stack(embedded, blocks, Config.Layers);
+
+        public override void Dispose()
+        {
+            foreach (var cache in _caches) cache.Dispose();
+        }
+    }
+
+    /// <summary>One block's keys and values, (B·H, L, D) each; they outlive the dispose scopes of the steps that grow them.</summary>
+    internal sealed class KeyValueCache : IDisposable
+    {
+        private Tensor? _keys, _values;
+
+        public (Tensor Keys, Tensor Values) Append(Tensor keys, Tensor values)
+        {
+            var (grownKeys, grownValues) = _keys is null ? (keys.alias(), values.alias()) : (cat([_keys, keys], 1), cat([_values!, values], 1));
+            Dispose();
+            (_keys, _values) = (grownKeys.DetachFromDisposeScope(), grownValues.DetachFromDisposeScope());
+            return (_keys, _values);
+        }
+
+        public void Dispose()
+        {
+            _keys?.Dispose();
+            _values?.Dispose();
+        }
     }
 
     // In fp32 whatever the precision: a small product, and bf16 logits tie often enough to change argmaxes.
@@ -91,9 +139,12 @@ public sealed class Gpt : Backbone
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor x) // the residual stream stays fp32 whatever the compute precision
+        public override Tensor forward(Tensor x) => forward(x, start: 0, cache: null);
+
+        /// <summary>x: (B, n, C) at positions start..start + n - 1; with a cache, attention also sees the positions it holds.</summary>
+        public Tensor forward(Tensor x, long start, KeyValueCache? cache) // the residual stream stays fp32 whatever the compute precision
         {
-            x = x + attention.forward(attention_norm.forward(x)).to(x.dtype);
+            x = x + attention.Attend(attention_norm.forward(x), start, cache).to(x.dtype);
             return x + mlp.forward(mlp_norm.forward(x)).to(x.dtype);
         }
     }
@@ -120,51 +171,51 @@ public sealed class Gpt : Backbone
             RegisterComponents();
         }
 
+        public override Tensor forward(Tensor x) => Attend(x, start: 0, cache: null);
+
         // Attention as two batched products rather than libtorch's fused CPU kernel: at these short lengths the
         // products are faster, in fp32 and even more so in bf16 (where the fused kernel is slower than fp32).
         // Softmax runs in fp32.
-        public override Tensor forward(Tensor x)
+        /// <summary>x: (B, n, C) at positions start..start + n - 1. With a cache, their keys and values join it and the queries see all of it.</summary>
+        public Tensor Attend(Tensor x, long start, KeyValueCache? cache)
         {
-            long b = x.shape[0], t = x.shape[1], c = x.shape[2], d = c / _heads;
-            var qkvHeads = Project(qkv, x, _compute).view(b, t, 3, _heads, d).permute(2, 0, 3, 1, 4); // (3, B, H, T, D)
-            Tensor q = qkvHeads[0], k = qkvHeads[1]; // (B, H, T, D)
-            if (_rotary) (q, k) = (Rotate(q), Rotate(k));
-            q = (q * (1.0 / Math.Sqrt(d))).to(_compute).reshape(b * _heads, t, d);
-            k = k.to(_compute).reshape(b * _heads, t, d);
-            var v = qkvHeads[2].reshape(b * _heads, t, d);
-            var scores = q.bmm(k.transpose(1, 2)).to(ScalarType.Float32); // (BH, T, T)
-            if (_causal) scores = scores + AttentionMask(t, x.device);
-            var y = scores.softmax(-1).to(_compute).bmm(v); // (BH, T, D)
-            return Project(output_projection, y.view(b, _heads, t, d).transpose(1, 2).reshape(b, t, c), _compute); // (B, T, C)
+            long b = x.shape[0], n = x.shape[1], c = x.shape[2], d = c / _heads;
+            var qkvHeads = Project(qkv, x, _compute).view(b, n, 3, _heads, d).permute(2, 0, 3, 1, 4); // (3, B, H, n, D)
+            Tensor q = qkvHeads[0], k = qkvHeads[1]; // (B, H, n, D)
+            if (_rotary) (q, k) = (Rotate(q, start), Rotate(k, start));
+            q = (q * (1.0 / Math.Sqrt(d))).to(_compute).reshape(b * _heads, n, d);
+            k = k.to(_compute).reshape(b * _heads, n, d);
+            var v = qkvHeads[2].reshape(b * _heads, n, d);
+            if (cache is not null) (k, v) = cache.Append(k, v); // (BH, L, D), L = start + n
+            var scores = q.bmm(k.transpose(1, 2)).to(ScalarType.Float32); // (BH, n, L)
+            if (_causal) scores = scores + AttentionMask(start, n, k.shape[1], x.device);
+            var y = scores.softmax(-1).to(_compute).bmm(v); // (BH, n, D)
+            return Project(output_projection, y.view(b, _heads, n, d).transpose(1, 2).reshape(b, n, c), _compute); // (B, n, C)
         }
 
-        /// <summary>(T, T): 0 where query i may attend to key j, -inf elsewhere.</summary>
-        private Tensor AttentionMask(long t, Device device)
+        /// <summary>
+        /// (n, L): 0 where the query at position start + i may attend to key j, -inf elsewhere: causal, except
+        /// that the positions of a bidirectional tail also see one another.
+        /// </summary>
+        private Tensor AttentionMask(long start, long n, long length, Device device)
         {
-            var position = arange(t, dtype: ScalarType.Int64, device: device);
-            var allowed = position.unsqueeze(1) >= position.unsqueeze(0);
-            if (_bidirectionalFrom is { } from) allowed = allowed | ((position >= from).unsqueeze(1) & (position >= from).unsqueeze(0));
-            return zeros(t, t, device: device).masked_fill(allowed.logical_not(), double.NegativeInfinity);
+            var query = arange(start, start + n, dtype: ScalarType.Int64, device: device).unsqueeze(1); // (n, 1)
+            var key = arange(length, dtype: ScalarType.Int64, device: device).unsqueeze(0); // (1, L)
+            var allowed = query >= key;
+            if (_bidirectionalFrom is { } from) allowed = allowed | ((query >= from) & (key >= from));
+            return zeros(n, length, device: device).masked_fill(allowed.logical_not(), double.NegativeInfinity);
         }
-    }
-
-    /// <summary>(T, T), true where query i may attend to key j: causal, except that positions from <paramref name="tailStart"/> on also see one another.</summary>
-    private static Tensor CausalPrefixMask(long t, int tailStart, Device device)
-    {
-        var position = arange(t, dtype: ScalarType.Int64, device: device);
-        var tail = position >= tailStart; // (T,)
-        return (position.unsqueeze(1) >= position.unsqueeze(0)) | (tail.unsqueeze(1) & tail.unsqueeze(0));
     }
 
     /// <summary>
     /// Rotary position embedding (Su et al. 2021), half-split form: channel pairs (i, i + D/2) of the
     /// token at position p turn by p * 10000^(-2i/D), so a query-key product depends on their offset only.
     /// </summary>
-    internal static Tensor Rotate(Tensor x) // (B, H, T, D) -> (B, H, T, D)
+    internal static Tensor Rotate(Tensor x, long start = 0) // (B, H, T, D) at positions start.. -> (B, H, T, D)
     {
         long t = x.shape[2], half = x.shape[3] / 2;
         var frequencies = exp(arange(half, dtype: ScalarType.Float32, device: x.device) * (-2 * Math.Log(10_000) / x.shape[3])); // (D/2,)
-        var angles = arange(t, dtype: ScalarType.Float32, device: x.device).unsqueeze(1) * frequencies.unsqueeze(0); // (T, D/2)
+        var angles = arange(start, start + t, dtype: ScalarType.Float32, device: x.device).unsqueeze(1) * frequencies.unsqueeze(0); // (T, D/2)
         Tensor cos = angles.cos(), sin = angles.sin();
         Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
         return cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], -1);

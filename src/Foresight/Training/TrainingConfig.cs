@@ -10,7 +10,7 @@ public sealed record TrainingConfig(
     int TestSamples = 5_000,
     int Epochs = 1,
     int BatchSize = 256,
-    double LearningRate = 5e-4,
+    double LearningRate = 1e-3,
     int WarmupSteps = 100,
     double MinLearningRateRatio = 0.1,
     double WeightDecay = 0.01,
