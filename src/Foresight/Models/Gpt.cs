@@ -119,7 +119,6 @@ public sealed class Gpt : Backbone
     // In fp32 whatever the precision: a small product, and bf16 logits tie often enough to change argmaxes.
     public override Tensor Logits(Tensor hidden) => F.linear(hidden, token_embedding.weight!); // (B, T, C) -> (B, T, V)
 
-
     public override Tensor Normalize(Tensor residual) => final_norm.forward(residual);
 
     /// <summary>One pre-LayerNorm transformer block (attention then MLP, each residual); also the multi-token heads' building block.</summary>
@@ -173,12 +172,11 @@ public sealed class Gpt : Backbone
 
         public override Tensor forward(Tensor x) => Attend(x, start: 0, cache: null);
 
-        // Attention as two batched products rather than libtorch's fused CPU kernel: at these short lengths the
-        // products are faster, in fp32 and even more so in bf16 (where the fused kernel is slower than fp32).
-        // Softmax runs in fp32.
         /// <summary>x: (B, n, C) at positions start..start + n - 1. With a cache, their keys and values join it and the queries see all of it.</summary>
         public Tensor Attend(Tensor x, long start, KeyValueCache? cache)
         {
+            // Two batched products rather than libtorch's fused CPU kernel: at these short lengths they are
+            // faster in fp32, and much faster in bf16 (where the fused kernel is slower than in fp32). Softmax in fp32.
             long b = x.shape[0], n = x.shape[1], c = x.shape[2], d = c / _heads;
             var qkvHeads = Project(qkv, x, _compute).view(b, n, 3, _heads, d).permute(2, 0, 3, 1, 4); // (3, B, H, n, D)
             Tensor q = qkvHeads[0], k = qkvHeads[1]; // (B, H, n, D)
