@@ -9,7 +9,7 @@ public sealed record TrainingConfig(
     int TrainSamples = 200_000,
     int TestSamples = 5_000,
     int Epochs = 1,
-    int BatchSize = 256,
+    int BatchSize = 128,
     double LearningRate = 1e-3,
     int WarmupSteps = 100,
     double MinLearningRateRatio = 0.1,
