@@ -32,4 +32,20 @@ public sealed class RunStoreTests
         Assert.Contains("\"exact_match\"", shown.Stdout);
         Assert.Equal(2, Cli.Run("runs", "show", "--root", temp["runs"], "nope").ExitCode);
     }
+
+    [Fact]
+    public void A_config_written_before_precision_existed_reads_as_fp32_and_a_new_one_keeps_its_own()
+    {
+        using var temp = new TempDirectory();
+        var run = RunDirectory.Create(temp["run"]);
+        var config = new RunConfig("ntp", new Tasks.PathStarTask(2, 4, 20).ToJson(), new Models.ModelSize(1, 32, 2), new Training.TrainingConfig());
+        Assert.Equal(Models.Precision.Bf16, config.Model.Precision); // today's default
+        run.WriteConfig(config);
+        Assert.Equal(Models.Precision.Bf16, run.ReadConfig().Model.Precision);
+
+        var old = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(run.ConfigFile))!;
+        old["model"]!.AsObject().Remove("precision");
+        File.WriteAllText(run.ConfigFile, old.ToJsonString());
+        Assert.Equal(Models.Precision.Fp32, run.ReadConfig().Model.Precision);
+    }
 }
