@@ -28,10 +28,7 @@ public abstract class Backbone(string name) : nn.Module<Tensor, Tensor>(name)
     /// <summary>Next-token logits at every position: (B, T) -> (B, T, V).</summary>
     public override Tensor forward(Tensor tokens) => Logits(Hidden(tokens));
 
-    /// <summary>
-    /// Starts greedy decoding that reads each new token once, or null where the model must re-read the
-    /// whole sequence for every token (then <see cref="IncrementalDecoder"/>'s callers fall back to <see cref="forward"/>).
-    /// </summary>
+    /// <summary>Starts decoding that reads each new token once; null where the model must re-read the whole sequence for every token.</summary>
     public virtual IncrementalDecoder? StartDecoding() => null;
 
     /// <summary>The final hidden states, after the last normalization.</summary>
