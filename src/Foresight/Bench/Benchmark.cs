@@ -56,10 +56,10 @@ public static class Benchmark
         }
         clock.Stop();
         double seconds = clock.Elapsed.TotalSeconds, samples = (double)steps * batchSize;
-        double flopsPerExample = ModelFlops.TrainingPerExample(method);
+        double flopsPerExample = ModelFlops.TrainingPerExample(method), flopsPerSecond = samples * flopsPerExample / seconds;
         trained = method;
         return new TrainingThroughput(config.Method, batchSize, steps, seconds, samples / seconds, samples * method.TokensPerExample / seconds,
-            flopsPerExample, samples * flopsPerExample / seconds, samples * flopsPerExample / seconds / fp32Peak, samples * flopsPerExample / seconds / bf16Peak);
+            flopsPerExample, flopsPerSecond, flopsPerSecond / fp32Peak, flopsPerSecond / bf16Peak);
     }
 
     /// <summary>Greedy decoding of <paramref name="examples"/> prefixes in one batch, timed over <paramref name="repeats"/> runs after one untimed run of the same size.</summary>

@@ -12,11 +12,7 @@ namespace Foresight.Models;
 /// another: a causal prefix under a bidirectional answer.
 /// </summary>
 public sealed record GptConfig(int VocabularySize, int BlockSize, int Layers, int Width, int Heads, bool Causal = true,
-    PositionEncoding Positions = PositionEncoding.Learned, int BidirectionalTail = 0, Precision Precision = Precision.Fp32)
-{
-    /// <summary>The dtype the linear layers multiply in.</summary>
-    public ScalarType ComputeType => Precision.ComputeType();
-}
+    PositionEncoding Positions = PositionEncoding.Learned, int BidirectionalTail = 0, Precision Precision = Precision.Fp32);
 
 /// <summary>
 /// A nanoGPT-style decoder: learned token and position embeddings (or rotary positions), pre-LayerNorm
@@ -134,7 +130,7 @@ public sealed class Gpt : Backbone
             attention_norm = LayerNorm(config.Width);
             attention = new SelfAttention(config);
             mlp_norm = LayerNorm(config.Width);
-            mlp = new Mlp(config.Width, config.ComputeType);
+            mlp = new Mlp(config.Width, config.Precision.ComputeType());
             RegisterComponents();
         }
 
@@ -166,7 +162,7 @@ public sealed class Gpt : Backbone
             _causal = config.Causal;
             _rotary = config.Positions == PositionEncoding.Rotary;
             if (config.Causal && config.BidirectionalTail > 0) _bidirectionalFrom = config.BlockSize - config.BidirectionalTail;
-            _compute = config.ComputeType;
+            _compute = config.Precision.ComputeType();
             RegisterComponents();
         }
 
