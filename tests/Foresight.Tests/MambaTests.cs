@@ -42,6 +42,35 @@ public sealed class MambaTests
             }
     }
 
+    [Theory]
+    [InlineData(3, 7, 5, 16)] // two full vectors of the state
+    [InlineData(2, 4, 3, 11)] // a vector and a scalar tail
+    public void The_fused_scan_matches_the_libtorch_scan_in_values_and_gradients(int b, int t, int e, int n)
+    {
+        manual_seed(3);
+        Tensor Leaf(Tensor x) => x.detach().requires_grad_(true);
+        Tensor u = Leaf(randn(b, t, e)), delta = Leaf(rand(b, t, e) * 0.5 + 0.01), a = Leaf(-(rand(e, n) * 2 + 0.1)),
+            bMatrix = Leaf(randn(b, t, n)), cMatrix = Leaf(randn(b, t, n)), d = Leaf(randn(e));
+        Tensor[] inputs = [u, delta, a, bMatrix, cMatrix, d];
+        var weights = randn(b, t, e); // a loss that weighs every output differently
+
+        (Tensor Y, Tensor[] Gradients) Run(Func<Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor> scan)
+        {
+            foreach (var x in inputs) x.grad?.zero_();
+            var y = scan(u, delta, a, bMatrix, cMatrix, d);
+            (y * weights).sum().backward();
+            return (y.detach().clone(), inputs.Select(x => x.grad!.clone()).ToArray());
+        }
+
+        var (fastY, fastGradients) = Run(Mamba.SelectiveScan);
+        var (slowY, slowGradients) = Run(Mamba.SelectiveScanReference);
+        Assert.True(fastY.allclose(slowY, rtol: 1e-5, atol: 1e-5));
+        string[] names = ["u", "delta", "A", "B", "C", "D"];
+        for (int i = 0; i < inputs.Length; i++)
+            Assert.True(fastGradients[i].allclose(slowGradients[i], rtol: 1e-4, atol: 1e-4),
+                $"d/d{names[i]}: largest difference {(fastGradients[i] - slowGradients[i]).abs().max().item<float>()}");
+    }
+
     private static readonly PathStarTask Task = new(2, 5, 50);
     private static readonly ModelSize Default = new(4, 128, 4);
     private static int Length => Task.PrefixLength + Task.TargetLength - 1;

@@ -84,8 +84,15 @@ public sealed class Mamba : Backbone
     ///   h(t) = exp(Δ(t) A) h(t - 1) + Δ(t) B(t) u(t),   y(t) = C(t) · h(t) + D u(t).
     /// u, Δ: (B, T, E); A: (E, N), negative; B, C: (B, T, N); D: (E). Returns y: (B, T, E).
     /// (Δ B u is the simplified input discretisation of the reference implementation.)
+    /// Runs as the fused <see cref="SelectiveScanKernel"/> on fp32 CPU tensors, else as <see cref="SelectiveScanReference"/>.
     /// </summary>
-    public static Tensor SelectiveScan(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor d)
+    public static Tensor SelectiveScan(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor d) =>
+        new[] { u, delta, a, b, c }.All(x => x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU)
+            ? SelectiveScanKernel.Apply(u, delta, a, b, c) + u * d
+            : SelectiveScanReference(u, delta, a, b, c, d);
+
+    /// <summary>The same scan in libtorch operations, position by position (autograd gives its backward).</summary>
+    public static Tensor SelectiveScanReference(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor d)
     {
         // Per-position slices by unbind, not select: the backward of select on a (B, T, E, N) tensor would
         // allocate a zero tensor of that whole size for every position.
