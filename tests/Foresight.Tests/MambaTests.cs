@@ -71,6 +71,15 @@ public sealed class MambaTests
                 $"d/d{names[i]}: largest difference {(fastGradients[i] - slowGradients[i]).abs().max().item<float>()}");
     }
 
+    [Fact]
+    public void The_fused_scan_refuses_shapes_that_disagree()
+    {
+        Tensor u = randn(2, 5, 3), delta = rand(2, 5, 3), a = -rand(3, 4), c = randn(2, 5, 4), d = randn(3);
+        var error = Assert.Throws<ArgumentException>(() => Mamba.SelectiveScan(u, delta, a, randn(2, 5, 6), c, d));
+        Assert.Contains("B (2, 5, 6)", error.Message);
+        Assert.Throws<ArgumentException>(() => Mamba.SelectiveScan(u, rand(2, 4, 3), a, randn(2, 5, 4), c, d));
+    }
+
     private static readonly PathStarTask Task = new(2, 5, 50);
     private static readonly ModelSize Default = new(4, 128, 4);
     private static int Length => Task.PrefixLength + Task.TargetLength - 1;

@@ -70,8 +70,15 @@ internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<Select
         foreach (var x in t)
             if (x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU)
                 throw new ArgumentException($"the fused selective scan takes fp32 CPU tensors, got {x.dtype} on {x.device_type}");
+        // The kernel indexes memory without bounds checks, so the shapes must agree exactly.
+        bool agree = t[0].dim() == 3 && t[2].dim() == 2 && t[2].shape[0] == t[0].shape[2] && t[1].shape.SequenceEqual(t[0].shape);
+        long[] bc = agree ? [t[0].shape[0], t[0].shape[1], t[2].shape[1]] : [];
+        if (!agree || !t[3].shape.SequenceEqual(bc) || !t[4].shape.SequenceEqual(bc))
+            throw new ArgumentException($"selective scan shapes disagree: u {Show(t[0])}, delta {Show(t[1])}, A {Show(t[2])}, B {Show(t[3])}, C {Show(t[4])}");
         return (t[0].contiguous(), t[1].contiguous(), t[2].contiguous(), t[3].contiguous(), t[4].contiguous());
     }
+
+    private static string Show(Tensor x) => $"({string.Join(", ", x.shape)})";
 
     /// <summary>The tensor's own memory (it must be contiguous): the kernel reads and writes it in place.</summary>
     private static Span<float> Floats(Tensor x) => MemoryMarshal.Cast<byte, float>(x.bytes);
