@@ -87,7 +87,7 @@ public sealed class Mamba : Backbone
     /// Runs as the fused <see cref="SelectiveScanKernel"/> on fp32 CPU tensors, else as <see cref="SelectiveScanReference"/>.
     /// </summary>
     public static Tensor SelectiveScan(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor d) =>
-        new[] { u, delta, a, b, c }.All(x => x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU)
+        SelectiveScanKernel.Takes(u, delta, a, b, c)
             ? SelectiveScanKernel.Apply(u, delta, a, b, c) + u * d
             : SelectiveScanReference(u, delta, a, b, c, d);
 

@@ -64,12 +64,14 @@ internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<Select
         public Shape(Tensor u, Tensor a) : this((int)u.shape[0], (int)u.shape[1], (int)u.shape[2], (int)a.shape[1]) { }
     }
 
+    /// <summary>Whether the kernel can run on these tensors: fp32, on the CPU.</summary>
+    public static bool Takes(params Tensor[] tensors) => tensors.All(x => x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU);
+
     private static (Tensor U, Tensor Delta, Tensor A, Tensor B, Tensor C) Contiguous(object[] vars)
     {
         var t = vars.Select(v => (Tensor)v).ToArray();
-        foreach (var x in t)
-            if (x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU)
-                throw new ArgumentException($"the fused selective scan takes fp32 CPU tensors, got {x.dtype} on {x.device_type}");
+        if (!Takes(t))
+            throw new ArgumentException($"the fused selective scan takes fp32 CPU tensors, got {string.Join(", ", t.Select(x => $"{x.dtype} on {x.device_type}"))}");
         // The kernel indexes memory without bounds checks, so the shapes must agree exactly.
         bool agree = t[0].dim() == 3 && t[2].dim() == 2 && t[2].shape[0] == t[0].shape[2] && t[1].shape.SequenceEqual(t[0].shape);
         long[] bc = agree ? [t[0].shape[0], t[0].shape[1], t[2].shape[1]] : [];
