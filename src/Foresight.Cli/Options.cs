@@ -96,7 +96,7 @@ internal sealed class TrainingOptions
     };
     private readonly Option<string> _diffusionWeighting = new("--diffusion-weighting")
     {
-        Description = "diffusion: loss weight of a masked token, elbo (1/t, MDLM/LLaDA) or uniform (mean over masked tokens)",
+        Description = "diffusion: loss weight of a masked token, elbo (1/t, MDLM/LLaDA), uniform (mean over masked tokens) or linear (1 - t, HKUNLP)",
         DefaultValueFactory = _ => "elbo",
     };
     private readonly Option<bool> _diffusionShift = new("--diffusion-shift")

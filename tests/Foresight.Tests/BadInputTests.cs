@@ -49,7 +49,7 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("probe clever-hans --run {dir}/run --examples 1", "--examples must be at least 2, got 1")]
     [InlineData("probe plans --run {dir}/run", "Unrecognized command or argument 'plans'")]
     [InlineData("train --method diffusion --diffusion-temperature -1", "--diffusion-temperature must be a finite number >= 0 (0: argmax), got -1")]
-    [InlineData("train --method diffusion --diffusion-weighting linear", "--diffusion-weighting must be 'elbo' or 'uniform', got 'linear'")]
+    [InlineData("train --method diffusion --diffusion-weighting cosine", "--diffusion-weighting must be 'elbo', 'uniform' or 'linear', got 'cosine'")]
     [InlineData("train --method diffusion --diffusion-attention sideways", "--diffusion-attention must be 'bidirectional', 'causal' or 'causal-prefix', got 'sideways'")]
     [InlineData("train --method mtp --mtp-heads 0", "--mtp-heads must be at least 1 (1: plain next-token prediction), got 0")]
     [InlineData("train --method mtp --mtp-heads 9 --out {dir}/m9", "--mtp-heads 9 exceeds the answer length 5: head k needs a target k tokens after the last prefix token")]

@@ -44,7 +44,7 @@ public sealed class DiffusionTests
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public void Loss_is_cross_entropy_on_masked_tokens_weighted_by_one_over_t_per_target_token_or_uniformly_or_focused(bool shift)
+    public void Loss_is_cross_entropy_on_masked_tokens_weighted_by_one_over_t_per_target_token_or_uniformly_linearly_or_focused(bool shift)
     {
         using var method = Build(shift: shift);
         var batch = Data(64);
@@ -52,7 +52,7 @@ public sealed class DiffusionTests
         var input = cat([batch.Prefix, batch.Target.masked_fill(masked, Task.FillerToken)], 1); // the prefix is never masked
         var logits = ((Gpt)method.Model).forward(input).narrow(1, shift ? Task.PrefixLength - 1 : Task.PrefixLength, Task.TargetLength); // shifted: token i read at i - 1
         var perToken = F.cross_entropy(logits.flatten(0, 1), batch.Target.flatten(), reduction: nn.Reduction.None).view(64, Task.TargetLength);
-        double expected = 0, unweighted = 0, focused = 0;
+        double expected = 0, unweighted = 0, focused = 0, linear = 0;
         int maskedCount = 0;
         for (int i = 0; i < 64; i++)
             for (int j = 0; j < Task.TargetLength; j++)
@@ -60,6 +60,7 @@ public sealed class DiffusionTests
                 {
                     expected += perToken[i, j].item<float>() / time[i].item<float>();
                     unweighted += perToken[i, j].item<float>();
+                    linear += perToken[i, j].item<float>() * (1 - time[i].item<float>());
                     double loss = perToken[i, j].item<float>();
                     focused += (1 - Math.Exp(-loss)) * loss / time[i].item<float>(); // γ = 1
                     maskedCount++;
@@ -69,6 +70,8 @@ public sealed class DiffusionTests
         Assert.Equal(expected, method.Loss(batch).item<float>(), 4);
         using (var uniform = Build(weighting: DiffusionWeighting.Uniform, shift: shift)) // same seed, same weights
             Assert.Equal(unweighted / maskedCount, uniform.Loss(batch).item<float>(), 4);
+        using (var linearly = Build(weighting: DiffusionWeighting.Linear, shift: shift))
+            Assert.Equal(linear / maskedCount, linearly.Loss(batch).item<float>(), 4);
         manual_seed(0);
         using (var focus = (MaskedDiffusion)MethodRegistry.Create("diffusion", new MethodContext(Task, new ModelSize(1, 32, 2),
                    Options: new MethodOptions(DiffusionShift: shift, DiffusionFocus: 1))))

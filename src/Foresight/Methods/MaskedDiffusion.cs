@@ -35,7 +35,7 @@ public sealed class MaskedDiffusion : BackboneMethod
     /// <summary>
     /// The continuous-time ELBO of MDLM / LLaDA: L = E_t [ (1/t) * sum over masked tokens of -log p(x_0 | x_t) ],
     /// normalised per target token. 1/t is the ELBO weight of the absorbing process: at small t few
-    /// tokens are masked, so each one stands for many. The uniform variant is the plain mean over masked tokens.
+    /// tokens are masked, so each one stands for many. The uniform variant is the plain mean over masked tokens; linear weights them by 1 - t first.
     /// With --diffusion-focus γ > 0, each token's loss is first scaled by (1 - p)^γ, p = exp(-loss) (HKUNLP's MDM).
     /// </summary>
     public override Tensor Loss(Batch batch)
@@ -44,9 +44,12 @@ public sealed class MaskedDiffusion : BackboneMethod
         var logits = AnswerLogits(batch.Prefix, batch.Target.masked_fill(masked, _mask)); // (B, T, V)
         var perToken = F.cross_entropy(logits.flatten(0, 1), batch.Target.flatten(), reduction: nn.Reduction.None).view(masked.shape);
         if (_options.DiffusionFocus > 0) perToken = (1 - (-perToken).exp()).pow(_options.DiffusionFocus) * perToken;
-        return _options.DiffusionWeighting == DiffusionWeighting.Elbo
-            ? (perToken * masked / time.unsqueeze(1)).sum() / masked.numel()
-            : (perToken * masked).sum() / masked.sum().clamp_min(1);
+        return _options.DiffusionWeighting switch
+        {
+            DiffusionWeighting.Elbo => (perToken * masked / time.unsqueeze(1)).sum() / masked.numel(),
+            DiffusionWeighting.Linear => (perToken * masked * (1 - time).unsqueeze(1)).sum() / masked.sum().clamp_min(1),
+            _ => (perToken * masked).sum() / masked.sum().clamp_min(1),
+        };
     }
 
     /// <summary>

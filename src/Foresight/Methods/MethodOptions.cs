@@ -18,6 +18,12 @@ public enum DiffusionWeighting
 
     /// <summary>1 for every masked token, averaged over them (BERT's masked-LM loss): lower variance, not a likelihood bound.</summary>
     Uniform,
+
+    /// <summary>
+    /// 1 - t, averaged over the masked tokens: HKUNLP's "linear" time reweighting (their T - t over T discrete steps),
+    /// the reverse of the ELBO's emphasis on nearly-clean answers. Not a likelihood bound.
+    /// </summary>
+    Linear,
 }
 
 /// <summary>What a masked-diffusion model's positions attend to. Only <see cref="Bidirectional"/> is MDLM / LLaDA; the others are controls.</summary>
