@@ -20,8 +20,8 @@ public enum DiffusionWeighting
     Uniform,
 
     /// <summary>
-    /// 1 - t, averaged over the masked tokens: HKUNLP's "linear" time reweighting (their T - t over T discrete steps),
-    /// the reverse of the ELBO's emphasis on nearly-clean answers. Not a likelihood bound.
+    /// 1 - t, averaged over the masked tokens: HKUNLP's "linear" time reweighting (their T - t over T discrete steps).
+    /// Like 1/t it favours lightly masked answers, but it is bounded: no blow-up as t -> 0. Not a likelihood bound.
     /// </summary>
     Linear,
 }
