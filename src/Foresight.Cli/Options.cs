@@ -128,6 +128,11 @@ internal sealed class TrainingOptions
         Description = "nextlat: weight of the KL between the token distributions of the true and the predicted next hidden state",
         DefaultValueFactory = _ => Defaults.Method.NextlatKlWeight,
     };
+    private readonly Option<int> _nextLatHorizon = new("--nextlat-horizon")
+    {
+        Description = "nextlat: steps d the latent dynamics is rolled forward from each true hidden state, each step scored (1: the next state only)",
+        DefaultValueFactory = _ => Defaults.Method.NextlatHorizon,
+    };
     private readonly Option<string?> _init = new("--init") { Description = "grpo: the finished run (of ntp, reverse, mtp, bst or nextlat) whose model it fine-tunes" };
     private readonly Option<int> _grpoGroupSize = new("--grpo-group-size")
     {
@@ -159,7 +164,7 @@ internal sealed class TrainingOptions
     {
         foreach (var option in new Option[] { _backbone, _layers, _width, _heads, _positions, _precision, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
                      _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift, _diffusionAttention, _diffusionFocus,
-                     _mtpHeads, _nextLatLatentWeight, _nextLatKlWeight, _init, _grpoGroupSize, _grpoTemperature, _grpoClip, _grpoKlWeight })
+                     _mtpHeads, _nextLatLatentWeight, _nextLatKlWeight, _nextLatHorizon, _init, _grpoGroupSize, _grpoTemperature, _grpoClip, _grpoKlWeight })
             command.Options.Add(option);
     }
 
@@ -183,6 +188,7 @@ internal sealed class TrainingOptions
             MtpHeads: r.GetValue(_mtpHeads),
             NextlatLatentWeight: r.GetValue(_nextLatLatentWeight),
             NextlatKlWeight: r.GetValue(_nextLatKlWeight),
+            NextlatHorizon: r.GetValue(_nextLatHorizon),
             GrpoInit: r.GetValue(_init) is { } init ? Path.GetFullPath(init) : null,
             GrpoGroupSize: r.GetValue(_grpoGroupSize),
             GrpoTemperature: r.GetValue(_grpoTemperature),

@@ -137,7 +137,7 @@ public sealed class LookaheadTests
         manual_seed(2);
         var hidden = randn(4, t, Size.Width).requires_grad_(); // states at '=' and the T - 1 target inputs
         var tokens = randint(0, Task.Nodes, [4, t]);
-        var (latent, kl) = method.LatentTerms(hidden, tokens);
+        var (latent, kl) = method.LatentTerms(hidden, tokens, klFrom: 0);
         (latent + kl).backward();
         var gradient = hidden.grad!;
         // The last state is only ever a target (stop-gradient); every earlier one is also a prediction's input.
@@ -146,13 +146,47 @@ public sealed class LookaheadTests
     }
 
     [Fact]
-    public void Nextlat_kl_is_zero_when_the_predicted_state_gives_the_true_distribution()
+    public void Nextlat_rollout_k_is_scored_against_the_state_k_ahead()
+    {
+        // ψ starts as the identity (its last layer is zero), so the rollout from state i predicts h(i) for every k,
+        // and each term can be computed by hand from the states alone.
+        using var method = Build<NextLatent>("nextlat", new MethodOptions(NextlatHorizon: 3));
+        manual_seed(4);
+        long length = 7;
+        int klFrom = 4;
+        var states = randn(2, length, Size.Width);
+        var tokens = randint(0, Task.Nodes, [2, length]);
+        var (latent, kl) = method.LatentTerms(states, tokens, klFrom);
+        float expectedLatent = 0, expectedKl = 0;
+        for (int k = 1; k <= 3; k++)
+        {
+            var from = states.narrow(1, 0, length - k);
+            var target = states.narrow(1, k, length - k); // state i + k against the prediction from state i
+            expectedLatent += Value(F.smooth_l1_loss(from, target)) / 3;
+            var truth = method.Model.named_parameters().Single(x => x.name == "gpt.token_embedding.weight").parameter;
+            var p = F.linear(target, truth).log_softmax(-1);
+            var q = F.linear(from, truth).log_softmax(-1);
+            var perState = (p.exp() * (p - q)).sum(-1); // (B, L - k): target states k..L-1
+            expectedKl += Value(perState.narrow(1, klFrom - k, length - klFrom).mean()) / 3; // only targets from klFrom on
+        }
+        Assert.Equal(expectedLatent, Value(latent), 5);
+        Assert.Equal(expectedKl, Value(kl), 5);
+    }
+
+    [Fact]
+    public void Nextlat_kl_is_zero_when_the_predicted_state_gives_the_true_distribution_and_leaves_the_output_layer_alone()
     {
         using var method = Build<NextLatent>("nextlat");
         manual_seed(3);
         var states = randn(2, 3, Size.Width);
         Assert.Equal(0f, Value(method.TokenKl(states, states)), 6);
-        Assert.True(Value(method.TokenKl(states, states.flip(1))) > 0);
+        var predicted = states.flip(1).requires_grad_();
+        var kl = method.TokenKl(states, predicted);
+        Assert.True(Value(kl) > 0);
+        kl.backward();
+        Assert.True(predicted.grad!.abs().sum().item<float>() > 0);
+        var unembedding = method.Model.named_parameters().Single(x => x.name == "gpt.token_embedding.weight").parameter;
+        Assert.True(unembedding.grad is null || unembedding.grad.abs().sum().item<float>() == 0);
     }
 
     [Fact]

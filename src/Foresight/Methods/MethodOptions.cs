@@ -51,6 +51,7 @@ public enum DiffusionAttention
 /// <param name="MtpHeads">Multi-token prediction: output heads; head k predicts the token k steps ahead (head 1 is next-token prediction).</param>
 /// <param name="NextlatLatentWeight">Next-latent prediction: weight of the distance between the predicted and the true (stop-gradient) next hidden state.</param>
 /// <param name="NextlatKlWeight">Next-latent prediction: weight of the KL between the token distributions read from the true and the predicted next hidden state.</param>
+/// <param name="NextlatHorizon">Next-latent prediction: steps d the latent dynamics is rolled forward from each true state (1: the next state only).</param>
 /// <param name="GrpoInit">GRPO: the run directory whose model it starts from (absolute path).</param>
 /// <param name="GrpoGroupSize">GRPO: answers sampled per prompt; advantages are normalized within each group.</param>
 /// <param name="GrpoTemperature">GRPO: sampling temperature of the answers.</param>
@@ -76,7 +77,8 @@ public sealed record MethodOptions(
     double GrpoTemperature = 1,
     double GrpoClip = 0.2,
     double GrpoKlWeight = 0.04,
-    double DiffusionFocus = 0)
+    double DiffusionFocus = 0,
+    int NextlatHorizon = 1)
 {
     public void Validate()
     {
@@ -85,6 +87,7 @@ public sealed record MethodOptions(
         if (MtpHeads < 1) throw new UserError($"--mtp-heads must be at least 1 (1: plain next-token prediction), got {MtpHeads}");
         NonNegative(NextlatLatentWeight, "--nextlat-latent-weight", "");
         NonNegative(NextlatKlWeight, "--nextlat-kl-weight", "");
+        if (NextlatHorizon < 1) throw new UserError($"--nextlat-horizon must be at least 1 (1: predict the next hidden state only), got {NextlatHorizon}");
         if (GrpoGroupSize < 2) throw new UserError($"--grpo-group-size must be at least 2 (advantages compare the answers of one prompt), got {GrpoGroupSize}");
         if (!(GrpoTemperature > 0) || double.IsInfinity(GrpoTemperature)) throw new UserError($"--grpo-temperature must be a positive number, got {GrpoTemperature}");
         if (!(GrpoClip > 0) || double.IsInfinity(GrpoClip)) throw new UserError($"--grpo-clip must be a positive number, got {GrpoClip}");

@@ -9,13 +9,15 @@ namespace Foresight.Methods;
 
 /// <summary>
 /// Next-latent prediction (NextLat, Teoh et al. 2025): next-token prediction plus a latent-dynamics
-/// MLP that predicts the GPT's next hidden state from its current one and the next token,
-/// ĥ(t+1) = ψ(h(t), x(t+1)). The loss is
-///   L = CE + λ_h · SmoothL1(ĥ(t+1), sg h(t+1)) + λ_KL · KL(softmax(W sg h(t+1)) ‖ softmax(W ĥ(t+1))),
-/// with the gradient reaching the GPT through h(t) only (the target h(t+1) is detached), so each hidden
-/// state must hold what the next one will need: a belief state. ψ is used in training only; decoding is ntp's.
-/// The hidden states are the final LayerNorm's outputs (what the unembedding W reads), over the answer:
-/// from '=' to the second-to-last target input.
+/// network that predicts the GPT's next hidden state from its current one and the next token,
+/// ĥ(t+1) = ψ(h(t), x(t+1)), rolled forward d steps (ĥ(t+k) = ψ(ĥ(t+k-1), x(t+k))). The loss is
+///   L = CE + λ_h · mean_k SmoothL1(ĥ(t+k), sg h(t+k)) + λ_KL · mean_k KL(softmax(W h(t+k)) ‖ softmax(sg W · ĥ(t+k))).
+/// The targets are detached, so the gradient reaches the GPT through the starting state h(t) only: each
+/// hidden state must hold what the later ones will need, a belief state. The KL scores the predicted state
+/// through a frozen copy of the output layer, so it shapes states, not the unembedding.
+/// The hidden states are the final LayerNorm's outputs (what the unembedding W reads). The latent
+/// distance covers every position, prefix included; the KL the answer positions, where CE applies.
+/// ψ is used in training only; decoding is ntp's.
 /// </summary>
 [Method("nextlat", "next-token prediction plus predicting the next hidden state from the current one and the next token")]
 public sealed class NextLatent : LeftToRightMethod
@@ -28,6 +30,9 @@ public sealed class NextLatent : LeftToRightMethod
     {
         context.RequireAllLossPositions("nextlat adds a latent loss over every answer position");
         _options = context.ValidOptions();
+        int inputLength = PrefixLength + TargetLength - 1;
+        if (_options.NextlatHorizon >= inputLength)
+            throw new UserError($"--nextlat-horizon must be below the {inputLength} positions of a teacher-forced input, got {_options.NextlatHorizon}");
         _dynamics = new LatentDynamics(Backbone.VocabularySize, Backbone.Width);
         _model = new ModuleGroup(("gpt", Backbone), ("dynamics", _dynamics));
     }
@@ -42,47 +47,77 @@ public sealed class NextLatent : LeftToRightMethod
     internal (Tensor Total, Tensor NextToken, Tensor Latent, Tensor Kl) Losses(Batch batch)
     {
         var input = TeacherForcedInput(batch.Prefix, batch.Target); // (B, P + T - 1)
-        var answer = Backbone.Hidden(input).narrow(1, PrefixLength - 1, TargetLength); // (B, T, C): at '=' and the T - 1 target inputs
+        var states = Backbone.Hidden(input); // (B, P + T - 1, C)
+        var answer = states.narrow(1, PrefixLength - 1, TargetLength); // at '=' and the T - 1 target inputs
         var nextToken = TargetLoss(Backbone.Logits(answer), batch.Target);
-        var (latent, kl) = LatentTerms(answer, input.narrow(1, PrefixLength - 1, TargetLength));
+        var (latent, kl) = LatentTerms(states, input, PrefixLength - 1);
         return (nextToken + _options.NextlatLatentWeight * latent + _options.NextlatKlWeight * kl, nextToken, latent, kl);
     }
 
     /// <summary>
-    /// The latent terms over consecutive states (B, L, C) and the tokens at their positions (B, L): state i and
-    /// token i + 1 predict state i + 1, whose value is a stop-gradient target.
+    /// The latent terms over the states (B, L, C) of the tokens (B, L): from every state i, the dynamics rolled
+    /// k = 1..d steps with the true tokens i + 1..i + k predicts state i + k, a stop-gradient target. Each is averaged
+    /// over its positions, then over k; the KL counts only target states from <paramref name="klFrom"/> on.
     /// </summary>
-    internal (Tensor Latent, Tensor Kl) LatentTerms(Tensor states, Tensor tokens)
+    internal (Tensor Latent, Tensor Kl) LatentTerms(Tensor states, Tensor tokens, int klFrom)
     {
-        long pairs = states.shape[1] - 1;
-        var target = states.narrow(1, 1, pairs).detach(); // (B, L - 1, C)
-        var predicted = _dynamics.forward(states.narrow(1, 0, pairs), tokens.narrow(1, 1, pairs)); // (B, L - 1, C)
-        return (F.smooth_l1_loss(predicted, target), TokenKl(target, predicted));
+        long length = states.shape[1];
+        int horizon = _options.NextlatHorizon;
+        var predicted = states;
+        Tensor latent = zeros(1), kl = zeros(1);
+        for (int k = 1; k <= horizon; k++)
+        {
+            long count = length - k; // predictions of states k..L-1, from states 0..L-1-k
+            predicted = _dynamics.forward(predicted.narrow(1, 0, count), tokens.narrow(1, k, count)); // (B, count, C)
+            var target = states.narrow(1, k, count).detach();
+            latent = latent + F.smooth_l1_loss(predicted, target);
+            int first = Math.Max(klFrom - k, 0); // the first prediction whose target state is an answer state
+            kl = kl + TokenKl(target.narrow(1, first, count - first), predicted.narrow(1, first, count - first));
+        }
+        return ((latent / horizon).squeeze(), (kl / horizon).squeeze());
     }
 
-    /// <summary>KL(p(· | true state) ‖ p(· | predicted state)), the token distributions read through the unembedding, averaged over states.</summary>
+    /// <summary>
+    /// KL(p(· | true state) ‖ p(· | predicted state)), averaged over states: the true distribution is a
+    /// target, and the predicted one is read through the output layer frozen.
+    /// </summary>
     internal Tensor TokenKl(Tensor trueStates, Tensor predictedStates)
     {
-        var truth = Backbone.Logits(trueStates).log_softmax(-1);
-        return (truth.exp() * (truth - Backbone.Logits(predictedStates).log_softmax(-1))).sum(-1).mean();
+        var truth = Backbone.Logits(trueStates).log_softmax(-1).detach();
+        var predicted = F.linear(predictedStates, Backbone.OutputWeight.detach()).log_softmax(-1);
+        return (truth.exp() * (truth - predicted)).sum(-1).mean();
     }
 
-    /// <summary>ψ: the current hidden state and the next token's embedding -> the next hidden state, through one GELU layer of 4 x width.</summary>
+    /// <summary>
+    /// ψ: the current hidden state and the next token's embedding -> the next hidden state. The paper's
+    /// appendix C network, as a public reimplementation builds it: LayerNorm, a three-layer GELU MLP of width C,
+    /// and a residual from the current state; the last layer starts at zero, so ψ starts as "the state does not change".
+    /// </summary>
     internal sealed class LatentDynamics : Module<Tensor, Tensor, Tensor>
     {
         private readonly Embedding token_embedding;
-        private readonly Linear expand;
-        private readonly Linear project;
+        private readonly LayerNorm input_norm;
+        private readonly Linear layer1;
+        private readonly Linear layer2;
+        private readonly Linear layer3;
 
         public LatentDynamics(int vocabularySize, int width) : base(nameof(LatentDynamics))
         {
             token_embedding = Embedding(vocabularySize, width);
-            expand = Linear(2 * width, 4 * width);
-            project = Linear(4 * width, width);
+            input_norm = LayerNorm(2 * width);
+            layer1 = Linear(2 * width, width);
+            layer2 = Linear(width, width);
+            layer3 = Linear(width, width);
             RegisterComponents();
+            using var _ = no_grad();
+            layer3.weight!.zero_();
+            layer3.bias!.zero_();
         }
 
-        public override Tensor forward(Tensor hidden, Tensor nextToken) => // (B, L, C), (B, L) -> (B, L, C)
-            project.forward(F.gelu(expand.forward(cat([hidden, token_embedding.forward(nextToken)], -1))));
+        public override Tensor forward(Tensor hidden, Tensor nextToken) // (B, L, C), (B, L) -> (B, L, C)
+        {
+            var x = input_norm.forward(cat([hidden, token_embedding.forward(nextToken)], -1));
+            return hidden + layer3.forward(F.gelu(layer2.forward(F.gelu(layer1.forward(x)))));
+        }
     }
 }

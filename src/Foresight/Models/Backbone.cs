@@ -38,7 +38,11 @@ public abstract class Backbone(string name) : nn.Module<Tensor, Tensor>(name)
     public abstract IReadOnlyList<Tensor> LayerStates(Tensor tokens);
 
     /// <summary>(B, T, C) -> (B, T, V), through the output layer tied to the token embedding.</summary>
-    public abstract Tensor Logits(Tensor hidden);
+    // In fp32 whatever the precision: a small product, and bf16 logits tie often enough to change argmaxes.
+    public Tensor Logits(Tensor hidden) => nn.functional.linear(hidden, OutputWeight);
+
+    /// <summary>The output layer's weight (V, C): the token embedding, tied.</summary>
+    public abstract Tensor OutputWeight { get; }
 
     /// <summary>The final normalization: what <see cref="Hidden"/> applies to the last block's output.</summary>
     public abstract Tensor Normalize(Tensor residual);

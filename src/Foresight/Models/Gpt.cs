@@ -112,8 +112,7 @@ public sealed class Gpt : Backbone
         }
     }
 
-    // In fp32 whatever the precision: a small product, and bf16 logits tie often enough to change argmaxes.
-    public override Tensor Logits(Tensor hidden) => F.linear(hidden, token_embedding.weight!); // (B, T, C) -> (B, T, V)
+    public override Tensor OutputWeight => token_embedding.weight!;
 
     public override Tensor Normalize(Tensor residual) => final_norm.forward(residual);
 

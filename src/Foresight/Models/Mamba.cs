@@ -75,7 +75,7 @@ public sealed class Mamba : Backbone
         return Stack(token_embedding.forward(tokens), blocks, Config.Layers);
     }
 
-    public override Tensor Logits(Tensor hidden) => F.linear(hidden, token_embedding.weight!); // fp32, as the GPT's
+    public override Tensor OutputWeight => token_embedding.weight!;
 
     public override Tensor Normalize(Tensor residual) => final_norm.forward(residual);
 
