@@ -133,6 +133,11 @@ internal sealed class TrainingOptions
         Description = "nextlat: steps d the latent dynamics is rolled forward from each true hidden state, each step scored (1: the next state only)",
         DefaultValueFactory = _ => Defaults.Method.NextlatHorizon,
     };
+    private readonly Option<string> _nextLatDynamics = new("--nextlat-dynamics")
+    {
+        Description = "nextlat: the latent-dynamics network, mlp (state and next token through one GELU layer) or residual (the state plus a zero-initialised MLP update, the paper's appendix C)",
+        DefaultValueFactory = _ => Json.EnumName(Defaults.Method.NextlatDynamics),
+    };
     private readonly Option<string?> _init = new("--init") { Description = "grpo: the finished run (of ntp, reverse, mtp, bst or nextlat) whose model it fine-tunes" };
     private readonly Option<int> _grpoGroupSize = new("--grpo-group-size")
     {
@@ -164,7 +169,7 @@ internal sealed class TrainingOptions
     {
         foreach (var option in new Option[] { _backbone, _layers, _width, _heads, _positions, _precision, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
                      _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift, _diffusionAttention, _diffusionFocus,
-                     _mtpHeads, _nextLatLatentWeight, _nextLatKlWeight, _nextLatHorizon, _init, _grpoGroupSize, _grpoTemperature, _grpoClip, _grpoKlWeight })
+                     _mtpHeads, _nextLatLatentWeight, _nextLatKlWeight, _nextLatHorizon, _nextLatDynamics, _init, _grpoGroupSize, _grpoTemperature, _grpoClip, _grpoKlWeight })
             command.Options.Add(option);
     }
 
@@ -189,6 +194,7 @@ internal sealed class TrainingOptions
             NextlatLatentWeight: r.GetValue(_nextLatLatentWeight),
             NextlatKlWeight: r.GetValue(_nextLatKlWeight),
             NextlatHorizon: r.GetValue(_nextLatHorizon),
+            NextlatDynamics: ParseFlag<NextlatDynamics>("--nextlat-dynamics", r.GetValue(_nextLatDynamics)!),
             GrpoInit: r.GetValue(_init) is { } init ? Path.GetFullPath(init) : null,
             GrpoGroupSize: r.GetValue(_grpoGroupSize),
             GrpoTemperature: r.GetValue(_grpoTemperature),

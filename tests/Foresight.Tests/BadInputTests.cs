@@ -54,6 +54,7 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("train --method mtp --mtp-heads 0", "--mtp-heads must be at least 1 (1: plain next-token prediction), got 0")]
     [InlineData("train --method mtp --mtp-heads 9 --out {dir}/m9", "--mtp-heads 9 exceeds the answer length 5: head k needs a target k tokens after the last prefix token")]
     [InlineData("train --method nextlat --nextlat-kl-weight -1", "--nextlat-kl-weight must be a finite number >= 0, got -1")]
+    [InlineData("train --method nextlat --nextlat-dynamics gru", "--nextlat-dynamics must be 'mlp' or 'residual', got 'gru'")]
     [InlineData("train --method nextlat --nextlat-horizon 0", "--nextlat-horizon must be at least 1 (1: predict the next hidden state only), got 0")]
     [InlineData("train --method nextlat --nextlat-horizon 40 --out {dir}/n40", "--nextlat-horizon must be below the 31 positions of a teacher-forced input, got 40")]
     [InlineData("train --method bst --loss-positions first-decision --out {dir}/b1", "bst trains on (prefix, suffix) pairs, not on single target positions; --loss-positions applies to ntp, reverse and teacherless")]

@@ -148,9 +148,9 @@ public sealed class LookaheadTests
     [Fact]
     public void Nextlat_rollout_k_is_scored_against_the_state_k_ahead()
     {
-        // ψ starts as the identity (its last layer is zero), so the rollout from state i predicts h(i) for every k,
-        // and each term can be computed by hand from the states alone.
-        using var method = Build<NextLatent>("nextlat", new MethodOptions(NextlatHorizon: 3));
+        // The residual ψ starts as the identity (its last layer is zero), so the rollout from state i predicts h(i)
+        // for every k, and each term can be computed by hand from the states alone.
+        using var method = Build<NextLatent>("nextlat", new MethodOptions(NextlatHorizon: 3, NextlatDynamics: NextlatDynamics.Residual));
         manual_seed(4);
         long length = 7;
         int klFrom = 4;

@@ -80,7 +80,8 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
         Assert.Equal("diffusion [rotary positions, uniform weighting, shifted]", Label("diffusion", size with { Positions = PositionEncoding.Rotary },
             new TrainingConfig(), new Methods.MethodOptions(DiffusionWeighting: Methods.DiffusionWeighting.Uniform, DiffusionShift: true)));
         Assert.Equal("diffusion [causal attention]", Label("diffusion", size, new TrainingConfig(), new Methods.MethodOptions(DiffusionAttention: Methods.DiffusionAttention.Causal)));
-        Assert.Equal("nextlat [horizon 3]", Label("nextlat", size, new TrainingConfig(), new Methods.MethodOptions(NextlatHorizon: 3)));
+        Assert.Equal("nextlat [horizon 3, residual dynamics]", Label("nextlat", size, new TrainingConfig(),
+            new Methods.MethodOptions(NextlatHorizon: 3, NextlatDynamics: Methods.NextlatDynamics.Residual)));
         Assert.Equal("nextlat", Label("nextlat", size, new TrainingConfig(), new Methods.MethodOptions()));
     }
 

@@ -39,6 +39,16 @@ public enum DiffusionAttention
     CausalPrefix,
 }
 
+/// <summary>The latent-dynamics network ψ of next-latent prediction (see <see cref="NextLatent"/>).</summary>
+public enum NextlatDynamics
+{
+    /// <summary>A plain MLP from the current state and the next token to the next state.</summary>
+    Mlp,
+
+    /// <summary>The current state plus a zero-initialised MLP update (the paper's appendix C, as reimplemented).</summary>
+    Residual,
+}
+
 /// <summary>Hyper-parameters that only some methods read; all of them are recorded in config.json.</summary>
 /// <param name="DiffusionSteps">Denoising steps; 0 means one per target token. 1 is greedy one-shot decoding.</param>
 /// <param name="DiffusionWeighting">Training loss weight of a masked token; decoding ignores it.</param>
@@ -51,6 +61,7 @@ public enum DiffusionAttention
 /// <param name="MtpHeads">Multi-token prediction: output heads; head k predicts the token k steps ahead (head 1 is next-token prediction).</param>
 /// <param name="NextlatLatentWeight">Next-latent prediction: weight of the distance between the predicted and the true (stop-gradient) next hidden state.</param>
 /// <param name="NextlatKlWeight">Next-latent prediction: weight of the KL between the token distributions read from the true and the predicted next hidden state.</param>
+/// <param name="NextlatDynamics">Next-latent prediction: the latent-dynamics network ψ.</param>
 /// <param name="NextlatHorizon">Next-latent prediction: steps d the latent dynamics is rolled forward from each true state (1: the next state only).</param>
 /// <param name="GrpoInit">GRPO: the run directory whose model it starts from (absolute path).</param>
 /// <param name="GrpoGroupSize">GRPO: answers sampled per prompt; advantages are normalized within each group.</param>
@@ -78,7 +89,8 @@ public sealed record MethodOptions(
     double GrpoClip = 0.2,
     double GrpoKlWeight = 0.04,
     double DiffusionFocus = 0,
-    int NextlatHorizon = 1)
+    int NextlatHorizon = 1,
+    NextlatDynamics NextlatDynamics = NextlatDynamics.Mlp)
 {
     public void Validate()
     {

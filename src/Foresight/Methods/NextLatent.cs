@@ -17,12 +17,14 @@ namespace Foresight.Methods;
 /// through a frozen copy of the output layer, so it shapes states, not the unembedding.
 /// The hidden states are the final LayerNorm's outputs (what the unembedding W reads). The latent
 /// distance covers every position, prefix included; the KL the answer positions, where CE applies.
-/// ψ is used in training only; decoding is ntp's.
+/// ψ is a plain MLP by default; --nextlat-dynamics residual is the paper's residual network, which at this
+/// scale stops the model from learning even the lookups (see the README). ψ is used in training only;
+/// decoding is ntp's.
 /// </summary>
 [Method("nextlat", "next-token prediction plus predicting the next hidden state from the current one and the next token")]
 public sealed class NextLatent : LeftToRightMethod
 {
-    private readonly LatentDynamics _dynamics;
+    private readonly Module<Tensor, Tensor, Tensor> _dynamics;
     private readonly nn.Module _model;
     private readonly MethodOptions _options;
 
@@ -33,7 +35,9 @@ public sealed class NextLatent : LeftToRightMethod
         int inputLength = PrefixLength + TargetLength - 1;
         if (_options.NextlatHorizon >= inputLength)
             throw new UserError($"--nextlat-horizon must be below the {inputLength} positions of a teacher-forced input, got {_options.NextlatHorizon}");
-        _dynamics = new LatentDynamics(Backbone.VocabularySize, Backbone.Width);
+        _dynamics = _options.NextlatDynamics == NextlatDynamics.Residual
+            ? new ResidualDynamics(Backbone.VocabularySize, Backbone.Width)
+            : new MlpDynamics(Backbone.VocabularySize, Backbone.Width);
         _model = new ModuleGroup(("gpt", Backbone), ("dynamics", _dynamics));
     }
 
@@ -88,12 +92,31 @@ public sealed class NextLatent : LeftToRightMethod
         return (truth.exp() * (truth - predicted)).sum(-1).mean();
     }
 
+    /// <summary>ψ as a plain MLP: [h(t), e(x(t+1))] -> one GELU layer of 4 x width -> the next hidden state.</summary>
+    internal sealed class MlpDynamics : Module<Tensor, Tensor, Tensor>
+    {
+        private readonly Embedding token_embedding;
+        private readonly Linear expand;
+        private readonly Linear project;
+
+        public MlpDynamics(int vocabularySize, int width) : base(nameof(MlpDynamics))
+        {
+            token_embedding = Embedding(vocabularySize, width);
+            expand = Linear(2 * width, 4 * width);
+            project = Linear(4 * width, width);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor hidden, Tensor nextToken) => // (B, L, C), (B, L) -> (B, L, C)
+            project.forward(F.gelu(expand.forward(cat([hidden, token_embedding.forward(nextToken)], -1))));
+    }
+
     /// <summary>
-    /// ψ: the current hidden state and the next token's embedding -> the next hidden state. The paper's
-    /// appendix C network, as a public reimplementation builds it: LayerNorm, a three-layer GELU MLP of width C,
-    /// and a residual from the current state; the last layer starts at zero, so ψ starts as "the state does not change".
+    /// ψ as a residual update, the paper's appendix C network as a public reimplementation builds it: LayerNorm,
+    /// a three-layer GELU MLP of width C, plus the current state; the last layer starts at zero, so ψ starts as
+    /// "the state does not change", and the latent distance then pulls each state straight toward the next.
     /// </summary>
-    internal sealed class LatentDynamics : Module<Tensor, Tensor, Tensor>
+    internal sealed class ResidualDynamics : Module<Tensor, Tensor, Tensor>
     {
         private readonly Embedding token_embedding;
         private readonly LayerNorm input_norm;
@@ -101,7 +124,7 @@ public sealed class NextLatent : LeftToRightMethod
         private readonly Linear layer2;
         private readonly Linear layer3;
 
-        public LatentDynamics(int vocabularySize, int width) : base(nameof(LatentDynamics))
+        public ResidualDynamics(int vocabularySize, int width) : base(nameof(ResidualDynamics))
         {
             token_embedding = Embedding(vocabularySize, width);
             input_norm = LayerNorm(2 * width);

@@ -8,7 +8,7 @@ public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, 
 {
     /// <summary>
     /// The row a run belongs to: its method, marked with whatever sets it apart from the method's
-    /// defaults (a narrowed loss, the Mamba backbone, rotary positions, a non-default diffusion loss, mtp head count or nextlat weights or horizon), so that only seeds
+    /// defaults (a narrowed loss, the Mamba backbone, rotary positions, a non-default diffusion loss, mtp head count or nextlat weights, horizon or dynamics), so that only seeds
     /// of the same variant are averaged together.
     /// </summary>
     public string Label
@@ -33,6 +33,8 @@ public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, 
                 marks.Add($"latent {nextlat.NextlatLatentWeight:g}, kl {nextlat.NextlatKlWeight:g}");
             if (Config.Method == "nextlat" && Config.Options is { } rolled && rolled.NextlatHorizon != defaults.NextlatHorizon)
                 marks.Add($"horizon {rolled.NextlatHorizon}");
+            if (Config.Method == "nextlat" && Config.Options is { } dynamics && dynamics.NextlatDynamics != defaults.NextlatDynamics)
+                marks.Add($"{Json.EnumName(dynamics.NextlatDynamics)} dynamics");
             return marks.Count == 0 ? Config.Method : $"{Config.Method} [{string.Join(", ", marks)}]";
         }
     }
