@@ -135,7 +135,7 @@ internal sealed class TrainingOptions
     };
     private readonly Option<string> _nextLatDynamics = new("--nextlat-dynamics")
     {
-        Description = "nextlat: the latent-dynamics network, mlp (state and next token through one GELU layer) or residual (the state plus a zero-initialised MLP update, the paper's appendix C)",
+        Description = "nextlat: the latent-dynamics network, mlp (state and next token through one GELU layer) or residual (the state plus a zero-initialised MLP update, as a public reimplementation reads the paper)",
         DefaultValueFactory = _ => Json.EnumName(Defaults.Method.NextlatDynamics),
     };
     private readonly Option<string?> _init = new("--init") { Description = "grpo: the finished run (of ntp, reverse, mtp, bst or nextlat) whose model it fine-tunes" };
