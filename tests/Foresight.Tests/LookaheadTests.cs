@@ -157,15 +157,15 @@ public sealed class LookaheadTests
         var states = randn(2, length, Size.Width);
         var tokens = randint(0, Task.Nodes, [2, length]);
         var (latent, kl) = method.LatentTerms(states, tokens, klFrom);
+        var unembedding = method.Model.named_parameters().Single(x => x.name == "gpt.token_embedding.weight").parameter;
         float expectedLatent = 0, expectedKl = 0;
         for (int k = 1; k <= 3; k++)
         {
             var from = states.narrow(1, 0, length - k);
             var target = states.narrow(1, k, length - k); // state i + k against the prediction from state i
             expectedLatent += Value(F.smooth_l1_loss(from, target)) / 3;
-            var truth = method.Model.named_parameters().Single(x => x.name == "gpt.token_embedding.weight").parameter;
-            var p = F.linear(target, truth).log_softmax(-1);
-            var q = F.linear(from, truth).log_softmax(-1);
+            var p = F.linear(target, unembedding).log_softmax(-1);
+            var q = F.linear(from, unembedding).log_softmax(-1);
             var perState = (p.exp() * (p - q)).sum(-1); // (B, L - k): target states k..L-1
             expectedKl += Value(perState.narrow(1, klFrom - k, length - klFrom).mean()) / 3; // only targets from klFrom on
         }

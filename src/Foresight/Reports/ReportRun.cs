@@ -28,13 +28,13 @@ public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, 
             }
             var defaults = new Methods.MethodOptions();
             if (Config.Method == "mtp" && Config.Options is { } mtp && mtp.MtpHeads != defaults.MtpHeads) marks.Add($"{mtp.MtpHeads} heads");
-            if (Config.Method == "nextlat" && Config.Options is { } nextlat &&
-                (nextlat.NextlatLatentWeight, nextlat.NextlatKlWeight) != (defaults.NextlatLatentWeight, defaults.NextlatKlWeight))
-                marks.Add($"latent {nextlat.NextlatLatentWeight:g}, kl {nextlat.NextlatKlWeight:g}");
-            if (Config.Method == "nextlat" && Config.Options is { } rolled && rolled.NextlatHorizon != defaults.NextlatHorizon)
-                marks.Add($"horizon {rolled.NextlatHorizon}");
-            if (Config.Method == "nextlat" && Config.Options is { } dynamics && dynamics.NextlatDynamics != defaults.NextlatDynamics)
-                marks.Add($"{Json.EnumName(dynamics.NextlatDynamics)} dynamics");
+            if (Config.Method == "nextlat" && Config.Options is { } nextlat)
+            {
+                if ((nextlat.NextlatLatentWeight, nextlat.NextlatKlWeight) != (defaults.NextlatLatentWeight, defaults.NextlatKlWeight))
+                    marks.Add($"latent {nextlat.NextlatLatentWeight:g}, kl {nextlat.NextlatKlWeight:g}");
+                if (nextlat.NextlatHorizon != defaults.NextlatHorizon) marks.Add($"horizon {nextlat.NextlatHorizon}");
+                if (nextlat.NextlatDynamics != defaults.NextlatDynamics) marks.Add($"{Json.EnumName(nextlat.NextlatDynamics)} dynamics");
+            }
             return marks.Count == 0 ? Config.Method : $"{Config.Method} [{string.Join(", ", marks)}]";
         }
     }
