@@ -103,6 +103,10 @@ internal sealed class TrainingOptions
     {
         Description = "diffusion: predict each target token at the position before it (HKUNLP's MDM) rather than at its own",
     };
+    private readonly Option<bool> _diffusionNeighbours = new("--diffusion-neighbours")
+    {
+        Description = "diffusion: predict each target token from the positions on both sides of it (a forward readout at i - 1 plus a backward one at i + 1)",
+    };
     private readonly Option<string> _diffusionAttention = new("--diffusion-attention")
     {
         Description = "diffusion: bidirectional (MDLM/LLaDA), or the controls causal and causal-prefix (a causal prefix under a bidirectional answer)",
@@ -168,7 +172,7 @@ internal sealed class TrainingOptions
     public TrainingOptions(Command command)
     {
         foreach (var option in new Option[] { _backbone, _layers, _width, _heads, _positions, _precision, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
-                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift, _diffusionAttention, _diffusionFocus,
+                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift, _diffusionNeighbours, _diffusionAttention, _diffusionFocus,
                      _mtpHeads, _nextLatLatentWeight, _nextLatKlWeight, _nextLatHorizon, _nextLatDynamics, _init, _grpoGroupSize, _grpoTemperature, _grpoClip, _grpoKlWeight })
             command.Options.Add(option);
     }
@@ -188,6 +192,7 @@ internal sealed class TrainingOptions
             DiffusionSteps: r.GetValue(_diffusionSteps),
             DiffusionTemperature: r.GetValue(_diffusionTemperature),
             DiffusionShift: r.GetValue(_diffusionShift),
+            DiffusionNeighbours: r.GetValue(_diffusionNeighbours),
             DiffusionAttention: ParseFlag<DiffusionAttention>("--diffusion-attention", r.GetValue(_diffusionAttention)!),
             DiffusionWeighting: ParseFlag<DiffusionWeighting>("--diffusion-weighting", r.GetValue(_diffusionWeighting)!),
             MtpHeads: r.GetValue(_mtpHeads),

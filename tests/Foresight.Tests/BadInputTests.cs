@@ -51,6 +51,7 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("train --method diffusion --diffusion-temperature -1", "--diffusion-temperature must be a finite number >= 0 (0: argmax), got -1")]
     [InlineData("train --method diffusion --diffusion-weighting cosine", "--diffusion-weighting must be 'elbo', 'uniform' or 'linear', got 'cosine'")]
     [InlineData("train --method diffusion --diffusion-attention sideways", "--diffusion-attention must be 'bidirectional', 'causal' or 'causal-prefix', got 'sideways'")]
+    [InlineData("train --method diffusion --diffusion-shift --diffusion-neighbours", "--diffusion-neighbours already reads each token at the position before it (and after it): drop --diffusion-shift")]
     [InlineData("train --method mtp --mtp-heads 0", "--mtp-heads must be at least 1 (1: plain next-token prediction), got 0")]
     [InlineData("train --method mtp --mtp-heads 9 --out {dir}/m9", "--mtp-heads 9 exceeds the answer length 5: head k needs a target k tokens after the last prefix token")]
     [InlineData("train --method nextlat --nextlat-kl-weight -1", "--nextlat-kl-weight must be a finite number >= 0, got -1")]

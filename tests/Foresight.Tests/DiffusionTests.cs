@@ -12,11 +12,12 @@ public sealed class DiffusionTests
     private static readonly PathStarTask Task = new(2, 4, 20);
 
     private static MaskedDiffusion Build(DiffusionSampler sampler = DiffusionSampler.LowConfidence, int steps = 0, double temperature = 0,
-        DiffusionWeighting weighting = DiffusionWeighting.Elbo, bool shift = false, DiffusionAttention attention = DiffusionAttention.Bidirectional)
+        DiffusionWeighting weighting = DiffusionWeighting.Elbo, bool shift = false, DiffusionAttention attention = DiffusionAttention.Bidirectional,
+        bool neighbours = false)
     {
         manual_seed(0);
-        return (MaskedDiffusion)MethodRegistry.Create("diffusion",
-            new MethodContext(Task, new ModelSize(1, 32, 2), Options: new MethodOptions(sampler, steps, temperature, weighting, shift, attention)));
+        return (MaskedDiffusion)MethodRegistry.Create("diffusion", new MethodContext(Task, new ModelSize(1, 32, 2),
+            Options: new MethodOptions(sampler, steps, temperature, weighting, shift, attention, DiffusionNeighbours: neighbours)));
     }
 
     private static Batch Data(int count, long noiseSeed = 1) =>
@@ -80,6 +81,34 @@ public sealed class DiffusionTests
         Assert.NotEqual(method.Loss(batch).item<float>(), method.Loss(batch with { NoiseSeed = 2 }).item<float>());
     }
 
+    [Fact]
+    public void Neighbour_readout_adds_the_logits_read_before_each_token_to_those_read_through_the_backward_map_after_it()
+    {
+        using var method = Build(neighbours: true);
+        var parameters = method.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.Contains("backward_readout.weight", parameters.Keys); // trained and saved with the GPT
+        var gpt = (Gpt)method.Model.named_children().Single(c => c.name == "gpt").module;
+        var batch = Data(16);
+        var (time, masked) = method.Noise(batch);
+        var input = cat([batch.Prefix, batch.Target.masked_fill(masked, Task.FillerToken)], 1);
+        var hidden = gpt.Hidden(input); // (B, P + T, C)
+        int p = Task.PrefixLength, t = Task.TargetLength;
+        var backwardMap = parameters["backward_readout.weight"]; // (C, C)
+        var logits = new List<Tensor>();
+        for (int i = 0; i < t; i++)
+        {
+            var token = gpt.Logits(hidden.select(1, p + i - 1)); // read at the position before token i
+            if (i < t - 1) token = token + gpt.Logits(hidden.select(1, p + i + 1).matmul(backwardMap.t())); // and after it
+            logits.Add(token);
+        }
+        var perToken = F.cross_entropy(stack(logits, 1).flatten(0, 1), batch.Target.flatten(), reduction: nn.Reduction.None).view(16, t);
+        double expected = (perToken * masked / time.unsqueeze(1)).sum().item<float>() / (16 * t);
+        Assert.Equal(expected, method.Loss(batch).item<float>(), 4);
+
+        var error = Assert.Throws<UserError>(() => new MethodOptions(DiffusionShift: true, DiffusionNeighbours: true).Validate());
+        Assert.Contains("--diffusion-shift", error.Message);
+    }
+
     [Theory]
     [InlineData(DiffusionSampler.LowConfidence, 0)]
     [InlineData(DiffusionSampler.LowConfidence, 1)]
@@ -88,9 +117,11 @@ public sealed class DiffusionTests
     [InlineData(DiffusionSampler.Ancestral, 2)]
     [InlineData(DiffusionSampler.Ancestral, 4)]
     [InlineData(DiffusionSampler.LowConfidence, 0, true)]
-    public void Samplers_leave_the_prefix_alone_and_end_with_no_mask_left(DiffusionSampler sampler, int steps, bool shift = false)
+    [InlineData(DiffusionSampler.LowConfidence, 0, false, true)]
+    [InlineData(DiffusionSampler.Ancestral, 3, false, true)]
+    public void Samplers_leave_the_prefix_alone_and_end_with_no_mask_left(DiffusionSampler sampler, int steps, bool shift = false, bool neighbours = false)
     {
-        using var method = Build(sampler, steps, shift: shift);
+        using var method = Build(sampler, steps, shift: shift, neighbours: neighbours);
         var batch = Data(32);
         var prefix = batch.Prefix.clone();
         var (answer, commitStep) = method.Sample(batch.Prefix);

@@ -79,6 +79,8 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
         Assert.Equal("diffusion", Label("diffusion", size, new TrainingConfig(), new Methods.MethodOptions(Methods.DiffusionSampler.Ancestral, 3)));
         Assert.Equal("diffusion [rotary positions, uniform weighting, shifted]", Label("diffusion", size with { Positions = PositionEncoding.Rotary },
             new TrainingConfig(), new Methods.MethodOptions(DiffusionWeighting: Methods.DiffusionWeighting.Uniform, DiffusionShift: true)));
+        Assert.Equal("diffusion [neighbour readout, causal-prefix attention]", Label("diffusion", size, new TrainingConfig(),
+            new Methods.MethodOptions(DiffusionNeighbours: true, DiffusionAttention: Methods.DiffusionAttention.CausalPrefix)));
         Assert.Equal("diffusion [causal attention]", Label("diffusion", size, new TrainingConfig(), new Methods.MethodOptions(DiffusionAttention: Methods.DiffusionAttention.Causal)));
         Assert.Equal("nextlat [horizon 3, residual dynamics]", Label("nextlat", size, new TrainingConfig(),
             new Methods.MethodOptions(NextlatHorizon: 3, NextlatDynamics: Methods.NextlatDynamics.Residual)));

@@ -1,4 +1,6 @@
+using Foresight.Models;
 using Foresight.Tasks;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -16,6 +18,8 @@ public sealed class MaskedDiffusion : BackboneMethod
 {
     private readonly int _mask;
     private readonly MethodOptions _options;
+    private readonly Linear? _backwardReadout; // --diffusion-neighbours: the state after token i -> its prediction
+    private readonly nn.Module _model;
 
     public MaskedDiffusion(MethodContext context)
         : base(context, context.Task.PrefixLength + context.Task.TargetLength,
@@ -25,7 +29,15 @@ public sealed class MaskedDiffusion : BackboneMethod
         context.RequireAllLossPositions("diffusion trains on whichever target tokens are masked");
         _mask = context.Task.FillerToken;
         _options = context.ValidOptions();
+        _model = Backbone;
+        if (_options.DiffusionNeighbours)
+        {
+            _backwardReadout = nn.Linear(Backbone.Width, Backbone.Width, hasBias: false);
+            _model = new ModuleGroup(("gpt", Backbone), ("backward_readout", _backwardReadout));
+        }
     }
+
+    public override nn.Module Model => _model;
 
     public DiffusionSampler Sampler => _options.DiffusionSampler;
 
@@ -137,7 +149,17 @@ public sealed class MaskedDiffusion : BackboneMethod
     /// <summary>
     /// (B, P) and (B, T) -> (B, T, V): the prediction of each target token, read at its own position or,
     /// shifted, at the position before it, whose input is the previous token (the last prefix token '=' for the first).
+    /// With the neighbour readout, the shifted logits plus those read through the backward map at the
+    /// position after it (none for the last token, which has no position after it).
     /// </summary>
-    private Tensor AnswerLogits(Tensor prefix, Tensor answer) =>
-        Backbone.forward(cat([prefix, answer], 1)).narrow(1, _options.DiffusionShift ? PrefixLength - 1 : PrefixLength, TargetLength);
+    private Tensor AnswerLogits(Tensor prefix, Tensor answer)
+    {
+        var input = cat([prefix, answer], 1); // (B, P + T)
+        if (_backwardReadout is null)
+            return Backbone.forward(input).narrow(1, _options.DiffusionShift ? PrefixLength - 1 : PrefixLength, TargetLength);
+        var hidden = Backbone.Hidden(input); // (B, P + T, C)
+        var forward = Backbone.Logits(hidden.narrow(1, PrefixLength - 1, TargetLength)); // (B, T, V): token i read at i - 1
+        var backward = Backbone.Logits(_backwardReadout.forward(hidden.narrow(1, PrefixLength + 1, TargetLength - 1))); // (B, T - 1, V): at i + 1
+        return forward + F.pad(backward, [0, 0, 0, 1]);
+    }
 }

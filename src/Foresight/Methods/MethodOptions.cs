@@ -56,6 +56,11 @@ public enum NextlatDynamics
 /// Read token i's prediction from position i - 1, as HKUNLP's MDM (diffusion-vs-ar) and DiffuLLaMA do,
 /// instead of from position i itself (MDLM, LLaDA).
 /// </param>
+/// <param name="DiffusionNeighbours">
+/// Predict token i from both positions beside it: the sum of the logits read at i - 1 (the shifted
+/// readout) and, through a learned map, at i + 1. Each neighbour then looks its token up in one hop,
+/// forward (child of the previous node) or backward (parent of the next). Not MDLM / LLaDA: a diagnostic.
+/// </param>
 /// <param name="DiffusionAttention">The diffusion model's attention mask; the noise, loss and samplers stay the same.</param>
 /// <param name="DiffusionTemperature">Gumbel temperature of the token picked at each masked position; 0 picks the argmax.</param>
 /// <param name="MtpHeads">Multi-token prediction: output heads; head k predicts the token k steps ahead (head 1 is next-token prediction).</param>
@@ -90,7 +95,8 @@ public sealed record MethodOptions(
     double GrpoKlWeight = 0.04,
     double DiffusionFocus = 0,
     int NextlatHorizon = 1,
-    NextlatDynamics NextlatDynamics = NextlatDynamics.Mlp)
+    NextlatDynamics NextlatDynamics = NextlatDynamics.Mlp,
+    bool DiffusionNeighbours = false)
 {
     public void Validate()
     {
@@ -105,6 +111,8 @@ public sealed record MethodOptions(
         if (!(GrpoClip > 0) || double.IsInfinity(GrpoClip)) throw new UserError($"--grpo-clip must be a positive number, got {GrpoClip}");
         NonNegative(GrpoKlWeight, "--grpo-kl-weight", "");
         NonNegative(DiffusionFocus, "--diffusion-focus", " (0: off)");
+        if (DiffusionShift && DiffusionNeighbours)
+            throw new UserError("--diffusion-neighbours already reads each token at the position before it (and after it): drop --diffusion-shift");
     }
 
     private static void NonNegative(double value, string flag, string note)

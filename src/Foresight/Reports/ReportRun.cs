@@ -23,6 +23,7 @@ public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, 
             {
                 if (options.DiffusionWeighting != Methods.DiffusionWeighting.Elbo) marks.Add($"{Json.EnumName(options.DiffusionWeighting)} weighting");
                 if (options.DiffusionShift) marks.Add("shifted");
+                if (options.DiffusionNeighbours) marks.Add("neighbour readout");
                 if (options.DiffusionFocus > 0) marks.Add($"focus {options.DiffusionFocus:g}");
                 if (options.DiffusionAttention != Methods.DiffusionAttention.Bidirectional) marks.Add($"{Json.EnumName(options.DiffusionAttention)} attention");
             }
