@@ -128,7 +128,7 @@ public sealed class CliTests
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "diffusion", "summary.json")))!;
         Assert.Equal("""{"diffusion_sampler":"low-confidence","diffusion_steps":2,"diffusion_temperature":0,"diffusion_weighting":"elbo","diffusion_shift":false,"diffusion_attention":"bidirectional",""" +
                      "\"mtp_heads\":4,\"nextlat_latent_weight\":1,\"nextlat_kl_weight\":1," +
-                     "\"grpo_init\":null,\"grpo_group_size\":8,\"grpo_temperature\":1,\"grpo_clip\":0.2,\"grpo_kl_weight\":0.04,\"diffusion_focus\":0,\"nextlat_horizon\":1,\"nextlat_dynamics\":\"mlp\"}",
+                     "\"grpo_init\":null,\"grpo_group_size\":8,\"grpo_temperature\":1,\"grpo_clip\":0.2,\"grpo_kl_weight\":0.04,\"diffusion_focus\":0,\"nextlat_horizon\":1,\"nextlat_dynamics\":\"mlp\",\"diffusion_neighbours\":false}",
             summary["options"]!.ToJsonString());
         Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "summary.json")))!["options"]);
 
