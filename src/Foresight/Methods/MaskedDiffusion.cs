@@ -154,12 +154,11 @@ public sealed class MaskedDiffusion : BackboneMethod
     /// </summary>
     private Tensor AnswerLogits(Tensor prefix, Tensor answer)
     {
-        var input = cat([prefix, answer], 1); // (B, P + T)
-        if (_backwardReadout is null)
-            return Backbone.forward(input).narrow(1, _options.DiffusionShift ? PrefixLength - 1 : PrefixLength, TargetLength);
-        var hidden = Backbone.Hidden(input); // (B, P + T, C)
-        var forward = Backbone.Logits(hidden.narrow(1, PrefixLength - 1, TargetLength)); // (B, T, V): token i read at i - 1
-        var backward = Backbone.Logits(_backwardReadout.forward(hidden.narrow(1, PrefixLength + 1, TargetLength - 1))); // (B, T - 1, V): at i + 1
-        return forward + F.pad(backward, [0, 0, 0, 1]);
+        var hidden = Backbone.Hidden(cat([prefix, answer], 1)); // (B, P + T, C)
+        bool readBefore = _options.DiffusionShift || _backwardReadout is not null;
+        var logits = Backbone.Logits(hidden.narrow(1, readBefore ? PrefixLength - 1 : PrefixLength, TargetLength)); // (B, T, V)
+        if (_backwardReadout is null) return logits;
+        var after = Backbone.Logits(_backwardReadout.forward(hidden.narrow(1, PrefixLength + 1, TargetLength - 1))); // (B, T - 1, V): token i read at i + 1
+        return logits + F.pad(after, [0, 0, 0, 1]);
     }
 }
