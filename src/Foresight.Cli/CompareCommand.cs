@@ -50,6 +50,7 @@ internal static class CompareCommand
             var methodOptions = trainingOptions.MethodOptions(result);
             string root = result.GetValue(output) ?? OutputPaths.Default("compare");
             var grpoTraining = training with { TrainSamples = result.GetValue(grpoSamples), BatchSize = result.GetValue(grpoBatch), LearningRate = result.GetValue(grpoLr) };
+            var trainingOf = names.ToDictionary(name => name, name => name == "grpo" ? grpoTraining : trainingOptions.Training(result, name));
             if (names.Contains("grpo"))
             {
                 if (Array.IndexOf(names, "ntp") is var ntpIndex && (ntpIndex < 0 || ntpIndex > Array.IndexOf(names, "grpo")))
@@ -58,7 +59,7 @@ internal static class CompareCommand
                 grpoTraining.Validate();
             }
             foreach (string name in names.Where(n => n != "grpo")) // grpo's build needs the ntp run it starts from
-                Trainer.CheckBuilds(new RunConfig(name, task.ToJson(), model, training, methodOptions), task);
+                Trainer.CheckBuilds(new RunConfig(name, task.ToJson(), model, trainingOf[name], methodOptions), task);
             RunDirectory.Create(root); // refuses a non-empty directory before any training starts
 
             int probeCount = result.GetValue(probeExamples);
@@ -69,6 +70,8 @@ internal static class CompareCommand
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(task.Description)}[/]: {string.Join(", ", names)}; " +
                                    $"{model.Layers} layers x {model.Width} wide; {training.TrainSamples:N0} samples x {training.Epochs} epoch(s); " +
                                    $"seed {string.Join(", ", seedList)} -> {Markup.Escape(root)}");
+            foreach (string name in names.Where(n => trainingOf[n].BatchSize != training.BatchSize || trainingOf[n].LearningRate != training.LearningRate))
+                AnsiConsole.MarkupLine($"[grey]{name} trains at batch {trainingOf[name].BatchSize}, lr {trainingOf[name].LearningRate}[/]");
             var runs = new List<(string Path, RunResult Result)>();
             foreach (int seed in seedList)
             {
@@ -83,13 +86,13 @@ internal static class CompareCommand
                         var run = RunDirectory.Create(RunPath(name));
                         if (name == "grpo")
                         {
-                            var config = new RunConfig(name, task.ToJson(), model, grpoTraining with { Seed = seed },
+                            var config = new RunConfig(name, task.ToJson(), model, trainingOf[name] with { Seed = seed },
                                 methodOptions with { GrpoInit = Path.GetFullPath(RunPath("ntp")) });
                             using var prompts = Trainer.MakeTrainingSet(task, config.Training); // the first graphs of the seed's training stream
                             runs.Add((run.Path, TrainingView.Train(config, task, prompts, test, run)));
                             continue;
                         }
-                        runs.Add((run.Path, TrainingView.Train(new RunConfig(name, task.ToJson(), model, seeded, methodOptions), task, train, test, run)));
+                        runs.Add((run.Path, TrainingView.Train(new RunConfig(name, task.ToJson(), model, trainingOf[name] with { Seed = seed }, methodOptions), task, train, test, run)));
                     }
                 }
             }
@@ -103,10 +106,11 @@ internal static class CompareCommand
             {
                 ["task"] = task.ToJson(),
                 ["model"] = Json.ToObject(model),
-                ["training"] = Json.ToObject(training),
+                ["training"] = Json.ToObject(training), // the flags; a method's own batch size and rate are in its entry
                 ["options"] = Json.ToObject(methodOptions),
                 ["seeds"] = new JsonArray(seedList.Select(s => (JsonNode)s).ToArray()),
-                ["methods"] = new JsonArray(names.Select(name => (JsonNode)Json.Merge(new JsonObject { ["method"] = name },
+                ["methods"] = new JsonArray(names.Select(name => (JsonNode)Json.Merge(
+                    new JsonObject { ["method"] = name, ["batch_size"] = trainingOf[name].BatchSize, ["learning_rate"] = trainingOf[name].LearningRate },
                     Statistics.AcrossSeeds(runs.Where(r => r.Result.Training.Method == name).Select(r => r.Result.ToJson()).ToList()))).ToArray()),
                 ["runs"] = new JsonArray(runs.Select(r => (JsonNode)Json.Merge(new JsonObject { ["run"] = r.Path }, r.Result.ToJson(),
                     new JsonObject { ["probes"] = new JsonObject(RunDirectory.Open(r.Path).ReadProbes().Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value.DeepClone()))) })).ToArray()),

@@ -48,7 +48,7 @@ internal static class CurveCommand
                          from name in names
                          let epochs = (int)Math.Max(1, Math.Round((double)samplesSeen / size))
                          select ExperimentCell.For(new RunConfig(name, task.ToJson(), model,
-                             training with { TrainSamples = size, Epochs = epochs, Seed = seed }, options), task)).ToList();
+                             trainingOptions.Training(result, name) with { TrainSamples = size, Epochs = epochs, Seed = seed }, options), task)).ToList();
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(task.Description)}[/]: {string.Join(", ", names)} on {string.Join(", ", setSizes.Select(s => Count(s)))} examples, " +
                                    $"about {Count(samplesSeen)} samples seen each; {cells.Count} runs -> {Markup.Escape(root)}");
             var summaries = RunCommand.TrainAll(cells, root);

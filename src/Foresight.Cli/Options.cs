@@ -74,8 +74,16 @@ internal sealed class TrainingOptions
     private readonly Option<int> _trainSamples = new("--train-samples") { Description = "training examples generated", DefaultValueFactory = _ => Defaults.Training.TrainSamples };
     private readonly Option<int> _testSamples = new("--test-samples") { Description = "held-out examples for the final evaluation", DefaultValueFactory = _ => Defaults.Training.TestSamples };
     private readonly Option<int> _epochs = new("--epochs") { Description = "passes over the training set", DefaultValueFactory = _ => Defaults.Training.Epochs };
-    private readonly Option<int> _batchSize = new("--batch-size") { Description = "examples per optimizer step", DefaultValueFactory = _ => Defaults.Training.BatchSize };
-    private readonly Option<double> _lr = new("--lr") { Description = "peak learning rate (AdamW)", DefaultValueFactory = _ => Defaults.Training.LearningRate };
+    private readonly Option<int> _batchSize = new("--batch-size")
+    {
+        Description = "examples per optimizer step" + OwnDefaultsNote(m => m.BatchSize > 0 ? $"{m.BatchSize}" : null),
+        DefaultValueFactory = _ => Defaults.Training.BatchSize,
+    };
+    private readonly Option<double> _lr = new("--lr")
+    {
+        Description = "peak learning rate (AdamW)" + OwnDefaultsNote(m => m.LearningRate > 0 ? $"{m.LearningRate}" : null),
+        DefaultValueFactory = _ => Defaults.Training.LearningRate,
+    };
     private readonly Option<int> _warmup = new("--warmup-steps") { Description = "linear warmup, in optimizer steps", DefaultValueFactory = _ => Defaults.Training.WarmupSteps };
     private readonly Option<double> _minLrRatio = new("--min-lr-ratio") { Description = "cosine decay ends at this fraction of --lr", DefaultValueFactory = _ => Defaults.Training.MinLearningRateRatio };
     private readonly Option<double> _weightDecay = new("--weight-decay") { Description = "AdamW weight decay", DefaultValueFactory = _ => Defaults.Training.WeightDecay };
@@ -231,6 +239,19 @@ internal sealed class TrainingOptions
         throw new UserError($"{flag} must be {listed}, got '{value}'");
     }
 
+    /// <summary>The training flags, with <paramref name="method"/>'s own batch size and learning rate where the user gave none.</summary>
+    public TrainingConfig Training(ParseResult r, string method) =>
+        MethodRegistry.WithOwnDefaults(method, Training(r), Given(r, _batchSize), Given(r, _lr));
+
+    private static bool Given(ParseResult r, Option option) => r.GetResult(option) is { Implicit: false };
+
+    private static string OwnDefaultsNote(Func<(string Method, int BatchSize, double LearningRate), string?> value)
+    {
+        var notes = MethodRegistry.OwnDefaults().Select(m => value(m) is { } v ? $"{m.Method}: {v}" : null).OfType<string>().ToList();
+        return notes.Count == 0 ? "" : $" (default for {string.Join(", ", notes)})";
+    }
+
+    /// <summary>The training flags as given, with the shared defaults (tuned for ntp) for the rest.</summary>
     public TrainingConfig Training(ParseResult r)
     {
         var config = new TrainingConfig(

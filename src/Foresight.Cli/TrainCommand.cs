@@ -27,7 +27,7 @@ internal static class TrainCommand
             string methodName = result.GetValue(method)!;
             MethodRegistry.Validate(methodName);
             var task = taskOptions.Build(result);
-            var config = new RunConfig(methodName, task.ToJson(), trainingOptions.Model(result), trainingOptions.Training(result), trainingOptions.MethodOptions(result));
+            var config = new RunConfig(methodName, task.ToJson(), trainingOptions.Model(result), trainingOptions.Training(result, methodName), trainingOptions.MethodOptions(result));
             Trainer.CheckBuilds(config, task);
             var run = RunDirectory.Create(result.GetValue(output) ?? OutputPaths.Default(methodName));
             Tables.Print(task, [(run.Path, TrainingView.Train(config, task, run))]);

@@ -131,6 +131,12 @@ public sealed class CliTests
                      "\"grpo_init\":null,\"grpo_group_size\":8,\"grpo_temperature\":1,\"grpo_clip\":0.2,\"grpo_kl_weight\":0.04,\"diffusion_focus\":0,\"nextlat_horizon\":1,\"nextlat_dynamics\":\"mlp\",\"diffusion_neighbours\":false}",
             summary["options"]!.ToJsonString());
         Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "summary.json")))!["options"]);
+        // diffusion keeps the batch size it was given and takes its own learning rate; ntp takes the shared one.
+        var diffusionTraining = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "diffusion", "config.json")))!["training"]!;
+        Assert.Equal((64, 5e-4), (diffusionTraining["batch_size"]!.GetValue<int>(), diffusionTraining["learning_rate"]!.GetValue<double>()));
+        Assert.Equal(1e-3, JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "config.json")))!["training"]!["learning_rate"]!.GetValue<double>());
+        var entries = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "comparison.json")))!["methods"]!.AsArray();
+        Assert.Equal([1e-3, 5e-4], entries.Select(e => e!["learning_rate"]!.GetValue<double>()));
 
         var steps = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "diffusion", "probe-steps.json")))!;
         var own = steps["points"]!.AsArray().Single(p => p!["sampler"]!.GetValue<string>() == "low-confidence" && p["steps"]!.GetValue<int>() == 2)!;

@@ -24,6 +24,20 @@ public sealed class ExperimentTests
                                     && c.Config.Training.TrainSamples == 512 && c.Config.Training.Seed == 1 && c.Config.Training.BatchSize == 64);
     }
 
+    [Fact]
+    public void Diffusion_takes_its_own_batch_size_and_rate_where_the_file_names_none()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(temp["grid.json"], """
+            {"tasks": [{"name": "star", "degree": 2, "path_length": 4, "nodes": 20}], "methods": ["ntp", "diffusion"],
+             "budgets": [{"train_samples": 256}, {"train_samples": 512, "batch_size": 64}]}
+            """);
+        var training = ExperimentPlan.Load(temp["grid.json"]).ToDictionary(c => (c.Config.Method, c.Config.Training.TrainSamples), c => c.Config.Training);
+        Assert.Equal((128, 1e-3), (training[("ntp", 256)].BatchSize, training[("ntp", 256)].LearningRate));
+        Assert.Equal((256, 5e-4), (training[("diffusion", 256)].BatchSize, training[("diffusion", 256)].LearningRate));
+        Assert.Equal((64, 5e-4), (training[("diffusion", 512)].BatchSize, training[("diffusion", 512)].LearningRate));
+    }
+
     [Theory]
     [InlineData("""{"methods": ["ntp"]}""", "'tasks' is required")]
     [InlineData("""{"tasks": [{"name": "star", "degree": 2, "path_length": 4, "nodes": 20}], "methods": ["ntq"]}""", "unknown method 'ntq'")]

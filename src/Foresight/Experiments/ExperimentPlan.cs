@@ -26,7 +26,8 @@ public sealed record ExperimentCell(string Id, RunConfig Config, ITask Task)
 /// An experiment file: a grid of tasks x model sizes x budgets x seeds x methods over one base
 /// training config. Each budget is a set of training fields that override the base, e.g.
 /// <c>{"train_samples": 100000}</c>. Every cell has a fixed directory, so running the file again
-/// skips finished cells and resumes interrupted ones.
+/// skips finished cells and resumes interrupted ones. A method with a batch size or learning rate
+/// of its own (diffusion) trains with it unless the file names one.
 /// <code>
 /// {"tasks": [{"name": "star", "degree": 2, "path_length": 5, "nodes": 50}],
 ///  "methods": ["ntp", "reverse"], "seeds": [0, 1, 2],
@@ -66,7 +67,8 @@ public static class ExperimentPlan
                         foreach (string method in methods)
                         {
                             var trainingJson = Json.Merge(baseTraining, budget, new JsonObject { ["seed"] = seed });
-                            var training = Deserialize<TrainingConfig>(trainingJson, path, "training/budgets");
+                            var training = MethodRegistry.WithOwnDefaults(method, Deserialize<TrainingConfig>(trainingJson, path, "training/budgets"),
+                                batchSizeGiven: trainingJson.ContainsKey("batch_size"), learningRateGiven: trainingJson.ContainsKey("learning_rate"));
                             training.Validate();
                             cells.Add(ExperimentCell.For(new RunConfig(method, task.ToJson(), model, training), task));
                         }

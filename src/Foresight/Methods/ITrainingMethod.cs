@@ -1,6 +1,7 @@
 using System.Reflection;
 using Foresight.Models;
 using Foresight.Tasks;
+using Foresight.Training;
 using static TorchSharp.torch;
 
 namespace Foresight.Methods;
@@ -124,20 +125,48 @@ public sealed class MethodAttribute(string name, string summary) : Attribute
 {
     public string Name { get; } = name;
     public string Summary { get; } = summary;
+
+    /// <summary>Examples per optimizer step when none is asked for; 0: the shared default.</summary>
+    public int BatchSize { get; set; }
+
+    /// <summary>Peak learning rate when none is asked for; 0: the shared default.</summary>
+    public double LearningRate { get; set; }
 }
 
 /// <summary>Finds methods by their <see cref="MethodAttribute"/>, so a new method is one new file.</summary>
 public static class MethodRegistry
 {
-    private static readonly Dictionary<string, (Type Type, string Summary)> Methods =
+    private static readonly Dictionary<string, (Type Type, MethodAttribute Attribute)> Methods =
         typeof(MethodRegistry).Assembly.GetTypes()
             .Select(t => (Type: t, Attribute: t.GetCustomAttribute<MethodAttribute>()))
             .Where(x => x.Attribute is not null)
-            .ToDictionary(x => x.Attribute!.Name, x => (x.Type, x.Attribute!.Summary));
+            .ToDictionary(x => x.Attribute!.Name, x => (x.Type, x.Attribute!));
 
     public static IReadOnlyList<string> Names { get; } = Methods.Keys.Order().ToList();
 
-    public static string Summary(string name) => Methods[name].Summary;
+    public static string Summary(string name) => Methods[name].Attribute.Summary;
+
+    /// <summary>
+    /// <paramref name="config"/> with the method's own batch size and learning rate where it has them and
+    /// the user did not set them: the values in <see cref="TrainingConfig"/> are tuned for ntp.
+    /// </summary>
+    public static TrainingConfig WithOwnDefaults(string name, TrainingConfig config, bool batchSizeGiven, bool learningRateGiven)
+    {
+        Validate(name);
+        var own = Methods[name].Attribute;
+        return config with
+        {
+            BatchSize = own.BatchSize > 0 && !batchSizeGiven ? own.BatchSize : config.BatchSize,
+            LearningRate = own.LearningRate > 0 && !learningRateGiven ? own.LearningRate : config.LearningRate,
+        };
+    }
+
+    /// <summary>The methods with a batch size or learning rate of their own (0 where they take the shared one), for --help.</summary>
+    public static IEnumerable<(string Method, int BatchSize, double LearningRate)> OwnDefaults() =>
+        from name in Names
+        let own = Methods[name].Attribute
+        where own.BatchSize > 0 || own.LearningRate > 0
+        select (name, own.BatchSize, own.LearningRate);
 
     public static void Validate(string name)
     {
