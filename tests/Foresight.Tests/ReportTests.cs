@@ -142,6 +142,19 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
         Assert.True(records > 16); // a file header, two scalars per step (16 steps) and the evaluations
     }
 
+    [Fact]
+    public void A_long_legend_widens_the_figure_instead_of_squeezing_the_curves()
+    {
+        using var temp = new TempDirectory();
+        var line = new Line("short", [0, 1], [0, 1]);
+        Figures.Lines(temp["short.png"], "t", "x", "y", [line], []);
+        Figures.Lines(temp["long.png"], "t", "x", "y", [line, line with { Label = new string('w', 80) }], []);
+        Assert.Equal((800, 500), PngSize(temp["short.png"]));
+        var (width, height) = PngSize(temp["long.png"]);
+        Assert.True(width >= 600 + 6 * 80, $"width {width}");
+        Assert.Equal(500, height);
+    }
+
     private static (int Width, int Height) PngSize(string file)
     {
         byte[] bytes = File.ReadAllBytes(file);

@@ -11,7 +11,7 @@ public sealed record ReferenceLevel(string Label, double Value);
 /// <summary>The report's PNG figures: accuracies in [0, 1], labelled axes, a legend and dashed chance levels.</summary>
 public static class Figures
 {
-    private const int WidthPixels = 800, HeightPixels = 500;
+    private const int WidthPixels = 800, HeightPixels = 500, DataAreaPixels = 600;
 
     public static void Lines(string file, string title, string xLabel, string yLabel,
         IReadOnlyList<Line> lines, IReadOnlyList<ReferenceLevel> levels, bool markers = false)
@@ -93,8 +93,11 @@ public static class Figures
         }
         plot.Axes.SetLimitsY(0, 1.05);
         plot.ShowLegend(Edge.Right); // outside the data area, so it never hides a curve
+        // A long legend widens the figure instead of squeezing the data area (about 6.5 pixels per character).
+        int longestLabel = plot.Legend.GetItems().Select(item => item.LabelText?.Length ?? 0).DefaultIfEmpty(0).Max();
+        int width = Math.Max(WidthPixels, DataAreaPixels + (int)(6.5 * longestLabel) + 80);
         string temp = file + ".tmp.png";
-        plot.SavePng(temp, WidthPixels, HeightPixels);
+        plot.SavePng(temp, width, HeightPixels);
         File.Move(temp, file, overwrite: true);
     }
 }
