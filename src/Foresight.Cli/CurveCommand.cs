@@ -40,6 +40,7 @@ internal static class CurveCommand
             var task = taskOptions.Build(result);
             var model = trainingOptions.Model(result);
             var training = trainingOptions.Training(result);
+            var trainingOf = names.ToDictionary(name => name, name => trainingOptions.Training(result, name));
             var options = trainingOptions.MethodOptions(result);
             string root = result.GetValue(output) ?? OutputPaths.Default("curve");
 
@@ -48,7 +49,7 @@ internal static class CurveCommand
                          from name in names
                          let epochs = (int)Math.Max(1, Math.Round((double)samplesSeen / size))
                          select ExperimentCell.For(new RunConfig(name, task.ToJson(), model,
-                             trainingOptions.Training(result, name) with { TrainSamples = size, Epochs = epochs, Seed = seed }, options), task)).ToList();
+                             trainingOf[name] with { TrainSamples = size, Epochs = epochs, Seed = seed }, options), task)).ToList();
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(task.Description)}[/]: {string.Join(", ", names)} on {string.Join(", ", setSizes.Select(s => Count(s)))} examples, " +
                                    $"about {Count(samplesSeen)} samples seen each; {cells.Count} runs -> {Markup.Escape(root)}");
             var summaries = RunCommand.TrainAll(cells, root);
