@@ -12,8 +12,8 @@ namespace Foresight.Cli;
 
 internal static class CompareCommand
 {
-    /// <summary>grpo's own budget in a compare: RL steps cost G samples per prompt, so it sees far fewer prompts than the others see examples.</summary>
-    private static readonly (int TrainSamples, int BatchSize, double LearningRate) GrpoBudget = (12_800, 32, 1e-4);
+    /// <summary>Prompts grpo is trained on in a compare: RL steps cost G samples per prompt, so it sees far fewer prompts than the others see examples.</summary>
+    private const int GrpoTrainSamples = 12_800;
 
     public static Command Create()
     {
@@ -26,9 +26,11 @@ internal static class CompareCommand
             Description = $"fresh examples for each run's probes (0: clever-hans {new ProbeSizes().CleverHansExamples:N0}, plan {new ProbeSizes().PlanningExamples:N0})",
             DefaultValueFactory = _ => 0,
         };
-        var grpoSamples = new Option<int>("--grpo-train-samples") { Description = "grpo in compare: prompts it is trained on (each answered --grpo-group-size times)", DefaultValueFactory = _ => GrpoBudget.TrainSamples };
-        var grpoBatch = new Option<int>("--grpo-batch-size") { Description = "grpo in compare: prompts per optimizer step", DefaultValueFactory = _ => GrpoBudget.BatchSize };
-        var grpoLr = new Option<double>("--grpo-lr") { Description = "grpo in compare: peak learning rate", DefaultValueFactory = _ => GrpoBudget.LearningRate };
+        // grpo's batch is counted in prompts, so the compare's --batch-size and --lr (counted in examples) never reach it
+        var grpoOwn = MethodRegistry.WithOwnDefaults("grpo", new TrainingConfig(), batchSizeGiven: false, learningRateGiven: false);
+        var grpoSamples = new Option<int>("--grpo-train-samples") { Description = "grpo in compare: prompts it is trained on (each answered --grpo-group-size times)", DefaultValueFactory = _ => GrpoTrainSamples };
+        var grpoBatch = new Option<int>("--grpo-batch-size") { Description = "grpo in compare: prompts per optimizer step", DefaultValueFactory = _ => grpoOwn.BatchSize };
+        var grpoLr = new Option<double>("--grpo-lr") { Description = "grpo in compare: peak learning rate", DefaultValueFactory = _ => grpoOwn.LearningRate };
         command.Options.Add(grpoSamples);
         command.Options.Add(grpoBatch);
         command.Options.Add(grpoLr);

@@ -1,6 +1,7 @@
 using Foresight.Methods;
 using Foresight.Models;
 using Foresight.Tasks;
+using Foresight.Training;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -30,6 +31,19 @@ public sealed class MethodTests
         Assert.Equal(["bst", "diffusion", "grpo", "mtp", "nextlat", "ntp", "reverse", "teacherless"], MethodRegistry.Names);
         var error = Assert.Throws<UserError>(() => MethodRegistry.Validate("ntq"));
         Assert.Equal("unknown method 'ntq' (known: bst, diffusion, grpo, mtp, nextlat, ntp, reverse, teacherless)", error.Message);
+    }
+
+    [Theory]
+    [InlineData("ntp", 128, 1e-3)]
+    [InlineData("diffusion", 256, 5e-4)]
+    [InlineData("grpo", 32, 1e-4)] // prompts per step, each answered --grpo-group-size times
+    public void A_method_keeps_its_own_batch_size_and_rate_unless_they_are_given(string name, int batchSize, double learningRate)
+    {
+        var shared = new TrainingConfig(BatchSize: 128, LearningRate: 1e-3);
+        var own = MethodRegistry.WithOwnDefaults(name, shared, batchSizeGiven: false, learningRateGiven: false);
+        Assert.Equal((batchSize, learningRate), (own.BatchSize, own.LearningRate));
+        var given = MethodRegistry.WithOwnDefaults(name, shared with { BatchSize = 64, LearningRate = 3e-3 }, batchSizeGiven: true, learningRateGiven: true);
+        Assert.Equal((64, 3e-3), (given.BatchSize, given.LearningRate));
     }
 
     [Theory]

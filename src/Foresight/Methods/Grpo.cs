@@ -18,7 +18,8 @@ namespace Foresight.Methods;
 /// the group-baselined policy gradient); it is kept in the objective as the paper writes it. The reward
 /// never reads the target: the verifier checks the answer against the prompt alone.
 /// </summary>
-[Method("grpo", "RL fine-tuning of a saved run (--init) with the verifier as reward: group-normalized advantages, clipped policy gradient, KL to the start")]
+[Method("grpo", "RL fine-tuning of a saved run (--init) with the verifier as reward: group-normalized advantages, clipped policy gradient, KL to the start",
+    BatchSize = 32, LearningRate = 1e-4)]
 public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
 {
     private readonly ITrainingMethod _policy;
