@@ -26,7 +26,7 @@ internal static class CompareCommand
             Description = $"fresh examples for each run's probes (0: clever-hans {new ProbeSizes().CleverHansExamples:N0}, plan {new ProbeSizes().PlanningExamples:N0})",
             DefaultValueFactory = _ => 0,
         };
-        // grpo's batch is counted in prompts, so the compare's --batch-size and --lr (counted in examples) never reach it
+        // grpo's batch is counted in prompts, not examples, so the compare's --batch-size and --lr never reach it
         var grpoOwn = MethodRegistry.WithOwnDefaults("grpo", new TrainingConfig(), batchSizeGiven: false, learningRateGiven: false);
         var grpoSamples = new Option<int>("--grpo-train-samples") { Description = "grpo in compare: prompts it is trained on (each answered --grpo-group-size times)", DefaultValueFactory = _ => GrpoTrainSamples };
         var grpoBatch = new Option<int>("--grpo-batch-size") { Description = "grpo in compare: prompts per optimizer step", DefaultValueFactory = _ => grpoOwn.BatchSize };
