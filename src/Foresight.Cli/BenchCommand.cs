@@ -31,7 +31,7 @@ internal static class BenchCommand
             int timed = result.GetValue(steps);
             if (timed < 1) throw new UserError($"--steps must be at least 1, got {timed}");
             var task = taskOptions.Build(result);
-            var config = new RunConfig(name, task.ToJson(), trainingOptions.Model(result), trainingOptions.Training(result, name), trainingOptions.MethodOptions(result));
+            var config = new RunConfig(name, task.ToJson(), trainingOptions.Model(result), trainingOptions.Training(result, name), trainingOptions.MethodOptions(result, name));
             Trainer.CheckBuilds(config, task);
             var root = RunDirectory.Create(result.GetValue(output) ?? OutputPaths.Default("bench"));
 

@@ -41,7 +41,7 @@ internal static class CurveCommand
             var model = trainingOptions.Model(result);
             var training = trainingOptions.Training(result);
             var trainingOf = names.ToDictionary(name => name, name => trainingOptions.Training(result, name));
-            var options = trainingOptions.MethodOptions(result);
+            var optionsOf = trainingOptions.MethodOptions(result, names);
             string root = result.GetValue(output) ?? OutputPaths.Default("curve");
 
             var cells = (from size in setSizes
@@ -49,49 +49,27 @@ internal static class CurveCommand
                          from name in names
                          let epochs = (int)Math.Max(1, Math.Round((double)samplesSeen / size))
                          select ExperimentCell.For(new RunConfig(name, task.ToJson(), model,
-                             trainingOf[name] with { TrainSamples = size, Epochs = epochs, Seed = seed }, options), task)).ToList();
+                             trainingOf[name] with { TrainSamples = size, Epochs = epochs, Seed = seed }, optionsOf[name]), task)).ToList();
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(task.Description)}[/]: {string.Join(", ", names)} on {string.Join(", ", setSizes.Select(s => Count(s)))} examples, " +
                                    $"about {Count(samplesSeen)} samples seen each; {cells.Count} runs -> {Markup.Escape(root)}");
-            var summaries = RunCommand.TrainAll(cells, root);
-            var groups = RunCommand.Aggregate(summaries);
-
-            Print(task.Description, names, setSizes, groups);
-            string figure = Path.Combine(root, "curve.png");
-            Figures.LogXLines(figure, $"{task.Description}: exact match against training-set size",
-                $"training examples (log scale; each run sees about {Count(samplesSeen)} samples)", "exact match",
-                [.. names.Select(name => new Line(name, [.. setSizes.Select(s => (double)s)], [.. setSizes.Select(s => Group(groups, name, s)["exact_match_mean"]!.GetValue<double>())]))]);
-            string file = Path.Combine(root, "curve.json");
-            Json.WriteAtomic(file, new JsonObject
+            var results = Experiment.Execute(root, cells);
+            var groups = Experiment.Finish(root, "curve", "curve.json", results, new JsonObject
             {
                 ["task"] = task.ToJson(),
                 ["model"] = Json.ToObject(model),
                 ["samples_seen"] = samplesSeen,
                 ["sizes"] = new JsonArray([.. setSizes.Select(s => (JsonNode)s)]),
-                ["groups"] = new JsonArray([.. groups.Select(g => (JsonNode)g)]),
-                ["runs"] = new JsonArray([.. summaries.Select(s => (JsonNode)Json.Merge(new JsonObject { ["run"] = Path.Combine(root, s.Cell.Id) }, s.Summary))]),
             });
-            AnsiConsole.MarkupLine($"wrote {Markup.Escape(file)}");
+
+            string figure = Path.Combine(root, "curve.png");
+            double ExactAt(string method, int size) => groups.Single(g => g.Method == method && g.TrainSamples == size).ExactMatch.Mean;
+            Figures.LogXLines(figure, $"{task.Description}: exact match against training-set size",
+                $"training examples (log scale; each run sees about {Count(samplesSeen)} samples)", "exact match",
+                [.. names.Select(name => new Line(name, [.. setSizes.Select(s => (double)s)], [.. setSizes.Select(s => ExactAt(name, s))]))]);
             AnsiConsole.MarkupLine($"wrote {Markup.Escape(figure)}");
             return 0;
         });
         return command;
-    }
-
-    private static JsonObject Group(List<JsonObject> groups, string method, int size) =>
-        groups.Single(g => g["method"]!.GetValue<string>() == method && g["train_samples"]!.GetValue<int>() == size);
-
-    private static void Print(string task, string[] methods, IReadOnlyList<int> sizes, List<JsonObject> groups)
-    {
-        var table = new Table().Title($"{Markup.Escape(task)}: exact match against training-set size").AddColumn("method");
-        foreach (int size in sizes) table.AddColumn(new TableColumn(Count(size)).RightAligned());
-        foreach (string method in methods)
-            table.AddRow([Markup.Escape(method), .. sizes.Select(size =>
-            {
-                var g = Group(groups, method, size);
-                return $"{100 * g["exact_match_mean"]!.GetValue<double>():F1}%" +
-                       (g["seeds"]!.GetValue<int>() > 1 ? $" ± {100 * g["exact_match_ci95"]!.GetValue<double>():F1}" : "");
-            })]);
-        AnsiConsole.Write(table);
     }
 
     /// <summary>"1k,3k,10k" -> 1000, 3000, 10000; each a positive count, at most 100M.</summary>

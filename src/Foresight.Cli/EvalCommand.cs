@@ -45,16 +45,16 @@ internal static class EvalCommand
             if (decoder is not null && overridden)
                 throw new UserError("--decode and the --diffusion-* decoding flags cannot be combined: --decode is for autoregressive runs");
             var run = RunDirectory.Open(result.GetValue(runOption)!);
-            var options = run.ReadConfig().Options ?? new MethodOptions();
+            var options = run.ReadConfig().MethodOptions;
             if (overridden)
             {
-                options = options with
+                if (options is not DiffusionOptions diffusion) throw new UserError("--diffusion-sampler, --diffusion-steps and --diffusion-temperature apply to diffusion runs");
+                options = MethodOptionSet.Validated("diffusion", diffusion with
                 {
-                    DiffusionSampler = result.GetValue(sampler) is { } samplerName ? TrainingOptions.ParseFlag<DiffusionSampler>("--diffusion-sampler", samplerName) : options.DiffusionSampler,
-                    DiffusionSteps = result.GetValue(steps) ?? options.DiffusionSteps,
-                    DiffusionTemperature = result.GetValue(temperature) ?? options.DiffusionTemperature,
-                };
-                options.Validate();
+                    Sampler = result.GetValue(sampler) is { } samplerName ? TrainingOptions.ParseFlag<DiffusionSampler>("--diffusion-sampler", samplerName) : diffusion.Sampler,
+                    Steps = result.GetValue(steps) ?? diffusion.Steps,
+                    Temperature = result.GetValue(temperature) ?? diffusion.Temperature,
+                });
             }
             var (config, task, method) = Trainer.LoadTrained(run, options);
             using var _ = method;
@@ -82,8 +82,8 @@ internal static class EvalCommand
 
             var metrics = Evaluator.Evaluate(method, task, dataset, examples);
             Print(config.Method, task, file ?? "the run's test set", metrics);
-            Save(overridden ? $"-{Json.EnumName(options.DiffusionSampler)}-k{options.DiffusionSteps}" + (options.DiffusionTemperature > 0 ? $"-t{Number(options.DiffusionTemperature)}" : "") : "",
-                new JsonObject { ["options"] = Json.ToObject(options) }, Json.ToObject(metrics));
+            Save(options is DiffusionOptions d && overridden ? $"-{Json.EnumName(d.Sampler)}-k{d.Steps}" + (d.Temperature > 0 ? $"-t{Number(d.Temperature)}" : "") : "",
+                options is null ? [] : new JsonObject { ["options"] = MethodOptionSet.ToJson(config.Method, options) }, Json.ToObject(metrics));
             return 0;
         });
         return command;
@@ -93,7 +93,7 @@ internal static class EvalCommand
     {
         var table = new Table().Title($"{Markup.Escape(method)} on {Markup.Escape(task.Description)}, --decode {Markup.Escape(m.Decode)}: {Markup.Escape(source)} ({m.Examples:N0} examples)")
             .AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
-        table.AddRow("exact match", $"{100 * m.ExactMatch:F1}% ± {100 * m.ExactMatchMargin95:F1}");
+        table.AddRow("exact match", Markup.Escape(Format.Proportion(m.ExactMatch, m.Examples)));
         table.AddRow("verifier accepted", $"{100 * m.VerifierAccepted:F1}%");
         table.AddRow("tokens written per instance", $"{m.TokensPerInstance:F2}");
         table.AddRow("model calls per instance", $"{m.ModelCallsPerInstance:F2}");
@@ -105,7 +105,7 @@ internal static class EvalCommand
     {
         var table = new Table().Title($"{Markup.Escape(method)} on {Markup.Escape(task.Description)}: {Markup.Escape(source)} ({m.Examples:N0} examples)")
             .AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
-        table.AddRow("exact match", $"{100 * m.ExactMatch:F1}% ± {100 * m.ExactMatchMargin95:F1}");
+        table.AddRow("exact match", Markup.Escape(Format.Proportion(m.ExactMatch, m.Examples)));
         table.AddRow("first decision", $"{100 * m.FirstDecisionAccuracy:F1}% (chance {100 * m.FirstDecisionChance:F1}%)");
         table.AddRow("teacher-forced", $"{100 * m.TeacherForcedAccuracy:F1}%");
         table.AddRow("per position", string.Join("  ", m.PerPositionAccuracy.Select(a => $"{100 * a:F1}")));

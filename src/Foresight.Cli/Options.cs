@@ -51,7 +51,7 @@ internal sealed class TaskOptions
 /// <summary>Model size and training flags shared by train and compare. Defaults are the embedded demo.</summary>
 internal sealed class TrainingOptions
 {
-    private static readonly (TrainingConfig Training, MethodOptions Method) Defaults = (new(), new());
+    private static readonly TrainingConfig Defaults = new();
 
     private readonly Option<string> _backbone = new("--backbone")
     {
@@ -71,119 +71,93 @@ internal sealed class TrainingOptions
         Description = "number format of the linear layers' and attention's multiplies: bf16 (fp32 master weights; ~2x faster here) or fp32",
         DefaultValueFactory = _ => Json.EnumName(new ModelSize(1, 1, 1).Precision),
     };
-    private readonly Option<int> _trainSamples = new("--train-samples") { Description = "training examples generated", DefaultValueFactory = _ => Defaults.Training.TrainSamples };
-    private readonly Option<int> _testSamples = new("--test-samples") { Description = "held-out examples for the final evaluation", DefaultValueFactory = _ => Defaults.Training.TestSamples };
-    private readonly Option<int> _epochs = new("--epochs") { Description = "passes over the training set", DefaultValueFactory = _ => Defaults.Training.Epochs };
+    private readonly Option<int> _trainSamples = new("--train-samples") { Description = "training examples generated", DefaultValueFactory = _ => Defaults.TrainSamples };
+    private readonly Option<int> _testSamples = new("--test-samples") { Description = "held-out examples for the final evaluation", DefaultValueFactory = _ => Defaults.TestSamples };
+    private readonly Option<int> _epochs = new("--epochs") { Description = "passes over the training set", DefaultValueFactory = _ => Defaults.Epochs };
     private readonly Option<int> _batchSize = new("--batch-size")
     {
         Description = "examples per optimizer step" + OwnDefaultsNote(m => m.BatchSize > 0 ? $"{m.BatchSize}" : null),
-        DefaultValueFactory = _ => Defaults.Training.BatchSize,
+        DefaultValueFactory = _ => Defaults.BatchSize,
     };
     private readonly Option<double> _lr = new("--lr")
     {
         Description = "peak learning rate (AdamW)" + OwnDefaultsNote(m => m.LearningRate > 0 ? $"{m.LearningRate}" : null),
-        DefaultValueFactory = _ => Defaults.Training.LearningRate,
+        DefaultValueFactory = _ => Defaults.LearningRate,
     };
-    private readonly Option<int> _warmup = new("--warmup-steps") { Description = "linear warmup, in optimizer steps", DefaultValueFactory = _ => Defaults.Training.WarmupSteps };
-    private readonly Option<double> _minLrRatio = new("--min-lr-ratio") { Description = "cosine decay ends at this fraction of --lr", DefaultValueFactory = _ => Defaults.Training.MinLearningRateRatio };
-    private readonly Option<double> _weightDecay = new("--weight-decay") { Description = "AdamW weight decay", DefaultValueFactory = _ => Defaults.Training.WeightDecay };
-    private readonly Option<double> _gradClip = new("--grad-clip") { Description = "gradient norm clip", DefaultValueFactory = _ => Defaults.Training.GradientClip };
-    private readonly Option<int> _seed = new("--seed") { Description = "seed for data, initialisation and data order", DefaultValueFactory = _ => Defaults.Training.Seed };
-    private readonly Option<int> _evalEvery = new("--eval-every") { Description = "steps between evaluations (0: about ten per run)", DefaultValueFactory = _ => Defaults.Training.EvalEvery };
-    private readonly Option<int> _evalSamples = new("--eval-samples") { Description = "test examples used by the periodic evaluations", DefaultValueFactory = _ => Defaults.Training.EvalSamples };
-    private readonly Option<string> _diffusionSampler = new("--diffusion-sampler")
-    {
-        Description = "diffusion: low-confidence (LLaDA: commit the most confident masked tokens) or ancestral (MDLM)",
-        DefaultValueFactory = _ => "low-confidence",
-    };
-    private readonly Option<int> _diffusionSteps = new("--diffusion-steps") { Description = "diffusion: denoising steps K (0: one per target token; 1: one-shot)", DefaultValueFactory = _ => 0 };
-    private readonly Option<double> _diffusionTemperature = new("--diffusion-temperature")
-    {
-        Description = "diffusion: Gumbel temperature when picking each masked token (0: argmax)",
-        DefaultValueFactory = _ => 0,
-    };
-    private readonly Option<string> _diffusionWeighting = new("--diffusion-weighting")
-    {
-        Description = "diffusion: loss weight of a masked token, elbo (1/t, MDLM/LLaDA), uniform (mean over masked tokens) or linear (1 - t, HKUNLP)",
-        DefaultValueFactory = _ => "elbo",
-    };
-    private readonly Option<bool> _diffusionShift = new("--diffusion-shift")
-    {
-        Description = "diffusion: predict each target token at the position before it (HKUNLP's MDM) rather than at its own",
-    };
-    private readonly Option<bool> _diffusionNeighbours = new("--diffusion-neighbours")
-    {
-        Description = "diffusion: predict each target token from the positions on both sides of it (a forward readout at i - 1 plus a backward one at i + 1)",
-    };
-    private readonly Option<string> _diffusionAttention = new("--diffusion-attention")
-    {
-        Description = "diffusion: bidirectional (MDLM/LLaDA), or the controls causal and causal-prefix (a causal prefix under a bidirectional answer)",
-        DefaultValueFactory = _ => "bidirectional",
-    };
-    private readonly Option<double> _diffusionFocus = new("--diffusion-focus")
-    {
-        Description = "diffusion: γ of HKUNLP's token reweighting, each masked token's loss times (1 - p)^γ (0: off)",
-        DefaultValueFactory = _ => Defaults.Method.DiffusionFocus,
-    };
-    private readonly Option<int> _mtpHeads = new("--mtp-heads")
-    {
-        Description = "mtp: output heads; head k predicts the token k ahead (1: plain next-token prediction)",
-        DefaultValueFactory = _ => Defaults.Method.MtpHeads,
-    };
-    private readonly Option<double> _nextLatLatentWeight = new("--nextlat-latent-weight")
-    {
-        Description = "nextlat: weight of the smooth-L1 distance to the true next hidden state",
-        DefaultValueFactory = _ => Defaults.Method.NextlatLatentWeight,
-    };
-    private readonly Option<double> _nextLatKlWeight = new("--nextlat-kl-weight")
-    {
-        Description = "nextlat: weight of the KL between the token distributions of the true and the predicted next hidden state",
-        DefaultValueFactory = _ => Defaults.Method.NextlatKlWeight,
-    };
-    private readonly Option<int> _nextLatHorizon = new("--nextlat-horizon")
-    {
-        Description = "nextlat: steps d the latent dynamics is rolled forward from each true hidden state, each step scored (1: the next state only)",
-        DefaultValueFactory = _ => Defaults.Method.NextlatHorizon,
-    };
-    private readonly Option<string> _nextLatDynamics = new("--nextlat-dynamics")
-    {
-        Description = "nextlat: the latent-dynamics network, mlp (state and next token through one GELU layer) or residual (the state plus a zero-initialised MLP update, as a public reimplementation reads the paper)",
-        DefaultValueFactory = _ => Json.EnumName(Defaults.Method.NextlatDynamics),
-    };
-    private readonly Option<string?> _init = new("--init") { Description = "grpo: the finished run (of ntp, reverse, mtp, bst or nextlat) whose model it fine-tunes" };
-    private readonly Option<int> _grpoGroupSize = new("--grpo-group-size")
-    {
-        Description = "grpo: answers sampled per prompt; advantages are normalized within each group",
-        DefaultValueFactory = _ => Defaults.Method.GrpoGroupSize,
-    };
-    private readonly Option<double> _grpoTemperature = new("--grpo-temperature")
-    {
-        Description = "grpo: sampling temperature",
-        DefaultValueFactory = _ => Defaults.Method.GrpoTemperature,
-    };
-    private readonly Option<double> _grpoClip = new("--grpo-clip")
-    {
-        Description = "grpo: clip range ε of the policy ratio",
-        DefaultValueFactory = _ => Defaults.Method.GrpoClip,
-    };
-    private readonly Option<double> _grpoKlWeight = new("--grpo-kl-weight")
-    {
-        Description = "grpo: weight β of the KL penalty to the initial model (0: none)",
-        DefaultValueFactory = _ => Defaults.Method.GrpoKlWeight,
-    };
+    private readonly Option<int> _warmup = new("--warmup-steps") { Description = "linear warmup, in optimizer steps", DefaultValueFactory = _ => Defaults.WarmupSteps };
+    private readonly Option<double> _minLrRatio = new("--min-lr-ratio") { Description = "cosine decay ends at this fraction of --lr", DefaultValueFactory = _ => Defaults.MinLearningRateRatio };
+    private readonly Option<double> _weightDecay = new("--weight-decay") { Description = "AdamW weight decay", DefaultValueFactory = _ => Defaults.WeightDecay };
+    private readonly Option<double> _gradClip = new("--grad-clip") { Description = "gradient norm clip", DefaultValueFactory = _ => Defaults.GradientClip };
+    private readonly Option<int> _seed = new("--seed") { Description = "seed for data, initialisation and data order", DefaultValueFactory = _ => Defaults.Seed };
+    private readonly Option<int> _evalEvery = new("--eval-every") { Description = "steps between evaluations (0: about ten per run)", DefaultValueFactory = _ => Defaults.EvalEvery };
+    private readonly Option<int> _evalSamples = new("--eval-samples") { Description = "test examples used by the periodic evaluations", DefaultValueFactory = _ => Defaults.EvalSamples };
     private readonly Option<string> _lossPositions = new("--loss-positions")
     {
         Description = "target positions the loss covers: all, or first-decision (the Indecipherable-token control)",
         DefaultValueFactory = _ => "all",
     };
+    private readonly Option<string> _weightDecayOn = new("--weight-decay-on")
+    {
+        Description = "parameters AdamW's weight decay shrinks: matrices (weight matrices only, as nanoGPT) or all",
+        DefaultValueFactory = _ => Json.EnumName(Defaults.WeightDecayOn),
+    };
+    private readonly List<(OptionSpec Spec, Option Option)> _methodOptions = [];
 
     public TrainingOptions(Command command)
     {
         foreach (var option in new Option[] { _backbone, _layers, _width, _heads, _positions, _precision, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
-                     _warmup, _minLrRatio, _weightDecay, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _diffusionSampler, _diffusionSteps, _diffusionTemperature, _diffusionWeighting, _diffusionShift, _diffusionNeighbours, _diffusionAttention, _diffusionFocus,
-                     _mtpHeads, _nextLatLatentWeight, _nextLatKlWeight, _nextLatHorizon, _nextLatDynamics, _init, _grpoGroupSize, _grpoTemperature, _grpoClip, _grpoKlWeight })
+                     _warmup, _minLrRatio, _weightDecay, _weightDecayOn, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions })
             command.Options.Add(option);
+        foreach (var spec in MethodRegistry.AllOptions())
+        {
+            string help = $"{spec.Method}: {spec.Help}";
+            Option option = spec.Type == typeof(bool)
+                ? new Option<bool>(spec.Flag) { Description = help }
+                : new Option<string>(spec.Flag) { Description = help, DefaultValueFactory = spec.Default is null ? null! : _ => OptionSpec.Text(spec.Default) };
+            _methodOptions.Add((spec, option));
+            command.Options.Add(option);
+        }
     }
+
+    /// <summary>
+    /// The options of each of <paramref name="methods"/> from the flags: a method's defaults with the flags given for it.
+    /// A flag of a method not among them is an error: --mtp-heads applies to mtp, not ntp.
+    /// </summary>
+    public Dictionary<string, IMethodOptions?> MethodOptions(ParseResult r, IReadOnlyList<string> methods)
+    {
+        var given = _methodOptions.Where(o => Given(r, o.Option)).ToList();
+        foreach (var (spec, option) in given.Where(o => !methods.Contains(o.Spec.Method)))
+            throw new UserError($"{spec.Flag} applies to {spec.Method}, not {string.Join(", ", methods)}");
+        return methods.ToDictionary(method => method, method =>
+        {
+            if (MethodRegistry.DefaultOptions(method) is not { } options) return null;
+            foreach (var (spec, option) in given.Where(o => o.Spec.Method == method))
+                options = MethodOptionSet.With(method, options, spec, option is Option<bool> flag ? r.GetValue(flag) : spec.Parse(r.GetValue((Option<string>)option)!));
+            return MethodOptionSet.Validated(method, options);
+        });
+    }
+
+    /// <summary>The options of one method from the flags (see the overload for several).</summary>
+    public IMethodOptions? MethodOptions(ParseResult r, string method) => MethodOptions(r, [method])[method];
+
+    /// <summary>Whether any flag of <paramref name="method"/>'s options was given.</summary>
+    public bool AnyGivenFor(ParseResult r, string method) => _methodOptions.Any(o => o.Spec.Method == method && Given(r, o.Option));
+
+    /// <summary>The flag of every config field a <see cref="ConfigError"/> may name: training, model and every method's options.</summary>
+    public static IReadOnlyDictionary<string, string> FlagsByField { get; } = new Dictionary<string, string>
+    {
+        ["training.train_samples"] = "--train-samples", ["training.test_samples"] = "--test-samples", ["training.epochs"] = "--epochs",
+        ["training.batch_size"] = "--batch-size", ["training.learning_rate"] = "--lr", ["training.warmup_steps"] = "--warmup-steps",
+        ["training.min_learning_rate_ratio"] = "--min-lr-ratio", ["training.weight_decay"] = "--weight-decay", ["training.weight_decay_on"] = "--weight-decay-on",
+        ["training.gradient_clip"] = "--grad-clip", ["training.seed"] = "--seed", ["training.eval_every"] = "--eval-every",
+        ["training.eval_samples"] = "--eval-samples", ["training.loss_positions"] = "--loss-positions",
+        ["model.layers"] = "--layers", ["model.width"] = "--width", ["model.heads"] = "--heads", ["model.positions"] = "--positions",
+        ["model.backbone"] = "--backbone", ["model.precision"] = "--precision",
+    }.Concat(MethodRegistry.AllOptions().Select(o => KeyValuePair.Create(o.Field, o.Flag))).ToDictionary();
+
+    /// <summary>A library message with every config field it names written as its flag.</summary>
+    public static string InFlags(string message) =>
+        System.Text.RegularExpressions.Regex.Replace(message, @"\b[a-z]+\.[a-z_]+\b", m => FlagsByField.GetValueOrDefault(m.Value, m.Value));
 
     public ModelSize Model(ParseResult r)
     {
@@ -191,31 +165,6 @@ internal sealed class TrainingOptions
             ParseFlag<BackboneKind>("--backbone", r.GetValue(_backbone)!), ParseFlag<Precision>("--precision", r.GetValue(_precision)!));
         size.Validate();
         return size;
-    }
-
-    public MethodOptions MethodOptions(ParseResult r)
-    {
-        var options = new MethodOptions(
-            DiffusionSampler: ParseFlag<DiffusionSampler>("--diffusion-sampler", r.GetValue(_diffusionSampler)!),
-            DiffusionSteps: r.GetValue(_diffusionSteps),
-            DiffusionTemperature: r.GetValue(_diffusionTemperature),
-            DiffusionShift: r.GetValue(_diffusionShift),
-            DiffusionNeighbours: r.GetValue(_diffusionNeighbours),
-            DiffusionAttention: ParseFlag<DiffusionAttention>("--diffusion-attention", r.GetValue(_diffusionAttention)!),
-            DiffusionWeighting: ParseFlag<DiffusionWeighting>("--diffusion-weighting", r.GetValue(_diffusionWeighting)!),
-            MtpHeads: r.GetValue(_mtpHeads),
-            NextlatLatentWeight: r.GetValue(_nextLatLatentWeight),
-            NextlatKlWeight: r.GetValue(_nextLatKlWeight),
-            NextlatHorizon: r.GetValue(_nextLatHorizon),
-            NextlatDynamics: ParseFlag<NextlatDynamics>("--nextlat-dynamics", r.GetValue(_nextLatDynamics)!),
-            GrpoInit: r.GetValue(_init) is { } init ? Path.GetFullPath(init) : null,
-            GrpoGroupSize: r.GetValue(_grpoGroupSize),
-            GrpoTemperature: r.GetValue(_grpoTemperature),
-            GrpoClip: r.GetValue(_grpoClip),
-            GrpoKlWeight: r.GetValue(_grpoKlWeight),
-            DiffusionFocus: r.GetValue(_diffusionFocus));
-        options.Validate();
-        return options;
     }
 
     /// <summary>--methods: comma-separated known method names, none twice.</summary>
@@ -243,7 +192,7 @@ internal sealed class TrainingOptions
     public TrainingConfig Training(ParseResult r, string method) =>
         MethodRegistry.WithOwnDefaults(method, Training(r), Given(r, _batchSize), Given(r, _lr));
 
-    private static bool Given(ParseResult r, Option option) => r.GetResult(option) is { Implicit: false };
+    internal static bool Given(ParseResult r, Option option) => r.GetResult(option) is { Implicit: false };
 
     private static string OwnDefaultsNote(Func<(string Method, int BatchSize, double LearningRate), string?> value)
     {
@@ -267,7 +216,8 @@ internal sealed class TrainingOptions
             Seed: r.GetValue(_seed),
             EvalEvery: r.GetValue(_evalEvery),
             EvalSamples: r.GetValue(_evalSamples),
-            LossPositions: ParseFlag<LossPositions>("--loss-positions", r.GetValue(_lossPositions)!));
+            LossPositions: ParseFlag<LossPositions>("--loss-positions", r.GetValue(_lossPositions)!),
+            WeightDecayOn: ParseFlag<WeightDecayOn>("--weight-decay-on", r.GetValue(_weightDecayOn)!));
         config.Validate();
         return config;
     }

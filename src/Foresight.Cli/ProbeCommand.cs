@@ -76,7 +76,7 @@ internal static class ProbeCommand
             case DecodeStepsProbe.Name:
                 foreach (var point in json["points"]!.AsArray())
                     table.AddRow($"{point!["sampler"]}, K = {point["steps"]}",
-                        $"exact {100 * point["exact_match"]!.GetValue<double>():F1}% ± {100 * point["exact_match_margin95"]!.GetValue<double>():F1}, " +
+                        $"exact {Markup.Escape(Format.Proportion(point["exact_match"]!.GetValue<double>(), json["examples"]!.GetValue<int>()))}, " +
                         $"first decision {100 * point["first_decision_accuracy"]!.GetValue<double>():F1}%");
                 table.Caption($"{json["examples"]:N0} test examples");
                 break;
@@ -101,7 +101,7 @@ internal static class ProbeCommand
                 foreach (string decoder in new[] { "greedy", "best_of_k", "backtrack" })
                 {
                     var m = json[decoder]!;
-                    table.AddRow(m["decode"]!.GetValue<string>(), $"{100 * m["exact_match"]!.GetValue<double>():F1}% ± {100 * m["exact_match_margin95"]!.GetValue<double>():F1}",
+                    table.AddRow(m["decode"]!.GetValue<string>(), Markup.Escape(Format.Proportion(m["exact_match"]!.GetValue<double>(), m["examples"]!.GetValue<int>())),
                         $"{m["tokens_per_instance"]!.GetValue<double>():F2}", $"{m["model_calls_per_instance"]!.GetValue<double>():F2}");
                 }
                 table.Caption($"{json["examples"]:N0} fresh examples; samples at temperature 1, the verifier picks; " +

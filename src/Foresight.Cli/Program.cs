@@ -1,9 +1,14 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Foresight;
 using Foresight.Cli;
 
-var root = new RootCommand("Foresight: does next-token prediction limit what models can learn?")
+// A plain command named "foresight" as the root, so usage lines and hints say what the user types
+// (a RootCommand takes its name from the executable, Foresight.Cli).
+var root = new Command("foresight", "Foresight: does next-token prediction limit what models can learn?")
 {
+    new HelpOption(),
+    new VersionOption(),
     TrainCommand.Create(),
     CompareCommand.Create(),
     RunCommand.Create(),
@@ -20,12 +25,16 @@ var root = new RootCommand("Foresight: does next-token prediction limit what mod
 // Logs and pipes have no width; wrapping the comparison tables at 80 columns would make them unreadable.
 if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 200;
 
-var parsed = root.Parse(args);
+var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
 if (parsed.Errors.Count > 0)
 {
     // A misspelt subcommand also leaves "required command was not provided"; the misspelling is the useful error.
     var error = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized")) ?? parsed.Errors[0];
-    Console.Error.WriteLine($"error: {error.Message} (see 'foresight {parsed.CommandResult.Command.Name} --help')");
+    var names = new List<string>();
+    for (Command? command = parsed.CommandResult.Command; command is not null; command = command.Parents.OfType<Command>().FirstOrDefault())
+        names.Insert(0, command.Name);
+    string path = string.Join(' ', names);
+    Console.Error.WriteLine($"error: {error.Message} (see '{path} --help')");
     return 2;
 }
 
@@ -33,8 +42,21 @@ try
 {
     return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 }
+catch (ConfigError e)
+{
+    Console.Error.WriteLine($"error: {TrainingOptions.InFlags(e.Message)}");
+    return 2;
+}
 catch (UserError e)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
+}
+catch (Exception e)
+{
+    // A bug, not a mistake of the user's: one line here, the whole trace in a file to attach to a report.
+    string log = Path.Combine(Path.GetTempPath(), $"foresight-crash-{DateTime.Now:yyyyMMdd-HHmmss}-{Environment.ProcessId}.log");
+    File.WriteAllText(log, $"foresight {string.Join(' ', args)}\n{e}\n");
+    Console.Error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} (stack trace in {log})");
+    return 1;
 }

@@ -1,97 +1,92 @@
 using System.Text.Json.Nodes;
 using Foresight.Evaluation;
+using Foresight.Experiments;
 using Foresight.Probes;
 using Foresight.Runs;
-using Foresight.Tasks;
-using Foresight.Training;
 using Spectre.Console;
 
 namespace Foresight.Cli;
 
+/// <summary>The one results table: a row per group of runs (a method variant on a task, model and budget), seeds pooled.</summary>
 internal static class Tables
 {
-    /// <summary>One row per run: the comparison the mission is about.</summary>
-    public static void Print(ITask task, IReadOnlyList<(string Path, RunResult Result)> runs)
+    /// <summary>
+    /// Prints <paramref name="groups"/>: a column for task, model or budget only where they differ between rows, probe
+    /// columns where any run was probed. One seed: the run's score with its Wilson 95% interval over test examples;
+    /// several: mean ± 95% CI over seeds (Student t).
+    /// </summary>
+    public static void Print(IReadOnlyList<GroupResult> groups, IReadOnlyList<CellResult> results)
     {
-        var table = new Table().Title($"{task.Description}, {runs[0].Result.Test.Examples} held-out examples")
-            .AddColumn("method")
-            .AddColumn(new TableColumn("exact").RightAligned())
-            .AddColumn(new TableColumn("first dec.").RightAligned())
-            .AddColumn(new TableColumn("chance").RightAligned())
-            .AddColumn(new TableColumn("forced").RightAligned())
-            .AddColumn(new TableColumn("time").RightAligned())
-            .AddColumn(new TableColumn("tokens/s").RightAligned());
-        var probesByRun = runs.Select(r => Probes(r.Path)).ToList();
-        bool probed = probesByRun.Any(p => p.Count > 0);
-        if (probed) AddProbeColumns(table);
-        foreach (var ((_, result), probes) in runs.Zip(probesByRun))
-        {
-            var test = result.Test;
-            var cells = new List<string>
-            {
-                Markup.Escape(result.Training.Method),
-                $"{100 * test.ExactMatch:F1}% ± {100 * test.ExactMatchMargin95:F1}",
-                $"{100 * test.FirstDecisionAccuracy:F1}%",
-                $"{100 * test.FirstDecisionChance:F1}%",
-                $"{100 * test.TeacherForcedAccuracy:F1}%",
-                $"{result.Training.TrainSeconds:F0} s",
-                $"{result.Training.TokensPerSecond:N0}",
-            };
-            if (probed)
-            {
-                cells.AddRange(ProbeMeasures.Select(m => m.Value(probes) is { } v ? $"{100 * v:F1}%" : "-"));
-                cells.Add(SearchTokens(probes) is { } tokens ? $"{tokens:F1}" : "-");
-            }
-            table.AddRow(cells.ToArray());
-        }
-        AnsiConsole.Write(table);
-        foreach (var (path, result) in runs) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(result.Training.Method)}: {Markup.Escape(path)}[/]");
-        Legend("± 95% CI over test examples", probed);
-    }
+        var runs = results.ToDictionary(r => r.Path);
+        var probes = results.ToDictionary(r => r.Path, r => RunDirectory.Open(r.Path).ReadProbes());
+        bool manyTasks = groups.Select(g => g.Task).Distinct().Count() > 1;
+        bool manyModels = groups.Select(g => g.Model).Distinct().Count() > 1;
+        bool manyBudgets = groups.Select(g => (g.TrainSamples, g.Epochs)).Distinct().Count() > 1;
+        bool manySeeds = groups.Any(g => g.Seeds > 1);
+        bool probed = probes.Values.Any(p => p.Count > 0);
+        var examples = results.Select(r => r.Result.Test.Examples).Distinct().ToList();
+        string seeds = string.Join(", ", results.Select(r => r.Cell.Config.Training.Seed).Distinct());
 
-    /// <summary>One row per method: mean ± 95% CI (Student t) over seeds.</summary>
-    public static void PrintAcrossSeeds(ITask task, IReadOnlyList<string> methods, IReadOnlyList<int> seeds, IReadOnlyList<(string Path, RunResult Result)> runsWithPaths)
-    {
-        var results = runsWithPaths.Select(r => r.Result).ToList();
-        var probesByRun = runsWithPaths.Select(r => Probes(r.Path)).ToList();
-        bool probed = probesByRun.Any(p => p.Count > 0);
-        var table = new Table().Title($"{task.Description}, {seeds.Count} seeds ({string.Join(", ", seeds)}), {results[0].Test.Examples} held-out examples each")
-            .AddColumn("method")
-            .AddColumn(new TableColumn("exact").RightAligned())
-            .AddColumn(new TableColumn("first dec.").RightAligned())
-            .AddColumn(new TableColumn("chance").RightAligned())
-            .AddColumn(new TableColumn("forced").RightAligned())
-            .AddColumn(new TableColumn("time").RightAligned());
-        if (probed) AddProbeColumns(table);
-        foreach (string method in methods)
+        var table = new Table().Title($"{string.Join(", ", groups.Select(g => g.Task).Distinct())}, " +
+                                      (manySeeds ? $"{groups.Max(g => g.Seeds)} seeds ({seeds}), " : "") +
+                                      $"{string.Join(" / ", examples)} held-out examples{(manySeeds ? " each" : "")}")
+            .AddColumn("method");
+        void Column(string header) => table.AddColumn(new TableColumn(header).RightAligned());
+        if (manyTasks) table.AddColumn("task");
+        if (manyModels) table.AddColumn("model");
+        if (manyBudgets) Column("samples");
+        if (manySeeds) Column("seeds");
+        foreach (string header in new[] { "exact", "first dec.", "chance", "forced", "time", "tokens/s" }) Column(header);
+        if (probed)
         {
-            var runs = results.Where(r => r.Training.Method == method).ToList();
-            var probes = probesByRun.Where((_, i) => results[i].Training.Method == method).ToList();
-            string Cell(IReadOnlyList<double> values)
-            {
-                if (values.Count == 0) return "-";
-                var (mean, margin) = Statistics.MeanWithMargin(values);
-                return $"{100 * mean:F1}% ± {100 * margin:F1}";
-            }
-            var cells = new List<string>
-            {
-                Markup.Escape(method), Cell(runs.Select(r => r.Test.ExactMatch).ToList()), Cell(runs.Select(r => r.Test.FirstDecisionAccuracy).ToList()),
-                $"{100 * runs[0].Test.FirstDecisionChance:F1}%", Cell(runs.Select(r => r.Test.TeacherForcedAccuracy).ToList()),
-                $"{runs.Sum(r => r.Training.TrainSeconds):F0} s",
-            };
+            foreach (var (header, _) in ProbeMeasures) Column(header);
+            Column("search tok");
+        }
+
+        foreach (var g in groups)
+        {
+            var members = g.Runs.Select(p => runs[p]).ToList();
+            var cells = new List<string> { g.Label };
+            if (manyTasks) cells.Add(g.Task);
+            if (manyModels) cells.Add($"{g.Model.Layers}x{g.Model.Width}");
+            if (manyBudgets) cells.Add($"{g.TrainSamples:N0}" + (g.Epochs > 1 ? $" x {g.Epochs}" : ""));
+            if (manySeeds) cells.Add($"{g.Seeds}");
+            cells.Add(g.Seeds == 1 ? Format.Proportion(members[0].Result.Test.ExactMatch, members[0].Result.Test.Examples) : Format.Estimate(g.ExactMatch));
+            cells.Add(g.Seeds == 1 ? Format.Percent(g.FirstDecisionAccuracy.Mean) : Format.Estimate(g.FirstDecisionAccuracy));
+            cells.Add(Format.Percent(g.FirstDecisionChance));
+            cells.Add(g.Seeds == 1 ? Format.Percent(g.TeacherForcedAccuracy.Mean) : Format.Estimate(g.TeacherForcedAccuracy));
+            cells.Add($"{g.TrainSeconds:F0} s");
+            cells.Add($"{members.Average(m => m.Result.Training.TokensPerSecond):N0}");
             if (probed)
             {
-                cells.AddRange(ProbeMeasures.Select(m => Cell(probes.Select(m.Value).OfType<double>().ToList())));
-                var tokens = probes.Select(SearchTokens).OfType<double>().ToList();
+                var own = members.Select(m => probes[m.Path]).ToList();
+                cells.AddRange(ProbeMeasures.Select(m => own.Select(m.Value).OfType<double>().ToList() switch
+                {
+                    [] => "-",
+                    [var one] => Format.Percent(one),
+                    var many => Format.Estimate(Estimate.Of(many)),
+                }));
+                var tokens = own.Select(SearchTokens).OfType<double>().ToList();
                 cells.Add(tokens.Count == 0 ? "-" : $"{tokens.Average():F1}");
             }
-            table.AddRow(cells.ToArray());
+            table.AddRow([.. cells.Select(Markup.Escape)]); // labels and intervals hold brackets
         }
         AnsiConsole.Write(table);
-        Legend("mean ± 95% CI over seeds (Student t)", probed);
+        if (!manySeeds)
+            foreach (var r in results) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(ReportLabel(r))}: {Markup.Escape(r.Path)}[/]");
+        Legend(manySeeds ? "mean ± 95% CI over seeds (Student t)" : "[lower, upper] Wilson 95% interval over test examples", probed);
     }
 
-    /// <summary>The probe numbers the comparison tables show, each read from a run's probe-*.json.</summary>
+    /// <summary>One run's row (train, train --resume).</summary>
+    public static void Print(RunConfig config, Tasks.ITask task, string path, Training.RunResult result)
+    {
+        var results = new[] { new CellResult(new ExperimentCell(path, path, config, task), path, result) };
+        Print(GroupResult.Aggregate(results), results);
+    }
+
+    private static string ReportLabel(CellResult r) => Reports.ReportRun.VariantLabel(r.Cell.Config);
+
+    /// <summary>The probe numbers the tables show, each read from a run's probe-*.json.</summary>
     private static readonly (string Header, Func<IReadOnlyDictionary<string, JsonObject>, double?> Value)[] ProbeMeasures =
     [
         ("CH follow", p => p.GetValueOrDefault(CleverHansProbe.Name)?["follow_rate_before_last"]?.GetValue<double>()),
@@ -103,21 +98,28 @@ internal static class Tables
     private static double? SearchTokens(IReadOnlyDictionary<string, JsonObject> probes) =>
         probes.GetValueOrDefault(SearchProbe.Name)?["backtrack"]?["tokens_per_instance"]?.GetValue<double>();
 
-    private static void AddProbeColumns(Table table)
-    {
-        foreach (var (header, _) in ProbeMeasures) table.AddColumn(new TableColumn(header).RightAligned());
-        table.AddColumn(new TableColumn("search tok").RightAligned());
-    }
-
-    private static IReadOnlyDictionary<string, JsonObject> Probes(string runPath) => RunDirectory.Open(runPath).ReadProbes();
-
     private static void Legend(string interval, bool probed)
     {
-        AnsiConsole.MarkupLine($"[grey]exact: the whole answer right under greedy decoding ({interval}). first dec.: the hard token (path-star: the node " +
+        AnsiConsole.MarkupLine($"[grey]exact: the whole answer right under greedy decoding ({Markup.Escape(interval)}). first dec.: the hard token (path-star: the node " +
                                "after the source, chance 1/degree; addition: the first digit written). forced: per-token accuracy given the true earlier tokens. time: training only.[/]");
         if (probed)
             AnsiConsole.MarkupLine("[grey]CH follow: after a forced wrong first node, greedy continuations that follow the wrong arm at every step " +
                                    "before the last (Clever Hans). plan probe: a linear probe at '=' picks the goal's arm (chance 1/d), best layer, held out. " +
                                    "backtrack: exact match when the verifier prunes a depth-first search over the model's ranked tokens; search tok: the tokens it wrote per instance.[/]");
+    }
+}
+
+/// <summary>How the tables and the report write numbers.</summary>
+internal static class Format
+{
+    public static string Percent(double value) => double.IsNaN(value) ? "-" : $"{100 * value:F1}%";
+
+    public static string Estimate(Estimate e) => $"{100 * e.Mean:F1}% ± {100 * e.Ci95:F1}";
+
+    /// <summary>A proportion measured on n examples with its Wilson 95% interval: "99.8% [99.6, 99.9]".</summary>
+    public static string Proportion(double p, int n)
+    {
+        var (low, high) = Statistics.Wilson95(p, n);
+        return $"{100 * p:F1}% [{100 * low:F1}, {100 * high:F1}]";
     }
 }

@@ -1,9 +1,9 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Foresight.Methods;
 using Foresight.Runs;
 using Foresight.Tasks;
 using Foresight.Training;
-using Spectre.Console;
 
 namespace Foresight.Cli;
 
@@ -15,25 +15,49 @@ internal static class TrainCommand
         var method = new Option<string>("--method") { Description = $"training method: {string.Join(", ", MethodRegistry.Names)}", DefaultValueFactory = _ => "ntp" };
         var output = new Option<string?>("--out") { Description = "run directory (default: runs/<method>-<time>); must not exist or be empty" };
         var resume = new Option<string?>("--resume") { Description = "continue the run in this directory from its last checkpoint (other flags are taken from its config.json)" };
+        var config = new Option<string?>("--config") { Description = "train exactly the run a config.json describes (another run's, to reproduce it); takes no other flag but --out" };
         command.Options.Add(method);
         command.Options.Add(output);
         command.Options.Add(resume);
+        command.Options.Add(config);
         var taskOptions = new TaskOptions(command);
         var trainingOptions = new TrainingOptions(command);
 
         command.SetAction(result =>
         {
             if (result.GetValue(resume) is { } resumeDirectory) return Resume(resumeDirectory);
+            if (result.GetValue(config) is { } configFile) return FromConfig(result, configFile, output, config);
             string methodName = result.GetValue(method)!;
             MethodRegistry.Validate(methodName);
             var task = taskOptions.Build(result);
-            var config = new RunConfig(methodName, task.ToJson(), trainingOptions.Model(result), trainingOptions.Training(result, methodName), trainingOptions.MethodOptions(result));
-            Trainer.CheckBuilds(config, task);
-            var run = RunDirectory.Create(result.GetValue(output) ?? OutputPaths.Default(methodName));
-            Tables.Print(task, [(run.Path, TrainingView.Train(config, task, run))]);
-            return 0;
+            var runConfig = new RunConfig(methodName, task.ToJson(), trainingOptions.Model(result), trainingOptions.Training(result, methodName),
+                trainingOptions.MethodOptions(result, methodName));
+            return Train(runConfig, task, result.GetValue(output) ?? OutputPaths.Default(methodName));
         });
         return command;
+    }
+
+    private static int Train(RunConfig config, ITask task, string directory)
+    {
+        Trainer.CheckBuilds(config, task);
+        var run = RunDirectory.Create(directory);
+        Tables.Print(config, task, run.Path, TrainingView.Train(config, task, run));
+        return 0;
+    }
+
+    private static int FromConfig(ParseResult result, string file, Option<string?> output, Option<string?> config)
+    {
+        if (result.CommandResult.Children.OfType<OptionResult>().FirstOrDefault(o => !o.Implicit && o.Option != output && o.Option != config) is { } other)
+            throw new UserError($"--config takes every setting from {file}; drop {other.Option.Name}");
+        if (!File.Exists(file)) throw new UserError($"config file '{file}' does not exist");
+        var runConfig = RunConfig.Load(file);
+        try
+        {
+            runConfig.Training.Validate();
+            runConfig.Model.Validate();
+            return Train(runConfig, TaskRegistry.FromJson(runConfig.Task), result.GetValue(output) ?? OutputPaths.Default(runConfig.Method));
+        }
+        catch (ConfigError e) { throw new UserError($"{file}: {e.Message}"); }
     }
 
     private static int Resume(string directory)
@@ -42,7 +66,7 @@ internal static class TrainCommand
         if (File.Exists(run.SummaryFile)) throw new UserError($"run '{directory}' already finished (it has a summary.json); nothing to resume");
         var config = run.ReadConfig();
         var task = TaskRegistry.FromJson(config.Task);
-        Tables.Print(task, [(run.Path, TrainingView.Train(config, task, run, resume: true))]);
+        Tables.Print(config, task, run.Path, TrainingView.Train(config, task, run, resume: true));
         return 0;
     }
 }

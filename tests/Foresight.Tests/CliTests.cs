@@ -94,13 +94,13 @@ public sealed class CliTests
         var comparison = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "comparison.json")))!;
         Assert.Equal("[7,8,9]", comparison["seeds"]!.ToJsonString());
         Assert.Equal(6, comparison["runs"]!.AsArray().Count);
-        var ntp = comparison["methods"]!.AsArray()[0]!;
+        var ntp = comparison["groups"]!.AsArray()[0]!;
         double[] exact = comparison["runs"]!.AsArray().Where(r => r!["method"]!.GetValue<string>() == "ntp")
             .Select(r => r!["exact_match"]!.GetValue<double>()).ToArray();
         Assert.Equal(exact.Average(), ntp["exact_match_mean"]!.GetValue<double>(), 12);
         Assert.Equal(Evaluation.Statistics.MeanWithMargin(exact).Margin95, ntp["exact_match_ci95"]!.GetValue<double>(), 12);
         Assert.Contains("3 seeds (7, 8, 9)", compare.Stdout);
-        Assert.Matches(@"│ ntp\s+│\s+\d+\.\d% ± \d+\.\d │", compare.Stdout); // the table shows mean ± CI
+        Assert.Matches(@"│ ntp\s+│\s+3 │\s+\d+\.\d% ± \d+\.\d │", compare.Stdout); // the table shows the seeds and mean ± CI
 
         // Every run is probed, the table gains the probe columns, and the report is written beside the runs.
         Assert.Contains("CH follow", compare.Stdout);
@@ -126,16 +126,16 @@ public sealed class CliTests
         Assert.True(compare.ExitCode == 0, compare.Stderr);
 
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "diffusion", "summary.json")))!;
-        Assert.Equal("""{"diffusion_sampler":"low-confidence","diffusion_steps":2,"diffusion_temperature":0,"diffusion_weighting":"elbo","diffusion_shift":false,"diffusion_attention":"bidirectional",""" +
-                     "\"mtp_heads\":4,\"nextlat_latent_weight\":1,\"nextlat_kl_weight\":1," +
-                     "\"grpo_init\":null,\"grpo_group_size\":8,\"grpo_temperature\":1,\"grpo_clip\":0.2,\"grpo_kl_weight\":0.04,\"diffusion_focus\":0,\"nextlat_horizon\":1,\"nextlat_dynamics\":\"mlp\",\"diffusion_neighbours\":false}",
+        // Only diffusion's own options, in its declaration order; ntp has none, in its summary and in its config.
+        Assert.Equal("""{"sampler":"low-confidence","steps":2,"temperature":0,"weighting":"elbo","shift":false,"neighbours":false,"focus":0,"attention":"bidirectional"}""",
             summary["options"]!.ToJsonString());
         Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "summary.json")))!["options"]);
+        Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "config.json")))!["options"]);
         // diffusion keeps the batch size it was given and takes its own learning rate; ntp takes the shared one.
         var diffusionTraining = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "diffusion", "config.json")))!["training"]!;
         Assert.Equal((64, 5e-4), (diffusionTraining["batch_size"]!.GetValue<int>(), diffusionTraining["learning_rate"]!.GetValue<double>()));
         Assert.Equal(1e-3, JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "config.json")))!["training"]!["learning_rate"]!.GetValue<double>());
-        var entries = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "comparison.json")))!["methods"]!.AsArray();
+        var entries = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "comparison.json")))!["groups"]!.AsArray();
         Assert.Equal([1e-3, 5e-4], entries.Select(e => e!["learning_rate"]!.GetValue<double>()));
 
         var steps = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "diffusion", "probe-steps.json")))!;
@@ -155,7 +155,7 @@ public sealed class CliTests
         Assert.True(compare.ExitCode == 0, compare.Stderr);
 
         var mtp = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "mtp", "config.json")))!;
-        Assert.Equal(2, mtp["options"]!["mtp_heads"]!.GetValue<int>());
+        Assert.Equal(2, mtp["options"]!["heads"]!.GetValue<int>());
         string report = File.ReadAllText(Path.Combine(temp["cmp"], "report.md"));
         Assert.Contains("mtp [2 heads]", report);
         foreach (string method in new[] { "mtp", "bst", "nextlat" })
@@ -176,7 +176,7 @@ public sealed class CliTests
         Assert.True(compare.ExitCode == 0, compare.Stderr);
 
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "grpo", "config.json")))!;
-        Assert.Equal(Path.GetFullPath(Path.Combine(temp["cmp"], "ntp")), config["options"]!["grpo_init"]!.GetValue<string>());
+        Assert.Equal(Path.GetFullPath(Path.Combine(temp["cmp"], "ntp")), config["options"]!["init"]!.GetValue<string>());
         Assert.Equal(64, config["training"]!["train_samples"]!.GetValue<int>());
         Assert.Equal(16, config["training"]!["batch_size"]!.GetValue<int>());
         Assert.Equal(1e-4, config["training"]!["learning_rate"]!.GetValue<double>());
@@ -185,7 +185,7 @@ public sealed class CliTests
         // Probed as the ntp model it fine-tunes: both model probes and the search probe apply.
         foreach (string probe in new[] { "clever-hans", "plan", "search" })
             Assert.True(File.Exists(Path.Combine(temp["cmp"], "grpo", $"probe-{probe}.json")), probe);
-        Assert.Matches(@"│ grpo\s+│", compare.Stdout);
+        Assert.Matches(@"│ grpo \[group 4\]\s+│", compare.Stdout); // its group size sets the variant apart
 
         AssertUserError(Cli.Run(["compare", "--methods", "grpo,ntp", "--out", temp["bad"], .. Cli.TinyRun]),
             "compare fine-tunes grpo from its own ntp run: put ntp before grpo in --methods");
@@ -208,7 +208,7 @@ public sealed class CliTests
             Assert.Equal(512, run!["samples_seen"]!.GetValue<long>()); // 4 epochs of 128, 2 of 256
         Assert.Equal(3, runs[0]!["per_position_accuracy"]!.AsArray().Count); // per digit of the 3-digit answer
         Assert.True(File.Exists(Path.Combine(temp["curve"], "curve.png")));
-        Assert.Matches(@"│ teacherless\s+│\s+\d+\.\d% │\s+\d+\.\d% │", first.Stdout);
+        Assert.Matches(@"│ teacherless\s+│\s+128 x 4 │\s+\d+\.\d% \[\d+\.\d, \d+\.\d\] │\s+\d+\.\d% │", first.Stdout); // one seed: the Wilson interval
 
         var again = Cli.Run(args);
         Assert.True(again.ExitCode == 0, again.Stderr);

@@ -17,7 +17,10 @@ public sealed class DiffusionTests
     {
         manual_seed(0);
         return (MaskedDiffusion)MethodRegistry.Create("diffusion", new MethodContext(Task, new ModelSize(1, 32, 2),
-            Options: new MethodOptions(sampler, steps, temperature, weighting, shift, attention, DiffusionNeighbours: neighbours)));
+            Options: new DiffusionOptions
+            {
+                Sampler = sampler, Steps = steps, Temperature = temperature, Weighting = weighting, Shift = shift, Attention = attention, Neighbours = neighbours,
+            }));
     }
 
     private static Batch Data(int count, long noiseSeed = 1) =>
@@ -75,7 +78,7 @@ public sealed class DiffusionTests
             Assert.Equal(linear / maskedCount, linearly.Loss(batch).item<float>(), 4);
         manual_seed(0);
         using (var focus = (MaskedDiffusion)MethodRegistry.Create("diffusion", new MethodContext(Task, new ModelSize(1, 32, 2),
-                   Options: new MethodOptions(DiffusionShift: shift, DiffusionFocus: 1))))
+                   Options: new DiffusionOptions { Shift = shift, Focus = 1 })))
             Assert.Equal(focused / (64 * Task.TargetLength), focus.Loss(batch).item<float>(), 4);
         Assert.Equal(method.Loss(batch).item<float>(), method.Loss(batch).item<float>()); // same noise seed, same loss
         Assert.NotEqual(method.Loss(batch).item<float>(), method.Loss(batch with { NoiseSeed = 2 }).item<float>());
@@ -105,8 +108,9 @@ public sealed class DiffusionTests
         double expected = (perToken * masked / time.unsqueeze(1)).sum().item<float>() / (16 * t);
         Assert.Equal(expected, method.Loss(batch).item<float>(), 4);
 
-        var error = Assert.Throws<UserError>(() => new MethodOptions(DiffusionShift: true, DiffusionNeighbours: true).Validate());
-        Assert.Contains("--diffusion-shift", error.Message);
+        var error = Assert.Throws<ConfigError>(() => MethodOptionSet.Validated("diffusion", new DiffusionOptions { Shift = true, Neighbours = true }));
+        Assert.Equal("diffusion.neighbours", error.Field);
+        Assert.Contains("drop diffusion.shift", error.Message);
     }
 
     [Theory]
@@ -158,8 +162,8 @@ public sealed class DiffusionTests
         Assert.True(answer.ne(argmax).any().item<bool>());
         Assert.False(answer.eq(Task.FillerToken).any().item<bool>());
         Assert.True(hot.Decode(batch.Prefix).eq(answer).all().item<bool>()); // the noise is seeded
-        Assert.Equal("--diffusion-temperature must be a finite number >= 0 (0: argmax), got -1",
-            Assert.Throws<UserError>(() => Build(temperature: -1)).Message);
+        Assert.Equal("diffusion.temperature must be a finite number >= 0 (0: argmax), got -1",
+            Assert.ThrowsAny<UserError>(() => Build(temperature: -1)).Message);
     }
 
     [Fact]
@@ -176,8 +180,8 @@ public sealed class DiffusionTests
         var metrics = Evaluation.Evaluator.Evaluate(method, Task, data);
         Assert.Equal(metrics.ExactMatch, own.ExactMatch);
         Assert.Equal(metrics.FirstDecisionAccuracy, own.FirstDecisionAccuracy);
-        Assert.Equal(metrics.ExactMatchMargin95, own.ExactMatchMargin95, 12);
-        Assert.Equal(new MethodOptions(DiffusionSampler.LowConfidence, 4), method.ResolvedOptions); // what summary.json records
+        Assert.Equal((metrics.ExactMatchLow95, metrics.ExactMatchHigh95), (own.ExactMatchLow95, own.ExactMatchHigh95));
+        Assert.Equal(new DiffusionOptions { Sampler = DiffusionSampler.LowConfidence, Steps = 4 }, method.ResolvedOptions); // what summary.json records
     }
 
     [Theory]
@@ -251,8 +255,8 @@ public sealed class DiffusionTests
     [Fact]
     public void Diffusion_rejects_a_narrowed_loss_and_negative_steps()
     {
-        Assert.Throws<UserError>(() => MethodRegistry.Create("diffusion", new MethodContext(Task, new ModelSize(1, 16, 2), LossPositions.FirstDecision)));
-        Assert.Equal("--diffusion-steps must not be negative (0: one step per target token), got -1",
-            Assert.Throws<UserError>(() => Build(steps: -1)).Message);
+        Assert.ThrowsAny<UserError>(() => MethodRegistry.Create("diffusion", new MethodContext(Task, new ModelSize(1, 16, 2), LossPositions.FirstDecision)));
+        Assert.Equal("diffusion.steps must not be negative (0: one step per target token), got -1",
+            Assert.ThrowsAny<UserError>(() => Build(steps: -1)).Message);
     }
 }

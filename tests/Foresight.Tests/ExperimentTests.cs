@@ -49,7 +49,7 @@ public sealed class ExperimentTests
     {
         using var temp = new TempDirectory();
         File.WriteAllText(temp["bad.json"], text);
-        Assert.Contains(message, Assert.Throws<UserError>(() => ExperimentPlan.Load(temp["bad.json"])).Message);
+        Assert.Contains(message, Assert.ThrowsAny<UserError>(() => ExperimentPlan.Load(temp["bad.json"])).Message);
     }
 
     [Fact]

@@ -78,7 +78,7 @@ public sealed class GrpoTests
     private static bool Same(Tensor a, Tensor b) => a.eq(b).all().item<bool>();
 
     private static Grpo Build(string init, ModelSize? size = null) =>
-        (Grpo)MethodRegistry.Create("grpo", new MethodContext(Task, size ?? Tiny, Options: new MethodOptions(GrpoInit: init, GrpoGroupSize: 4, GrpoTemperature: 4)));
+        (Grpo)MethodRegistry.Create("grpo", new MethodContext(Task, size ?? Tiny, Options: new GrpoOptions { Init = init, GroupSize = 4, Temperature = 4 }));
 
     [Fact]
     public void Fine_tuning_starts_from_the_init_run_moves_the_model_and_never_reads_the_target()
@@ -114,9 +114,9 @@ public sealed class GrpoTests
     {
         using var temp = new TempDirectory();
         TrainNtp(temp["ntp"]);
-        var error = Assert.Throws<UserError>(() => Build(temp["ntp"], new ModelSize(Layers: 2, Width: 32, Heads: 2)));
+        var error = Assert.ThrowsAny<UserError>(() => Build(temp["ntp"], new ModelSize(Layers: 2, Width: 32, Heads: 2)));
         Assert.Contains("its model is 1 x 32", error.Message);
-        Assert.Contains("--init DIR", Assert.Throws<UserError>(() => MethodRegistry.Create("grpo", new MethodContext(Task, Tiny))).Message);
-        Assert.Contains("does not exist", Assert.Throws<UserError>(() => Build(temp["nowhere"])).Message);
+        Assert.Contains("grpo.init is missing", Assert.ThrowsAny<UserError>(() => MethodRegistry.Create("grpo", new MethodContext(Task, Tiny))).Message);
+        Assert.Contains("does not exist", Assert.ThrowsAny<UserError>(() => Build(temp["nowhere"])).Message);
     }
 }

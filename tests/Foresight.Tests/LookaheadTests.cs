@@ -12,7 +12,7 @@ public sealed class LookaheadTests
     private static readonly PathStarTask Task = new(2, 5, 20);
     private static readonly ModelSize Size = new(Layers: 2, Width: 32, Heads: 2);
 
-    private static T Build<T>(string name, MethodOptions? options = null) where T : ITrainingMethod
+    private static T Build<T>(string name, IMethodOptions? options = null) where T : ITrainingMethod
     {
         manual_seed(0);
         return (T)MethodRegistry.Create(name, new MethodContext(Task, Size, Options: options));
@@ -50,7 +50,7 @@ public sealed class LookaheadTests
     [Fact]
     public void Mtp_with_one_head_is_next_token_prediction()
     {
-        using var mtp = Build<MultiToken>("mtp", new MethodOptions(MtpHeads: 1));
+        using var mtp = Build<MultiToken>("mtp", new MtpOptions { Heads = 1 });
         using var ntp = Build<NextToken>("ntp");
         var batch = Data();
         Assert.Equal(Value(ntp.Loss(batch)), Value(mtp.Loss(batch)), 5);
@@ -59,8 +59,8 @@ public sealed class LookaheadTests
     [Fact]
     public void Mtp_loss_is_the_sum_over_heads_and_the_extra_heads_are_trained()
     {
-        using var one = Build<MultiToken>("mtp", new MethodOptions(MtpHeads: 1));
-        using var four = Build<MultiToken>("mtp", new MethodOptions(MtpHeads: 4));
+        using var one = Build<MultiToken>("mtp", new MtpOptions { Heads = 1 });
+        using var four = Build<MultiToken>("mtp", new MtpOptions { Heads = 4 });
         var batch = Data();
         // Same GPT initialisation, so the difference is heads 2..4, each a cross-entropy near ln V at initialisation.
         double extra = Value(four.Loss(batch)) - Value(one.Loss(batch));
@@ -75,8 +75,8 @@ public sealed class LookaheadTests
     [Fact]
     public void Mtp_rejects_more_heads_than_answer_tokens()
     {
-        var error = Assert.Throws<UserError>(() => Build<MultiToken>("mtp", new MethodOptions(MtpHeads: 6)));
-        Assert.Equal("--mtp-heads 6 exceeds the answer length 5: head k needs a target k tokens after the last prefix token", error.Message);
+        var error = Assert.ThrowsAny<UserError>(() => Build<MultiToken>("mtp", new MtpOptions { Heads = 6 }));
+        Assert.Equal("mtp.heads 6 exceeds the answer length 5: head k needs a target k tokens after the last prefix token", error.Message);
     }
 
     [Fact]
@@ -150,7 +150,7 @@ public sealed class LookaheadTests
     {
         // The residual ψ starts as the identity (its last layer is zero), so the rollout from state i predicts h(i)
         // for every k, and each term can be computed by hand from the states alone.
-        using var method = Build<NextLatent>("nextlat", new MethodOptions(NextlatHorizon: 3, NextlatDynamics: NextlatDynamics.Residual));
+        using var method = Build<NextLatent>("nextlat", new NextlatOptions { Horizon = 3, Dynamics = NextlatDynamics.Residual });
         manual_seed(4);
         long length = 7;
         int klFrom = 4;
@@ -192,11 +192,11 @@ public sealed class LookaheadTests
     [Fact]
     public void Nextlat_with_zero_weights_is_next_token_prediction()
     {
-        using var nextlat = Build<NextLatent>("nextlat", new MethodOptions(NextlatLatentWeight: 0, NextlatKlWeight: 0));
+        using var nextlat = Build<NextLatent>("nextlat", new NextlatOptions { LatentWeight = 0, KlWeight = 0 });
         using var ntp = Build<NextToken>("ntp");
         var batch = Data();
         Assert.Equal(Value(ntp.Loss(batch)), Value(nextlat.Loss(batch)), 5);
-        using var weighted = Build<NextLatent>("nextlat", new MethodOptions(NextlatLatentWeight: 2, NextlatKlWeight: 3));
+        using var weighted = Build<NextLatent>("nextlat", new NextlatOptions { LatentWeight = 2, KlWeight = 3 });
         var (total, nextToken, latent, kl) = weighted.Losses(batch);
         Assert.Equal(Value(nextToken + 2 * latent + 3 * kl), Value(total), 5);
     }
@@ -207,7 +207,7 @@ public sealed class LookaheadTests
     [InlineData("nextlat")]
     public void Lookahead_methods_refuse_a_narrowed_loss(string name)
     {
-        var error = Assert.Throws<UserError>(() => MethodRegistry.Create(name, new MethodContext(Task, Size, LossPositions.FirstDecision)));
+        var error = Assert.ThrowsAny<UserError>(() => MethodRegistry.Create(name, new MethodContext(Task, Size, LossPositions.FirstDecision)));
         Assert.EndsWith("; --loss-positions applies to ntp, reverse and teacherless", error.Message);
     }
 }

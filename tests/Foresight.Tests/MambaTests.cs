@@ -140,12 +140,12 @@ public sealed class MambaTests
 
     [Theory]
     [InlineData("mtp", "mtp's extra heads are transformer blocks")]
-    [InlineData("diffusion", "--backbone mamba is causal by construction, and diffusion needs positions that see later ones")]
+    [InlineData("diffusion", "model.backbone mamba is causal by construction, and diffusion needs positions that see later ones")]
     public void Methods_that_need_attention_refuse_a_mamba(string method, string message)
     {
         var size = new ModelSize(Layers: 1, Width: 32, Heads: 2, Backbone: BackboneKind.Mamba);
-        var error = Assert.Throws<UserError>(() => MethodRegistry.Create(method, new MethodContext(Task, size)));
+        var error = Assert.ThrowsAny<UserError>(() => MethodRegistry.Create(method, new MethodContext(Task, size)));
         Assert.Contains(message, error.Message);
-        Assert.Throws<UserError>(() => (size with { Positions = PositionEncoding.Rotary }).Validate());
+        Assert.ThrowsAny<UserError>(() => (size with { Positions = PositionEncoding.Rotary }).Validate());
     }
 }

@@ -69,7 +69,7 @@ public sealed class ReferenceFormatTests
         File.WriteAllLines(file, [ReferenceLines[0], ReferenceLines[1], "32,3|16,12/32,12=32,34"]);
         try
         {
-            var error = Assert.Throws<UserError>(() => TaskFile.Read(Task, file));
+            var error = Assert.ThrowsAny<UserError>(() => TaskFile.Read(Task, file));
             Assert.StartsWith($"{file}:3: expected 8 edges", error.Message);
         }
         finally { File.Delete(file); }
@@ -84,7 +84,7 @@ public sealed class ReferenceFormatTests
             var examples = ReferenceLines.Select(Task.Parse).ToList();
             TaskFile.Write(Task, examples, file);
             Assert.Equal(ReferenceLines, File.ReadAllLines(file));
-            Assert.Throws<UserError>(() => TaskFile.Write(Task, examples, file));
+            Assert.ThrowsAny<UserError>(() => TaskFile.Write(Task, examples, file));
             Assert.Equal(ReferenceLines, File.ReadAllLines(file));
             Assert.Equal(examples.Select(e => e.Target), TaskFile.Read(Task, file).Select(e => e.Target));
         }

@@ -49,7 +49,7 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
         foreach (var run in runs)
         {
             double exact = run.Summary!["exact_match"]!.GetValue<double>();
-            Assert.Contains($"| {run.Config.Method} | G(2,4,20) | 1 | {(100 * exact).ToString("F1", CultureInfo.InvariantCulture)}% ± ", markdown);
+            Assert.Contains($"| {run.Config.Method} | G(2,4,20) | 1 | {(100 * exact).ToString("F1", CultureInfo.InvariantCulture)}% [", markdown);
             var best = run.Probe(PlanningProbe.Name)!["best"]!;
             Assert.Contains($"{100 * best["branch_accuracy"]!.GetValue<double>():F1}% (layer {best["layer"]})", markdown);
         }
@@ -70,21 +70,24 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
     public void Variants_of_a_method_get_rows_of_their_own_instead_of_being_averaged_as_seeds()
     {
         var task = new PathStarTask(2, 4, 20);
-        string Label(string method, ModelSize model, TrainingConfig training, Methods.MethodOptions? options = null) =>
+        string Label(string method, ModelSize model, TrainingConfig training, Methods.IMethodOptions? options = null) =>
             new ReportRun("run", new RunConfig(method, task.ToJson(), model, training, options), task, [], null, new Dictionary<string, JsonObject>()).Label;
         var size = new ModelSize(1, 32, 2);
 
         Assert.Equal("ntp", Label("ntp", size, new TrainingConfig()));
         Assert.Equal("ntp [first-decision loss]", Label("ntp", size, new TrainingConfig(LossPositions: Methods.LossPositions.FirstDecision)));
-        Assert.Equal("diffusion", Label("diffusion", size, new TrainingConfig(), new Methods.MethodOptions(Methods.DiffusionSampler.Ancestral, 3)));
+        Assert.Equal("diffusion", Label("diffusion", size, new TrainingConfig(), new Methods.DiffusionOptions { Sampler = Methods.DiffusionSampler.Ancestral, Steps = 3 }));
         Assert.Equal("diffusion [rotary positions, uniform weighting, shifted]", Label("diffusion", size with { Positions = PositionEncoding.Rotary },
-            new TrainingConfig(), new Methods.MethodOptions(DiffusionWeighting: Methods.DiffusionWeighting.Uniform, DiffusionShift: true)));
+            new TrainingConfig(), new Methods.DiffusionOptions { Weighting = Methods.DiffusionWeighting.Uniform, Shift = true }));
         Assert.Equal("diffusion [neighbour readout, causal-prefix attention]", Label("diffusion", size, new TrainingConfig(),
-            new Methods.MethodOptions(DiffusionNeighbours: true, DiffusionAttention: Methods.DiffusionAttention.CausalPrefix)));
-        Assert.Equal("diffusion [causal attention]", Label("diffusion", size, new TrainingConfig(), new Methods.MethodOptions(DiffusionAttention: Methods.DiffusionAttention.Causal)));
+            new Methods.DiffusionOptions { Neighbours = true, Attention = Methods.DiffusionAttention.CausalPrefix }));
+        Assert.Equal("diffusion [causal attention]", Label("diffusion", size, new TrainingConfig(), new Methods.DiffusionOptions { Attention = Methods.DiffusionAttention.Causal }));
         Assert.Equal("nextlat [horizon 3, residual dynamics]", Label("nextlat", size, new TrainingConfig(),
-            new Methods.MethodOptions(NextlatHorizon: 3, NextlatDynamics: Methods.NextlatDynamics.Residual)));
-        Assert.Equal("nextlat", Label("nextlat", size, new TrainingConfig(), new Methods.MethodOptions()));
+            new Methods.NextlatOptions { Horizon = 3, Dynamics = Methods.NextlatDynamics.Residual }));
+        Assert.Equal("nextlat [latent 0.5, kl 2]", Label("nextlat", size, new TrainingConfig(), new Methods.NextlatOptions { LatentWeight = 0.5, KlWeight = 2 }));
+        Assert.Equal("mtp [2 heads]", Label("mtp", size, new TrainingConfig(), new Methods.MtpOptions { Heads = 2 }));
+        Assert.Equal("nextlat", Label("nextlat", size, new TrainingConfig(), new Methods.NextlatOptions()));
+        Assert.Equal("nextlat", Label("nextlat", size, new TrainingConfig())); // no options: its defaults
     }
 
     [Fact]
@@ -95,7 +98,7 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
         Report.Write(runs, temp.Path, overwrite: false);
         File.WriteAllText(temp["report.md"], "my notes");
 
-        var error = Assert.Throws<UserError>(() => Report.Write(runs, temp.Path, overwrite: false));
+        var error = Assert.ThrowsAny<UserError>(() => Report.Write(runs, temp.Path, overwrite: false));
         Assert.Equal($"{temp["report.md"]} already exists; pass --overwrite to replace it or --out to write elsewhere", error.Message);
         Assert.Equal("my notes", File.ReadAllText(temp["report.md"]));
 
@@ -114,7 +117,7 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
 
         using var empty = new TempDirectory();
         Assert.Equal($"'{empty.Path}' holds no runs (no config.json below it)",
-            Assert.Throws<UserError>(() => ReportRun.Find([empty.Path])).Message);
+            Assert.ThrowsAny<UserError>(() => ReportRun.Find([empty.Path])).Message);
     }
 
     [Fact]

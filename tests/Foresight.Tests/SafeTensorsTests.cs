@@ -64,19 +64,19 @@ public sealed class SafeTensorsTests
     {
         using var temp = new TempDirectory();
         File.WriteAllBytes(temp["short"], [1, 2, 3]);
-        Assert.Contains("too short", Assert.Throws<UserError>(() => SafeTensors.Read(temp["short"])).Message);
+        Assert.Contains("too short", Assert.ThrowsAny<UserError>(() => SafeTensors.Read(temp["short"])).Message);
 
         var tooLong = new byte[16];
         BinaryPrimitives.WriteUInt64LittleEndian(tooLong, 1000);
         File.WriteAllBytes(temp["long"], tooLong);
-        Assert.Contains("runs past the end", Assert.Throws<UserError>(() => SafeTensors.Read(temp["long"])).Message);
+        Assert.Contains("runs past the end", Assert.ThrowsAny<UserError>(() => SafeTensors.Read(temp["long"])).Message);
 
         byte[] json = Encoding.UTF8.GetBytes("""{"w":{"dtype":"F32","shape":[4],"data_offsets":[0,8]}}""");
         var truncated = new byte[8 + json.Length + 8];
         BinaryPrimitives.WriteUInt64LittleEndian(truncated, (ulong)json.Length);
         json.CopyTo(truncated, 8);
         File.WriteAllBytes(temp["truncated"], truncated);
-        Assert.Contains("'w' (F32 4) needs 16 bytes", Assert.Throws<UserError>(() => SafeTensors.Read(temp["truncated"])).Message);
+        Assert.Contains("'w' (F32 4) needs 16 bytes", Assert.ThrowsAny<UserError>(() => SafeTensors.Read(temp["truncated"])).Message);
     }
 
     [Fact]
@@ -100,6 +100,6 @@ public sealed class SafeTensorsTests
         Assert.Equal(run.ReadSummary()["teacher_forced_accuracy"]!.GetValue<double>(), scores.TeacherForcedAccuracy, 12);
 
         using var wider = Trainer.BuildMethod(config with { Model = config.Model with { Width = 64 } }, task);
-        Assert.Contains("but the model has", Assert.Throws<UserError>(() => SafeTensors.LoadInto(wider.Model, file)).Message);
+        Assert.Contains("but the model has", Assert.ThrowsAny<UserError>(() => SafeTensors.LoadInto(wider.Model, file)).Message);
     }
 }

@@ -93,7 +93,7 @@ public sealed class TrainerTests
         var run = RunDirectory.Open(temp["run"]);
         var config = run.ReadConfig() with { Model = new ModelSize(1, 64, 2) };
         using var method = Trainer.BuildMethod(config, Task);
-        var error = Assert.Throws<UserError>(() => run.LoadCheckpoint(method.Model));
+        var error = Assert.ThrowsAny<UserError>(() => run.LoadCheckpoint(method.Model));
         Assert.Contains("does not fit this run's model", error.Message);
     }
 
@@ -103,7 +103,7 @@ public sealed class TrainerTests
         using var temp = new TempDirectory();
         Directory.CreateDirectory(temp["run"]);
         File.WriteAllText(temp["run/notes.txt"], "keep me");
-        var error = Assert.Throws<UserError>(() => RunDirectory.Create(temp["run"]));
+        var error = Assert.ThrowsAny<UserError>(() => RunDirectory.Create(temp["run"]));
         Assert.Contains("already exists and is not empty", error.Message);
         Assert.Equal("keep me", File.ReadAllText(temp["run/notes.txt"]));
     }
@@ -130,7 +130,7 @@ public sealed class TrainerTests
     public void Diverging_loss_stops_training_with_a_clear_error()
     {
         using var temp = new TempDirectory();
-        var error = Assert.Throws<UserError>(() => Train("ntp", temp["run"], Short with { LearningRate = 1e9, WarmupSteps = 0 }));
+        var error = Assert.ThrowsAny<UserError>(() => Train("ntp", temp["run"], Short with { LearningRate = 1e9, WarmupSteps = 0 }));
         Assert.Matches(@"^training diverged at step \d+: the loss is (NaN|∞|-∞|Infinity)", error.Message);
         Assert.EndsWith("Try a lower --lr", error.Message);
     }
@@ -149,12 +149,12 @@ public sealed class TrainerTests
     }
 
     [Theory]
-    [InlineData(0, 256, 5e-4, "--train-samples must be at least 1, got 0")]
-    [InlineData(100, 0, 5e-4, "--batch-size must be at least 1, got 0")]
-    [InlineData(100, 256, -1.0, "--lr must be a positive number, got -1")]
+    [InlineData(0, 256, 5e-4, "training.train_samples must be at least 1, got 0")]
+    [InlineData(100, 0, 5e-4, "training.batch_size must be at least 1, got 0")]
+    [InlineData(100, 256, -1.0, "training.learning_rate must be a positive number, got -1")]
     public void Bad_training_settings_are_clear_errors(int samples, int batch, double lr, string message)
     {
-        var error = Assert.Throws<UserError>(() => new TrainingConfig(TrainSamples: samples, BatchSize: batch, LearningRate: lr).Validate());
+        var error = Assert.ThrowsAny<UserError>(() => new TrainingConfig(TrainSamples: samples, BatchSize: batch, LearningRate: lr).Validate());
         Assert.Equal(message, error.Message);
     }
 }

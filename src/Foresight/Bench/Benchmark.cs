@@ -43,7 +43,7 @@ public static class Benchmark
     {
         var method = Trainer.BuildMethod(config, task);
         var parameters = method.Model.parameters().ToList();
-        using var optimizer = optim.AdamW(parameters, config.Training.LearningRate, 0.9, 0.999, 1e-8, config.Training.WeightDecay);
+        using var optimizer = Trainer.Optimizer(method.Model, config.Training);
         int batchSize = config.Training.BatchSize;
         using var data = TokenDataset.Generate(task, (warmup + steps) * batchSize, SeededRandom.For(config.Training.Seed, "bench"));
         method.Model.train();

@@ -14,8 +14,11 @@ public sealed record EvalMetrics(
     double TeacherForcedAccuracy,
     double[] TeacherForcedPerPosition)
 {
-    /// <summary>Half-width of the 95% normal-approximation interval of <see cref="ExactMatch"/>.</summary>
-    public double ExactMatchMargin95 => Statistics.ProportionMargin95(ExactMatch, Examples);
+    /// <summary>Lower end of the Wilson 95% interval of <see cref="ExactMatch"/> over the test examples.</summary>
+    public double ExactMatchLow95 => Statistics.Wilson95(ExactMatch, Examples).Low;
+
+    /// <summary>Upper end of the Wilson 95% interval of <see cref="ExactMatch"/>.</summary>
+    public double ExactMatchHigh95 => Statistics.Wilson95(ExactMatch, Examples).High;
 }
 
 /// <summary>Scores a method on a data set: greedy decoding (exact match, per position) and teacher forcing.</summary>

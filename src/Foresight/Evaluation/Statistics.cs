@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Foresight.Evaluation;
 
 /// <summary>Summaries across seeds.</summary>
@@ -13,24 +11,24 @@ public static class Statistics
         2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
     ];
 
-    /// <summary>The headline scores of several seeds' summary.json objects: mean and 95% CI half-width of each.</summary>
-    public static JsonObject AcrossSeeds(IReadOnlyList<JsonObject> summaries)
+    /// <summary>
+    /// The Wilson score 95% interval of a proportion p measured on n examples: unlike the normal approximation it
+    /// stays inside [0, 1] and does not shrink to nothing at 0% or 100% (100% of 5,000 is [99.92%, 100%]).
+    /// </summary>
+    public static (double Low, double High) Wilson95(double p, int n)
     {
-        double[] Values(string key) => summaries.Select(s => s[key]!.GetValue<double>()).ToArray();
-        var (exact, exactMargin) = MeanWithMargin(Values("exact_match"));
-        var (decision, decisionMargin) = MeanWithMargin(Values("first_decision_accuracy"));
-        return new JsonObject
-        {
-            ["seeds"] = summaries.Count,
-            ["exact_match_mean"] = exact,
-            ["exact_match_ci95"] = exactMargin,
-            ["first_decision_accuracy_mean"] = decision,
-            ["first_decision_accuracy_ci95"] = decisionMargin,
-            ["first_decision_chance"] = summaries[0]["first_decision_chance"]!.GetValue<double>(),
-        };
+        if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "a proportion needs at least one example");
+        const double z = 1.959964;
+        double z2n = z * z / n;
+        double centre = (p + z2n / 2) / (1 + z2n);
+        double half = z / (1 + z2n) * Math.Sqrt(p * (1 - p) / n + z2n / (4 * n));
+        return (Math.Max(0, centre - half), Math.Min(1, centre + half));
     }
 
-    /// <summary>Half-width of the 95% interval of a proportion p measured on n examples (normal approximation of the binomial).</summary>
+    /// <summary>
+    /// Half-width of the two-sided 95% acceptance region of "the proportion is p" for n examples (normal approximation of
+    /// the binomial): a test against a known p, such as chance, not an interval for a measured one (that is <see cref="Wilson95"/>).
+    /// </summary>
     public static double ProportionMargin95(double p, int n) => 1.96 * Math.Sqrt(p * (1 - p) / n);
 
     /// <summary>Mean and the half-width of its 95% confidence interval (Student t; 0 for a single value).</summary>

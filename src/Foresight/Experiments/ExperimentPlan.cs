@@ -8,29 +8,43 @@ using Foresight.Training;
 
 namespace Foresight.Experiments;
 
-/// <summary>One cell of a grid: a run with its own directory under the experiment's root.</summary>
-public sealed record ExperimentCell(string Id, RunConfig Config, ITask Task)
+/// <summary>
+/// One run of a plan, with its own directory <paramref name="Id"/> under the experiment's root. Runs of one
+/// <paramref name="Group"/> differ only in their seed and are pooled over seeds. <paramref name="CheckBeforeStart"/>:
+/// build the method before anything trains, so a bad option fails first (false for a run that starts from another
+/// cell's model, which does not exist yet).
+/// </summary>
+public sealed record ExperimentCell(string Id, string Group, RunConfig Config, ITask Task, bool CheckBeforeStart = true)
 {
-    /// <summary>The cell of a run, its directory named by what varies in a grid: task, method, model, budget, seed.</summary>
+    /// <summary>
+    /// The cell of a run in a grid, its directory named by what varies: task, method (with any option not at its
+    /// default), model, budget, seed; its group is that directory without the seed.
+    /// </summary>
     public static ExperimentCell For(RunConfig config, ITask task)
     {
         var model = config.Model;
         string size = $"L{model.Layers}xW{model.Width}xH{model.Heads}" + (model.Backbone == BackboneKind.Gpt ? "" : $"-{Json.EnumName(model.Backbone)}")
-            + (model.Precision == Precision.Bf16 ? "" : $"-{Json.EnumName(model.Precision)}");
-        string id = Path.Combine(task.Description, config.Method, size, $"n{config.Training.TrainSamples}x{config.Training.Epochs}", $"seed-{config.Training.Seed}");
-        return new ExperimentCell(id, config, task);
+            + (model.Precision == Precision.Bf16 ? "" : $"-{Json.EnumName(model.Precision)}")
+            + (model.Positions == PositionEncoding.Learned ? "" : $"-{Json.EnumName(model.Positions)}");
+        string variant = MethodOptionSet.Slug(config.Method, config.MethodOptions) is { Length: > 0 } slug ? $"{config.Method}-{slug}" : config.Method;
+        if (config.Training.LossPositions != LossPositions.All) variant += $"-{Json.EnumName(config.Training.LossPositions)}-loss";
+        string group = Path.Combine(task.Description, variant, size, $"n{config.Training.TrainSamples}x{config.Training.Epochs}");
+        return new ExperimentCell(Path.Combine(group, $"seed-{config.Training.Seed}"), group, config, task);
     }
 }
 
 /// <summary>
-/// An experiment file: a grid of tasks x model sizes x budgets x seeds x methods over one base
-/// training config. Each budget is a set of training fields that override the base, e.g.
-/// <c>{"train_samples": 100000}</c>. Every cell has a fixed directory, so running the file again
-/// skips finished cells and resumes interrupted ones. A method with a batch size or learning rate
-/// of its own (diffusion) trains with it unless the file names one.
+/// An experiment file: a grid of tasks x model sizes x budgets x seeds x methods over one base training config.
+/// Each budget is a set of training fields that override the base, e.g. <c>{"train_samples": 100000}</c>. A method
+/// entry is a name or a variant: the method with its own options and its own model or training overrides, so one file
+/// can hold ntp 4 x 128 beside bst 8 x 128 and diffusion with its flags. Every cell has a fixed directory, so running
+/// the file again skips finished cells and resumes interrupted ones. A method with a batch size or learning rate of
+/// its own (diffusion) trains with it unless the file names one.
 /// <code>
 /// {"tasks": [{"name": "star", "degree": 2, "path_length": 5, "nodes": 50}],
-///  "methods": ["ntp", "reverse"], "seeds": [0, 1, 2],
+///  "methods": ["ntp", {"method": "bst", "model": {"layers": 8}},
+///              {"method": "diffusion", "options": {"attention": "causal-prefix", "neighbours": true}}],
+///  "seeds": [0, 1, 2],
 ///  "models": [{"layers": 4, "width": 128, "heads": 4}],
 ///  "budgets": [{"train_samples": 100000}, {"train_samples": 200000}],
 ///  "training": {"batch_size": 256, "learning_rate": 0.0005}}
@@ -38,6 +52,11 @@ public sealed record ExperimentCell(string Id, RunConfig Config, ITask Task)
 /// </summary>
 public static class ExperimentPlan
 {
+    private static readonly string[] VariantFields = ["method", "options", "model", "training"];
+
+    /// <summary>One entry of "methods": the method, its options (null: defaults) and its overrides of the grid's model and training.</summary>
+    private sealed record Variant(string Method, IMethodOptions? Options, JsonObject Model, JsonObject Training);
+
     public static List<ExperimentCell> Load(string path)
     {
         if (!File.Exists(path)) throw new UserError($"experiment file '{path}' does not exist");
@@ -50,31 +69,57 @@ public static class ExperimentPlan
             if (!known.Contains(key)) throw new UserError($"{path}: unknown field '{key}' (known: {string.Join(", ", known)})");
 
         var tasks = Array(json, "tasks", path).Select(t => TaskRegistry.FromJson(t.AsObject())).ToList();
-        var methods = Array(json, "methods", path).Select(m => m.GetValue<string>()).ToList();
-        methods.ForEach(MethodRegistry.Validate);
+        var variants = Array(json, "methods", path).Select((m, i) => ParseVariant(m, $"{path}: methods[{i}]")).ToList();
         var seeds = Array(json, "seeds", path, fallback: [0]).Select(s => s.GetValue<int>()).ToList();
-        var models = Array(json, "models", path, fallback: [new JsonObject { ["layers"] = 4, ["width"] = 128, ["heads"] = 4 }])
-            .Select(m => Deserialize<ModelSize>(m, path, "models")).ToList();
-        models.ForEach(m => m.Validate());
+        var models = Array(json, "models", path, fallback: [new JsonObject { ["layers"] = 4, ["width"] = 128, ["heads"] = 4 }]).Select(m => m.AsObject()).ToList();
         var baseTraining = json["training"]?.AsObject() ?? new JsonObject();
         var budgets = Array(json, "budgets", path, fallback: [new JsonObject()]).Select(b => b.AsObject()).ToList();
 
         var cells = new List<ExperimentCell>();
         foreach (var task in tasks)
-            foreach (var model in models)
+            foreach (var modelJson in models)
                 foreach (var budget in budgets)
                     foreach (int seed in seeds)
-                        foreach (string method in methods)
+                        foreach (var (variant, index) in variants.Select((v, i) => (v, i)))
                         {
-                            var trainingJson = Json.Merge(baseTraining, budget, new JsonObject { ["seed"] = seed });
-                            var training = MethodRegistry.WithOwnDefaults(method, Deserialize<TrainingConfig>(trainingJson, path, "training/budgets"),
-                                batchSizeGiven: trainingJson.ContainsKey("batch_size"), learningRateGiven: trainingJson.ContainsKey("learning_rate"));
-                            training.Validate();
-                            cells.Add(ExperimentCell.For(new RunConfig(method, task.ToJson(), model, training), task));
+                            string where = $"{path}: methods[{index}] ({variant.Method})";
+                            try
+                            {
+                                var model = RunConfig.Strict<ModelSize>(Json.Merge(modelJson, variant.Model), "model");
+                                model.Validate();
+                                var trainingJson = Json.Merge(baseTraining, budget, variant.Training, new JsonObject { ["seed"] = seed });
+                                var training = MethodRegistry.WithOwnDefaults(variant.Method, RunConfig.Strict<TrainingConfig>(trainingJson, "training"),
+                                    batchSizeGiven: trainingJson.ContainsKey("batch_size"), learningRateGiven: trainingJson.ContainsKey("learning_rate"));
+                                training.Validate();
+                                cells.Add(ExperimentCell.For(new RunConfig(variant.Method, task.ToJson(), model, training, variant.Options), task));
+                            }
+                            catch (ConfigError e) { throw new UserError($"{where}: {e.Message}"); }
                         }
         if (cells.Select(c => c.Id).Distinct().Count() != cells.Count)
             throw new UserError($"{path}: two cells of the grid are the same run (a value is listed twice)");
         return cells;
+    }
+
+    private static Variant ParseVariant(JsonNode node, string where)
+    {
+        if (node is JsonValue value && value.TryGetValue(out string? name))
+        {
+            MethodRegistry.Validate(name);
+            return new Variant(name, null, [], []);
+        }
+        if (node is not JsonObject entry) throw new UserError($"{where} must be a method name or an object with \"method\"");
+        foreach (var (key, _) in entry)
+            if (!VariantFields.Contains(key)) throw new UserError($"{where}: unknown field '{key}' (known: {string.Join(", ", VariantFields)})");
+        string method = entry["method"] is JsonValue m && m.TryGetValue(out string? text) ? text : throw new UserError($"{where} has no \"method\"");
+        MethodRegistry.Validate(method);
+        JsonObject Object(string key) => entry[key] switch
+        {
+            null => [],
+            JsonObject o => o,
+            _ => throw new UserError($"{where}: '{key}' must be an object"),
+        };
+        try { return new Variant(method, MethodOptionSet.FromJson(method, Object("options")), Object("model"), Object("training")); }
+        catch (ConfigError e) { throw new UserError($"{where}: options: {e.Message}"); }
     }
 
     private static List<JsonNode> Array(JsonObject json, string key, string path, JsonNode[]? fallback = null)
@@ -85,15 +130,5 @@ public static class ExperimentPlan
         if (node is not JsonArray array || array.Count == 0 || array.Any(a => a is null))
             throw new UserError($"{path}: '{key}' must be a non-empty list");
         return array.Select(a => a!).ToList();
-    }
-
-    private static T Deserialize<T>(JsonNode node, string path, string what)
-    {
-        try
-        {
-            return node.Deserialize<T>(new JsonSerializerOptions(Json.File) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow })
-                ?? throw new UserError($"{path}: an entry of '{what}' is empty");
-        }
-        catch (JsonException e) { throw new UserError($"{path}: an entry of '{what}' is not valid: {e.Message}"); }
     }
 }

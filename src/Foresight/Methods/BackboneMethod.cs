@@ -46,7 +46,7 @@ public abstract class BackboneMethod : ITrainingMethod, IPrefixStates
     public abstract Tensor Decode(Tensor prefix);
     public abstract Tensor TeacherForced(Tasks.Batch batch);
 
-    public virtual MethodOptions? ResolvedOptions => null;
+    public virtual IMethodOptions? ResolvedOptions => null;
 
     public virtual Tensor PrefixStates(Tensor prefix) => StatesAt(prefix, PrefixLength - 1);
 

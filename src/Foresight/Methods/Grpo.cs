@@ -6,6 +6,33 @@ using static TorchSharp.torch;
 
 namespace Foresight.Methods;
 
+/// <summary>GRPO's options: the run it starts from, its groups, sampling temperature, clip and KL weight.</summary>
+public sealed record GrpoOptions : IMethodOptions
+{
+    [Option("the finished run (of ntp, reverse, mtp, bst or nextlat) whose model it fine-tunes", Flag = "--init", IsPath = true)]
+    public string? Init { get; init; }
+
+    [Option("answers sampled per prompt; advantages are normalized within each group", Label = "group {0}")]
+    public int GroupSize { get; init; } = 8;
+
+    [Option("sampling temperature", Label = "temperature {0}")]
+    public double Temperature { get; init; } = 1;
+
+    [Option("clip range ε of the policy ratio", Label = "clip {0}")]
+    public double Clip { get; init; } = 0.2;
+
+    [Option("weight β of the KL penalty to the initial model (0: none)", Label = "kl {0}")]
+    public double KlWeight { get; init; } = 0.04;
+
+    public void Validate()
+    {
+        if (GroupSize < 2) throw new ConfigError("group_size", $"must be at least 2 (advantages compare the answers of one prompt), got {GroupSize}");
+        OptionChecks.Positive(Temperature, "temperature");
+        OptionChecks.Positive(Clip, "clip");
+        OptionChecks.NonNegative(KlWeight, "kl_weight");
+    }
+}
+
 /// <summary>
 /// Group relative policy optimization (Shao et al. 2024, DeepSeekMath) with the task's verifier as the
 /// reward: RL with a verifiable reward, started from a saved autoregressive run (--init). For each prompt
@@ -19,21 +46,21 @@ namespace Foresight.Methods;
 /// never reads the target: the verifier checks the answer against the prompt alone.
 /// </summary>
 [Method("grpo", "RL fine-tuning of a saved run (--init) with the verifier as reward: group-normalized advantages, clipped policy gradient, KL to the start",
-    BatchSize = 32, LearningRate = 1e-4)]
+    BatchSize = 32, LearningRate = 1e-4, Options = typeof(GrpoOptions))]
 public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
 {
     private readonly ITrainingMethod _policy;
     private readonly ITrainingMethod _reference;
     private readonly IStepwiseDecoder _writer;
     private readonly IVerifiableTask _task;
-    private readonly MethodOptions _options;
+    private readonly GrpoOptions _options;
 
     public Grpo(MethodContext context)
     {
         context.RequireAllLossPositions("grpo is rewarded for whole answers, not trained on single target positions");
-        _options = context.ValidOptions();
+        _options = context.OptionsOf<GrpoOptions>();
         _task = context.Task as IVerifiableTask ?? throw new UserError($"grpo needs a task with a verifier; {context.Task.Description} has none");
-        string init = _options.GrpoInit ?? throw new UserError("grpo fine-tunes a saved run: give its directory with --init DIR");
+        string init = _options.Init ?? throw new ConfigError("init", "is missing: grpo fine-tunes a saved run, give its directory");
         _policy = LoadInit(init, context);
         _reference = LoadInit(init, context);
         foreach (var parameter in _reference.Model.parameters()) parameter.requires_grad = false;
@@ -43,7 +70,7 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
     private static ITrainingMethod LoadInit(string init, MethodContext context)
     {
         var run = RunDirectory.Open(init);
-        if (!File.Exists(run.SummaryFile)) throw new UserError($"--init run '{init}' has not finished (no summary.json)");
+        if (!File.Exists(run.SummaryFile)) throw new ConfigError("init", $"'{init}' has not finished (no summary.json)");
         var (config, task, method) = Trainer.LoadTrained(run);
         string? mismatch =
             method is not IStepwiseDecoder ? $"it is a {config.Method} run; grpo fine-tunes a method that writes one token at a time (ntp, reverse, mtp, bst, nextlat)"
@@ -52,7 +79,7 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
             : null;
         if (mismatch is null) return method;
         method.Dispose();
-        throw new UserError($"--init run '{init}' cannot start this grpo run: {mismatch}");
+        throw new ConfigError("init", $"'{init}' cannot start this grpo run: {mismatch}");
     }
 
     public ITrainingMethod Policy => _policy;
@@ -60,15 +87,15 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
     /// <summary>reward: mean over the batch's answers (the sampled policy's accuracy); signal: share of prompts whose answers disagree, the only ones with a gradient.</summary>
     public IReadOnlyDictionary<string, double> LastStep { get; private set; } = new Dictionary<string, double>();
     public nn.Module Model => _policy.Model;
-    public int TokensPerExample => _options.GrpoGroupSize * _policy.TokensPerExample;
-    public MethodOptions ResolvedOptions => _options;
+    public int TokensPerExample => _options.GroupSize * _policy.TokensPerExample;
+    public IMethodOptions ResolvedOptions => _options;
 
     public Tensor Decode(Tensor prefix) => _policy.Decode(prefix);
     public Tensor TeacherForced(Batch batch) => _policy.TeacherForced(batch);
 
     public Tensor Loss(Batch batch)
     {
-        int group = _options.GrpoGroupSize;
+        int group = _options.GroupSize;
         var prompts = batch.Prefix.repeat_interleave(group, 0); // (B G, P), a prompt's answers adjacent
         var answers = Sample(prompts, batch.NoiseSeed); // (B G, T), writing order
         var rewards = Rewards(batch, answers); // (B G)
@@ -83,7 +110,7 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
         var logProbs = TokenLogProbs(_writer, prompts, answers); // (B G, T)
         Tensor referenceLogProbs;
         using (no_grad()) referenceLogProbs = TokenLogProbs((IStepwiseDecoder)_reference, prompts, answers);
-        return Objective(logProbs, logProbs.detach(), referenceLogProbs, advantages, _options.GrpoClip, _options.GrpoKlWeight);
+        return Objective(logProbs, logProbs.detach(), referenceLogProbs, advantages, _options.Clip, _options.KlWeight);
     }
 
     /// <summary>
@@ -108,7 +135,7 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
     {
         using var _ = no_grad();
         using var generator = new Generator((ulong)seed);
-        return SearchDecoding.Sample(_writer, prompts, _options.GrpoTemperature, generator);
+        return SearchDecoding.Sample(_writer, prompts, _options.Temperature, generator);
     }
 
     /// <summary>1 where the verifier accepts the answer (put back in task order), else 0: (B G).</summary>
@@ -116,7 +143,7 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
     {
         var examples = SearchDecoding.Examples(batch);
         var taskOrder = SearchDecoding.ToAnswers(answers, _writer.WritingOrder);
-        int group = _options.GrpoGroupSize;
+        int group = _options.GroupSize;
         var rewards = new float[taskOrder.Length];
         for (int i = 0; i < rewards.Length; i++)
             rewards[i] = _task.Accepts(examples[i / group], taskOrder[i]) ? 1f : 0f;
@@ -125,7 +152,7 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
 
     /// <summary>log π(token) of each written token at the sampling temperature: (B, T).</summary>
     private Tensor TokenLogProbs(IStepwiseDecoder model, Tensor prompts, Tensor answers) =>
-        (model.WrittenLogits(prompts, answers) / _options.GrpoTemperature).log_softmax(-1).gather(-1, answers.unsqueeze(-1)).squeeze(-1);
+        (model.WrittenLogits(prompts, answers) / _options.Temperature).log_softmax(-1).gather(-1, answers.unsqueeze(-1)).squeeze(-1);
 
     public void Dispose()
     {

@@ -10,12 +10,12 @@ namespace Foresight.Methods;
 /// Everything a method needs to build its model and loss: the task's shape, the model size,
 /// which target positions the loss covers, and the method's own hyper-parameters.
 /// </summary>
-public sealed record MethodContext(ITask Task, ModelSize Model, LossPositions LossPositions = LossPositions.All, MethodOptions? Options = null)
+public sealed record MethodContext(ITask Task, ModelSize Model, LossPositions LossPositions = LossPositions.All, IMethodOptions? Options = null)
 {
-    /// <summary>The method options (defaults when none were given), checked.</summary>
-    public MethodOptions ValidOptions()
+    /// <summary>The method's own options (their defaults when none were given), checked.</summary>
+    public T OptionsOf<T>() where T : class, IMethodOptions, new()
     {
-        var options = Options ?? new MethodOptions();
+        var options = Options as T ?? (Options is null ? new T() : throw new ArgumentException($"options of type {Options.GetType().Name} given to a method that reads {typeof(T).Name}"));
         options.Validate();
         return options;
     }
@@ -115,8 +115,8 @@ public interface ITrainingMethod : IDisposable
     /// <summary>Argmax prediction at each target position given the training-time inputs: (B, T), task order.</summary>
     Tensor TeacherForced(Batch batch);
 
-    /// <summary>The method options as it runs them (diffusion's step count resolved), recorded in summary.json; null when it reads none.</summary>
-    MethodOptions? ResolvedOptions { get; }
+    /// <summary>The method's options as it runs them (diffusion's step count resolved), recorded in summary.json; null when it has none.</summary>
+    IMethodOptions? ResolvedOptions { get; }
 }
 
 /// <summary>Marks a class as a training method selectable by <see cref="Name"/> with --method.</summary>
@@ -131,18 +131,43 @@ public sealed class MethodAttribute(string name, string summary) : Attribute
 
     /// <summary>Peak learning rate when none is asked for; 0: the shared default.</summary>
     public double LearningRate { get; set; }
+
+    /// <summary>The method's options record (an <see cref="IMethodOptions"/> with a parameterless constructor); null: it has none.</summary>
+    public Type? Options { get; set; }
 }
 
 /// <summary>Finds methods by their <see cref="MethodAttribute"/>, so a new method is one new file.</summary>
 public static class MethodRegistry
 {
-    private static readonly Dictionary<string, (Type Type, MethodAttribute Attribute)> Methods =
+    private static readonly Dictionary<string, (Type Type, MethodAttribute Attribute, IReadOnlyList<OptionSpec> Options)> Methods =
         typeof(MethodRegistry).Assembly.GetTypes()
             .Select(t => (Type: t, Attribute: t.GetCustomAttribute<MethodAttribute>()))
             .Where(x => x.Attribute is not null)
-            .ToDictionary(x => x.Attribute!.Name, x => (x.Type, x.Attribute!));
+            .ToDictionary(x => x.Attribute!.Name, x => (x.Type, x.Attribute!,
+                x.Attribute!.Options is { } options ? MethodOptionSet.Declared(x.Attribute.Name, options) : (IReadOnlyList<OptionSpec>)[]));
 
     public static IReadOnlyList<string> Names { get; } = Methods.Keys.Order().ToList();
+
+    /// <summary>The options a method declares, in its file's order (none for most methods).</summary>
+    public static IReadOnlyList<OptionSpec> Options(string name)
+    {
+        Validate(name);
+        return Methods[name].Options;
+    }
+
+    /// <summary>Every declared option of every method.</summary>
+    public static IEnumerable<OptionSpec> AllOptions() => Names.SelectMany(Options);
+
+    /// <summary>The type of a method's options record; null when it has none.</summary>
+    public static Type? OptionsType(string name)
+    {
+        Validate(name);
+        return Methods[name].Attribute.Options;
+    }
+
+    /// <summary>A method's options at their defaults; null when it has none.</summary>
+    public static IMethodOptions? DefaultOptions(string name) =>
+        OptionsType(name) is { } type ? (IMethodOptions)Activator.CreateInstance(type)! : null;
 
     public static string Summary(string name) => Methods[name].Attribute.Summary;
 
@@ -183,7 +208,10 @@ public static class MethodRegistry
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
-            // A method's constructor that rejects its options throws a UserError; let it through unwrapped.
+            // A method's constructor that rejects its options throws a UserError; let it through unwrapped,
+            // an option's bare name ("heads") qualified by the method ("mtp.heads").
+            if (e.InnerException is ConfigError { Field: var field } error && !field.Contains('.'))
+                throw new ConfigError($"{name}.{field}", error.Message[(field.Length + 1)..]);
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
             throw;
         }

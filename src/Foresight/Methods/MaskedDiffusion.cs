@@ -6,6 +6,88 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace Foresight.Methods;
 
+/// <summary>How a masked-diffusion model fills in its answer.</summary>
+public enum DiffusionSampler
+{
+    /// <summary>LLaDA: at each step commit the most confident masked positions, keep the rest masked.</summary>
+    LowConfidence,
+
+    /// <summary>MDLM: going from time t to s, each masked position is revealed with probability (t - s) / t.</summary>
+    Ancestral,
+}
+
+/// <summary>How the masked-diffusion loss weights each masked token.</summary>
+public enum DiffusionWeighting
+{
+    /// <summary>1/t, the continuous-time ELBO of MDLM and LLaDA.</summary>
+    Elbo,
+
+    /// <summary>1 for every masked token, averaged over them (BERT's masked-LM loss): lower variance, not a likelihood bound.</summary>
+    Uniform,
+
+    /// <summary>
+    /// 1 - t, averaged over the masked tokens: HKUNLP's "linear" time reweighting (their T - t over T discrete steps).
+    /// Like 1/t it favours lightly masked answers, but it is bounded: no blow-up as t -> 0. Not a likelihood bound.
+    /// </summary>
+    Linear,
+}
+
+/// <summary>What a masked-diffusion model's positions attend to. Only <see cref="Bidirectional"/> is MDLM / LLaDA; the others are controls.</summary>
+public enum DiffusionAttention
+{
+    /// <summary>Every position sees every other.</summary>
+    Bidirectional,
+
+    /// <summary>A causal mask: a target position sees the prefix and the target positions up to itself.</summary>
+    Causal,
+
+    /// <summary>A causal prefix (encoded exactly as a causal model encodes it) under a bidirectional answer.</summary>
+    CausalPrefix,
+}
+
+/// <summary>Masked diffusion's options: its loss, readout, attention and sampler.</summary>
+public sealed record DiffusionOptions : IMethodOptions
+{
+    [Option("low-confidence (LLaDA: commit the most confident masked tokens) or ancestral (MDLM)")]
+    public DiffusionSampler Sampler { get; init; } = DiffusionSampler.LowConfidence;
+
+    [Option("denoising steps K (0: one per target token; 1: one-shot)")]
+    public int Steps { get; init; }
+
+    [Option("Gumbel temperature when picking each masked token (0: argmax)")]
+    public double Temperature { get; init; }
+
+    [Option("loss weight of a masked token: elbo (1/t, MDLM/LLaDA), uniform (mean over masked tokens) or linear (1 - t, HKUNLP)", Label = "{0} weighting")]
+    public DiffusionWeighting Weighting { get; init; } = DiffusionWeighting.Elbo;
+
+    /// <summary>Read token i's prediction at position i - 1, as HKUNLP's MDM and DiffuLLaMA do, instead of at i (MDLM, LLaDA).</summary>
+    [Option("predict each target token at the position before it (HKUNLP's MDM) rather than at its own", Label = "shifted")]
+    public bool Shift { get; init; }
+
+    /// <summary>
+    /// Predict token i from both positions beside it: the logits read at i - 1 plus, through a learned map, those
+    /// read at i + 1, so each lookup (child of the previous node, parent of the next) is one hop. A diagnostic, not MDLM / LLaDA.
+    /// </summary>
+    [Option("predict each target token from the positions on both sides of it (a forward readout at i - 1 plus a backward one at i + 1)", Label = "neighbour readout")]
+    public bool Neighbours { get; init; }
+
+    /// <summary>γ of HKUNLP's adaptive token reweighting (their "subgoal imbalance" fix): a focal loss on masked tokens.</summary>
+    [Option("γ of HKUNLP's token reweighting, each masked token's loss times (1 - p)^γ (0: off)", Label = "focus {0}")]
+    public double Focus { get; init; }
+
+    [Option("bidirectional (MDLM/LLaDA), or the controls causal and causal-prefix (a causal prefix under a bidirectional answer)", Label = "{0} attention")]
+    public DiffusionAttention Attention { get; init; } = DiffusionAttention.Bidirectional;
+
+    public void Validate()
+    {
+        if (Steps < 0) throw new ConfigError("steps", $"must not be negative (0: one step per target token), got {Steps}");
+        OptionChecks.NonNegative(Temperature, "temperature", " (0: argmax)");
+        OptionChecks.NonNegative(Focus, "focus", " (0: off)");
+        if (Shift && Neighbours)
+            throw new ConfigError("neighbours", "already reads each token at the position before it (and after it): drop diffusion.shift");
+    }
+}
+
 /// <summary>
 /// Masked (absorbing-state) diffusion over the target, as in MDLM and LLaDA: a bidirectional GPT
 /// sees the prefix and a partly masked answer and predicts every masked token at once. The prefix is
@@ -15,24 +97,25 @@ namespace Foresight.Methods;
 /// It trains at batch 256 and lr 5e-4 unless told otherwise: at ntp's 128 and 1e-3 even the masked
 /// controls that learn the lookups at 256 and 5e-4 stay on the plateau (README, issue 5).
 /// </summary>
-[Method("diffusion", "masked diffusion over the target (bidirectional); decoded by iterative unmasking", BatchSize = 256, LearningRate = 5e-4)]
+[Method("diffusion", "masked diffusion over the target (bidirectional); decoded by iterative unmasking", BatchSize = 256, LearningRate = 5e-4,
+    Options = typeof(DiffusionOptions))]
 public sealed class MaskedDiffusion : BackboneMethod
 {
     private readonly int _mask;
-    private readonly MethodOptions _options;
+    private readonly DiffusionOptions _options;
     private readonly Linear? _backwardReadout; // --diffusion-neighbours: the state after token i -> its prediction
     private readonly nn.Module _model;
 
     public MaskedDiffusion(MethodContext context)
         : base(context, context.Task.PrefixLength + context.Task.TargetLength,
-            causal: (context.Options?.DiffusionAttention ?? DiffusionAttention.Bidirectional) != DiffusionAttention.Bidirectional,
-            bidirectionalTail: context.Options?.DiffusionAttention == DiffusionAttention.CausalPrefix ? context.Task.TargetLength : 0)
+            causal: context.OptionsOf<DiffusionOptions>().Attention != DiffusionAttention.Bidirectional,
+            bidirectionalTail: context.OptionsOf<DiffusionOptions>().Attention == DiffusionAttention.CausalPrefix ? context.Task.TargetLength : 0)
     {
         context.RequireAllLossPositions("diffusion trains on whichever target tokens are masked");
         _mask = context.Task.FillerToken;
-        _options = context.ValidOptions();
+        _options = context.OptionsOf<DiffusionOptions>();
         _model = Backbone;
-        if (_options.DiffusionNeighbours)
+        if (_options.Neighbours)
         {
             _backwardReadout = nn.Linear(Backbone.Width, Backbone.Width, hasBias: false);
             _model = new ModuleGroup(("gpt", Backbone), ("backward_readout", _backwardReadout));
@@ -41,10 +124,10 @@ public sealed class MaskedDiffusion : BackboneMethod
 
     public override nn.Module Model => _model;
 
-    public DiffusionSampler Sampler => _options.DiffusionSampler;
+    public DiffusionSampler Sampler => _options.Sampler;
 
     /// <summary>Denoising steps used by <see cref="Decode"/>.</summary>
-    public int Steps => _options.DiffusionSteps == 0 ? TargetLength : _options.DiffusionSteps;
+    public int Steps => _options.Steps == 0 ? TargetLength : _options.Steps;
 
     /// <summary>
     /// The continuous-time ELBO of MDLM / LLaDA: L = E_t [ (1/t) * sum over masked tokens of -log p(x_0 | x_t) ],
@@ -57,8 +140,8 @@ public sealed class MaskedDiffusion : BackboneMethod
         var (time, masked) = Noise(batch); // (B,), (B, T)
         var logits = AnswerLogits(batch.Prefix, batch.Target.masked_fill(masked, _mask)); // (B, T, V)
         var perToken = F.cross_entropy(logits.flatten(0, 1), batch.Target.flatten(), reduction: nn.Reduction.None).view(masked.shape);
-        if (_options.DiffusionFocus > 0) perToken = (1 - (-perToken).exp()).pow(_options.DiffusionFocus) * perToken;
-        return _options.DiffusionWeighting switch
+        if (_options.Focus > 0) perToken = (1 - (-perToken).exp()).pow(_options.Focus) * perToken;
+        return _options.Weighting switch
         {
             DiffusionWeighting.Elbo => (perToken * masked / time.unsqueeze(1)).sum() / masked.numel(),
             DiffusionWeighting.Linear => (perToken * masked * (1 - time).unsqueeze(1)).sum() / masked.sum().clamp_min(1),
@@ -81,14 +164,14 @@ public sealed class MaskedDiffusion : BackboneMethod
 
     public override Tensor Decode(Tensor prefix) => Sample(prefix).Answer;
 
-    public override MethodOptions ResolvedOptions => _options with { DiffusionSteps = Steps };
+    public override DiffusionOptions ResolvedOptions => _options with { Steps = Steps };
 
     /// <summary>
     /// Decodes with the configured sampler and also returns, for every target position, the step
     /// (0..K-1) at which it was committed.
     /// </summary>
     public (Tensor Answer, Tensor CommitStep) Sample(Tensor prefix) =>
-        Sample(prefix, _options.DiffusionSampler, Steps, _options.DiffusionTemperature);
+        Sample(prefix, _options.Sampler, Steps, _options.Temperature);
 
     /// <summary>Decodes with any sampler and step budget K >= 1 (the accuracy-vs-steps sweep uses this).</summary>
     public (Tensor Answer, Tensor CommitStep) Sample(Tensor prefix, DiffusionSampler sampler, int steps, double temperature = 0)
@@ -157,7 +240,7 @@ public sealed class MaskedDiffusion : BackboneMethod
     private Tensor AnswerLogits(Tensor prefix, Tensor answer)
     {
         var hidden = Backbone.Hidden(cat([prefix, answer], 1)); // (B, P + T, C)
-        bool readBefore = _options.DiffusionShift || _backwardReadout is not null;
+        bool readBefore = _options.Shift || _backwardReadout is not null;
         var logits = Backbone.Logits(hidden.narrow(1, readBefore ? PrefixLength - 1 : PrefixLength, TargetLength)); // (B, T, V)
         if (_backwardReadout is null) return logits;
         var after = Backbone.Logits(_backwardReadout.forward(hidden.narrow(1, PrefixLength + 1, TargetLength - 1))); // (B, T - 1, V): token i read at i + 1

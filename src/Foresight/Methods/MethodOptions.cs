@@ -1,122 +1,211 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
 namespace Foresight.Methods;
 
-/// <summary>How a masked-diffusion model fills in its answer (see <see cref="MaskedDiffusion"/>).</summary>
-public enum DiffusionSampler
+/// <summary>
+/// A method's own hyper-parameters: a record of init properties, each marked with <see cref="OptionAttribute"/>,
+/// whose defaults are the property initialisers. The method names its record in <see cref="MethodAttribute.Options"/>;
+/// flags, config.json, experiment files, validation messages and report labels are all made from it.
+/// </summary>
+public interface IMethodOptions
 {
-    /// <summary>LLaDA: at each step commit the most confident masked positions, keep the rest masked.</summary>
-    LowConfidence,
-
-    /// <summary>MDLM: going from time t to s, each masked position is revealed with probability (t - s) / t.</summary>
-    Ancestral,
+    /// <summary>Throws a <see cref="ConfigError"/> naming the option (its bare name: "steps") when a value is out of range.</summary>
+    void Validate();
 }
 
-/// <summary>How the masked-diffusion loss weights each masked token.</summary>
-public enum DiffusionWeighting
+/// <summary>Declares one option of a method: its one-line help and how it marks a run's label when not at its default.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+public sealed class OptionAttribute(string help) : Attribute
 {
-    /// <summary>1/t, the continuous-time ELBO of MDLM and LLaDA.</summary>
-    Elbo,
-
-    /// <summary>1 for every masked token, averaged over them (BERT's masked-LM loss): lower variance, not a likelihood bound.</summary>
-    Uniform,
+    public string Help { get; } = help;
 
     /// <summary>
-    /// 1 - t, averaged over the masked tokens: HKUNLP's "linear" time reweighting (their T - t over T discrete steps).
-    /// Like 1/t it favours lightly masked answers, but it is bounded: no blow-up as t -> 0. Not a likelihood bound.
+    /// The label mark of a non-default value, "{0}" standing for the value ("{0} heads"; a switch: "shifted");
+    /// null for an option that does not set a variant apart (a decoding choice).
     /// </summary>
-    Linear,
+    public string? Label { get; init; }
+
+    /// <summary>The flag when it is not --&lt;method&gt;-&lt;name&gt;.</summary>
+    public string? Flag { get; init; }
+
+    /// <summary>A path, recorded absolute so that a run can be reproduced from another directory.</summary>
+    public bool IsPath { get; init; }
 }
 
-/// <summary>What a masked-diffusion model's positions attend to. Only <see cref="Bidirectional"/> is MDLM / LLaDA; the others are controls.</summary>
-public enum DiffusionAttention
+/// <summary>One declared option of one method.</summary>
+public sealed class OptionSpec
 {
-    /// <summary>Every position sees every other.</summary>
-    Bidirectional,
+    private readonly PropertyInfo _property;
+    private readonly OptionAttribute _attribute;
 
-    /// <summary>A causal mask: a target position sees the prefix and the target positions up to itself.</summary>
-    Causal,
-
-    /// <summary>A causal prefix (encoded exactly as a causal model encodes it) under a bidirectional answer.</summary>
-    CausalPrefix,
-}
-
-/// <summary>The latent-dynamics network ψ of next-latent prediction (see <see cref="NextLatent"/>).</summary>
-public enum NextlatDynamics
-{
-    /// <summary>A plain MLP from the current state and the next token to the next state.</summary>
-    Mlp,
-
-    /// <summary>The current state plus a zero-initialised MLP update (the paper's appendix C, as reimplemented).</summary>
-    Residual,
-}
-
-/// <summary>Hyper-parameters that only some methods read; all of them are recorded in config.json.</summary>
-/// <param name="DiffusionSteps">Denoising steps; 0 means one per target token. 1 is greedy one-shot decoding.</param>
-/// <param name="DiffusionWeighting">Training loss weight of a masked token; decoding ignores it.</param>
-/// <param name="DiffusionShift">
-/// Read token i's prediction from position i - 1, as HKUNLP's MDM (diffusion-vs-ar) and DiffuLLaMA do,
-/// instead of from position i itself (MDLM, LLaDA).
-/// </param>
-/// <param name="DiffusionNeighbours">
-/// Predict token i from both positions beside it: the sum of the logits read at i - 1 (the shifted
-/// readout) and, through a learned map, at i + 1. Each neighbour then looks its token up in one hop,
-/// forward (child of the previous node) or backward (parent of the next). Not MDLM / LLaDA: a diagnostic.
-/// </param>
-/// <param name="DiffusionAttention">The diffusion model's attention mask; the noise, loss and samplers stay the same.</param>
-/// <param name="DiffusionTemperature">Gumbel temperature of the token picked at each masked position; 0 picks the argmax.</param>
-/// <param name="MtpHeads">Multi-token prediction: output heads; head k predicts the token k steps ahead (head 1 is next-token prediction).</param>
-/// <param name="NextlatLatentWeight">Next-latent prediction: weight of the distance between the predicted and the true (stop-gradient) next hidden state.</param>
-/// <param name="NextlatKlWeight">Next-latent prediction: weight of the KL between the token distributions read from the true and the predicted next hidden state.</param>
-/// <param name="NextlatDynamics">Next-latent prediction: the latent-dynamics network ψ.</param>
-/// <param name="NextlatHorizon">Next-latent prediction: steps d the latent dynamics is rolled forward from each true state (1: the next state only).</param>
-/// <param name="GrpoInit">GRPO: the run directory whose model it starts from (absolute path).</param>
-/// <param name="GrpoGroupSize">GRPO: answers sampled per prompt; advantages are normalized within each group.</param>
-/// <param name="GrpoTemperature">GRPO: sampling temperature of the answers.</param>
-/// <param name="GrpoClip">GRPO: the policy ratio is clipped to [1 - ε, 1 + ε].</param>
-/// <param name="GrpoKlWeight">GRPO: weight β of the KL penalty to the initial model.</param>
-/// <param name="DiffusionFocus">
-/// Diffusion: γ of HKUNLP's adaptive token reweighting (their "subgoal imbalance" fix): each masked token's
-/// loss is multiplied by (1 - p)^γ, p the probability the model gives the true token, so hard tokens
-/// weigh more (a focal loss). 0 turns it off.
-/// </param>
-public sealed record MethodOptions(
-    DiffusionSampler DiffusionSampler = DiffusionSampler.LowConfidence,
-    int DiffusionSteps = 0,
-    double DiffusionTemperature = 0,
-    DiffusionWeighting DiffusionWeighting = DiffusionWeighting.Elbo,
-    bool DiffusionShift = false,
-    DiffusionAttention DiffusionAttention = DiffusionAttention.Bidirectional,
-    int MtpHeads = 4,
-    double NextlatLatentWeight = 1,
-    double NextlatKlWeight = 1,
-    string? GrpoInit = null,
-    int GrpoGroupSize = 8,
-    double GrpoTemperature = 1,
-    double GrpoClip = 0.2,
-    double GrpoKlWeight = 0.04,
-    double DiffusionFocus = 0,
-    int NextlatHorizon = 1,
-    NextlatDynamics NextlatDynamics = NextlatDynamics.Mlp,
-    bool DiffusionNeighbours = false)
-{
-    public void Validate()
+    internal OptionSpec(string method, PropertyInfo property, OptionAttribute attribute, object? defaultValue)
     {
-        if (DiffusionSteps < 0) throw new UserError($"--diffusion-steps must not be negative (0: one step per target token), got {DiffusionSteps}");
-        NonNegative(DiffusionTemperature, "--diffusion-temperature", " (0: argmax)");
-        if (MtpHeads < 1) throw new UserError($"--mtp-heads must be at least 1 (1: plain next-token prediction), got {MtpHeads}");
-        NonNegative(NextlatLatentWeight, "--nextlat-latent-weight", "");
-        NonNegative(NextlatKlWeight, "--nextlat-kl-weight", "");
-        if (NextlatHorizon < 1) throw new UserError($"--nextlat-horizon must be at least 1 (1: predict the next hidden state only), got {NextlatHorizon}");
-        if (GrpoGroupSize < 2) throw new UserError($"--grpo-group-size must be at least 2 (advantages compare the answers of one prompt), got {GrpoGroupSize}");
-        if (!(GrpoTemperature > 0) || double.IsInfinity(GrpoTemperature)) throw new UserError($"--grpo-temperature must be a positive number, got {GrpoTemperature}");
-        if (!(GrpoClip > 0) || double.IsInfinity(GrpoClip)) throw new UserError($"--grpo-clip must be a positive number, got {GrpoClip}");
-        NonNegative(GrpoKlWeight, "--grpo-kl-weight", "");
-        NonNegative(DiffusionFocus, "--diffusion-focus", " (0: off)");
-        if (DiffusionShift && DiffusionNeighbours)
-            throw new UserError("--diffusion-neighbours already reads each token at the position before it (and after it): drop --diffusion-shift");
+        (Method, _property, _attribute, Default) = (method, property, attribute, defaultValue);
+        Name = JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
     }
 
-    private static void NonNegative(double value, string flag, string note)
+    public string Method { get; }
+
+    /// <summary>The name in config.json and experiment files: "latent_weight".</summary>
+    public string Name { get; }
+
+    /// <summary>The name in error messages: "nextlat.latent_weight".</summary>
+    public string Field => $"{Method}.{Name}";
+
+    public string Flag => _attribute.Flag ?? $"--{Method}-{Name.Replace('_', '-')}";
+    public string Help => _attribute.Help;
+    public bool IsPath => _attribute.IsPath;
+    public Type Type => _property.PropertyType;
+    public object? Default { get; }
+
+    public object? ValueOf(IMethodOptions options) => _property.GetValue(options);
+
+    /// <summary>How a value is written on the command line and in labels: enums as the files spell them, numbers invariant.</summary>
+    public static string Text(object? value) => value switch
     {
-        if (!(value >= 0) || double.IsInfinity(value)) throw new UserError($"{flag} must be a finite number >= 0{note}, got {value}");
+        null => "",
+        Enum e => JsonNamingPolicy.KebabCaseLower.ConvertName(e.ToString()),
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString("g", CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    /// <summary>This option's mark in a run's label, or null at its default or for an option that marks nothing.</summary>
+    public string? Mark(IMethodOptions options)
+    {
+        object? value = ValueOf(options);
+        if (_attribute.Label is null || Equals(value, Default)) return null;
+        return string.Format(CultureInfo.InvariantCulture, _attribute.Label, Text(value));
+    }
+
+    /// <summary>A value from text (a flag's argument), or a <see cref="ConfigError"/> naming the field.</summary>
+    public object? Parse(string text)
+    {
+        var type = Nullable.GetUnderlyingType(Type) ?? Type;
+        if (type == typeof(string)) return _attribute.IsPath ? Path.GetFullPath(text) : text;
+        if (type.IsEnum)
+        {
+            foreach (var choice in Enum.GetValues(type))
+                if (Text(choice) == text) return choice;
+            var names = Enum.GetValues(type).Cast<object>().Select(c => $"'{Text(c)}'").ToList();
+            throw new ConfigError(Field, $"must be {(names.Count == 1 ? names[0] : $"{string.Join(", ", names[..^1])} or {names[^1]}")}, got '{text}'");
+        }
+        if (type == typeof(bool) && bool.TryParse(text, out bool flag)) return flag;
+        if (type == typeof(int) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int integer)) return integer;
+        if (type == typeof(double) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double number)) return number;
+        throw new ConfigError(Field, $"must be {(type == typeof(bool) ? "true or false" : type == typeof(int) ? "a whole number" : "a number")}, got '{text}'");
+    }
+
+    /// <summary>Kept for the JSON layer: the option's value as a JSON node.</summary>
+    internal JsonNode? ToJson(IMethodOptions options) => JsonSerializer.SerializeToNode(ValueOf(options), Type, Json.File);
+}
+
+/// <summary>Reads, writes, edits and labels a method's options from its declarations.</summary>
+public static class MethodOptionSet
+{
+    /// <summary>The options declared by an options record type, in declaration order.</summary>
+    internal static IReadOnlyList<OptionSpec> Declared(string method, Type optionsType)
+    {
+        var defaults = (IMethodOptions)Activator.CreateInstance(optionsType)!;
+        return [.. optionsType.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Select(p => (Property: p, Attribute: p.GetCustomAttribute<OptionAttribute>()))
+            .Where(x => x.Attribute is not null)
+            .OrderBy(x => x.Property.MetadataToken)
+            .Select(x => new OptionSpec(method, x.Property, x.Attribute!, x.Property.GetValue(defaults)))];
+    }
+
+    /// <summary>The options as config.json records them: every declared option, by name.</summary>
+    public static JsonObject ToJson(string method, IMethodOptions options) =>
+        new(MethodRegistry.Options(method).Select(o => KeyValuePair.Create(o.Name, o.ToJson(options))));
+
+    /// <summary>
+    /// A method's options from a JSON object that names some of them (the rest keep their defaults), validated.
+    /// An unknown name or a value of the wrong type is a <see cref="ConfigError"/>; null for a method without options.
+    /// </summary>
+    public static IMethodOptions? FromJson(string method, JsonObject? json)
+    {
+        var declared = MethodRegistry.Options(method);
+        if (MethodRegistry.OptionsType(method) is not { } type)
+        {
+            if (json is { Count: > 0 }) throw new ConfigError($"{method}.{json.First().Key}", $"is not an option: {method} has none");
+            return null;
+        }
+        var merged = ToJson(method, (IMethodOptions)Activator.CreateInstance(type)!);
+        foreach (var (key, value) in json ?? [])
+        {
+            if (declared.All(o => o.Name != key))
+                throw new ConfigError($"{method}.{key}", $"is not an option of {method} (known: {string.Join(", ", declared.Select(o => o.Name))})");
+            merged[key] = value?.DeepClone();
+        }
+        IMethodOptions options;
+        try { options = (IMethodOptions)merged.Deserialize(type, Json.File)!; }
+        catch (JsonException e)
+        {
+            string name = e.Path?.TrimStart('$', '.') ?? "";
+            throw new ConfigError($"{method}.{name}", $"has a value of the wrong type: {e.Message.Split(". ")[0]}");
+        }
+        return Validated(method, options);
+    }
+
+    /// <summary>
+    /// Options written before each method owned its own: one flat object with every method's options,
+    /// named "&lt;method&gt;_&lt;option&gt;". Only the method's own are kept.
+    /// </summary>
+    public static IMethodOptions? FromLegacyJson(string method, JsonObject? flat)
+    {
+        var own = new JsonObject();
+        foreach (var option in MethodRegistry.Options(method))
+            if (flat?[$"{method}_{option.Name}"] is { } value) own[option.Name] = value.DeepClone();
+        return FromJson(method, own);
+    }
+
+    /// <summary><paramref name="options"/> with one option set to <paramref name="value"/> (a value of the option's type).</summary>
+    public static IMethodOptions With(string method, IMethodOptions options, OptionSpec option, object? value)
+    {
+        var json = ToJson(method, options);
+        json[option.Name] = JsonSerializer.SerializeToNode(value, option.Type, Json.File);
+        return (IMethodOptions)json.Deserialize(options.GetType(), Json.File)!;
+    }
+
+    /// <summary>Validates, naming the field "&lt;method&gt;.&lt;option&gt;" in any error.</summary>
+    public static IMethodOptions Validated(string method, IMethodOptions options)
+    {
+        try { options.Validate(); }
+        catch (ConfigError e) when (!e.Field.Contains('.'))
+        {
+            throw new ConfigError($"{method}.{e.Field}", e.Message[(e.Field.Length + 1)..]);
+        }
+        return options;
+    }
+
+    /// <summary>The marks of every option not at its default that sets a variant apart ("3 heads").</summary>
+    public static IEnumerable<string> Marks(string method, IMethodOptions? options) =>
+        options is null ? [] : MethodRegistry.Options(method).Select(o => o.Mark(options)).OfType<string>();
+
+    /// <summary>"attention-causal-prefix-neighbours": every option not at its default, for directory names that tell variants apart.</summary>
+    public static string Slug(string method, IMethodOptions? options) => options is null ? "" : string.Join("-",
+        from o in MethodRegistry.Options(method)
+        let value = o.ValueOf(options)
+        where !o.IsPath && !Equals(value, o.Default)
+        select value is true ? o.Name.Replace('_', '-') : $"{o.Name.Replace('_', '-')}-{SlugText(value)}");
+
+    private static string SlugText(object? value) =>
+        new(OptionSpec.Text(value).Select(c => char.IsLetterOrDigit(c) || c is '.' or '-' ? c : '_').ToArray());
+}
+
+/// <summary>Range checks shared by the options records.</summary>
+public static class OptionChecks
+{
+    public static void NonNegative(double value, string name, string note = "")
+    {
+        if (!(value >= 0) || double.IsInfinity(value)) throw new ConfigError(name, $"must be a finite number >= 0{note}, got {OptionSpec.Text(value)}");
+    }
+
+    public static void Positive(double value, string name)
+    {
+        if (!(value > 0) || double.IsInfinity(value)) throw new ConfigError(name, $"must be a positive number, got {OptionSpec.Text(value)}");
     }
 }

@@ -6,6 +6,18 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace Foresight.Methods;
 
+/// <summary>Multi-token prediction's options.</summary>
+public sealed record MtpOptions : IMethodOptions
+{
+    [Option("output heads; head k predicts the token k ahead (1: plain next-token prediction)", Label = "{0} heads")]
+    public int Heads { get; init; } = 4;
+
+    public void Validate()
+    {
+        if (Heads < 1) throw new ConfigError("heads", $"must be at least 1 (1: plain next-token prediction), got {Heads}");
+    }
+}
+
 /// <summary>
 /// Multi-token prediction (Gloeckle et al. 2024): n heads on a shared trunk, head k predicting the
 /// token k steps ahead from the same position; the loss is the sum of the heads' cross-entropies.
@@ -13,30 +25,30 @@ namespace Foresight.Methods;
 /// ntp GPT of the same size; heads 2..n are extra blocks that branch off the trunk (the state before
 /// the last block) and share the final LayerNorm and the unembedding. Only training sees them.
 /// </summary>
-[Method("mtp", "multi-token prediction: n heads on a shared trunk, head k predicts the token k ahead; decodes with head 1")]
+[Method("mtp", "multi-token prediction: n heads on a shared trunk, head k predicts the token k ahead; decodes with head 1", Options = typeof(MtpOptions))]
 public sealed class MultiToken : LeftToRightMethod
 {
     private readonly ModuleList<Gpt.Block> _extraHeads; // heads 2..n
     private readonly nn.Module _model;
-    private readonly MethodOptions _options;
+    private readonly MtpOptions _options;
 
     public MultiToken(MethodContext context) : base(context)
     {
         context.RequireAllLossPositions("mtp trains every head on every position it can predict");
-        _options = context.ValidOptions();
-        if (_options.MtpHeads > TargetLength)
-            throw new UserError($"--mtp-heads {_options.MtpHeads} exceeds the answer length {TargetLength}: head k needs a target k tokens after the last prefix token");
+        _options = context.OptionsOf<MtpOptions>();
+        if (_options.Heads > TargetLength)
+            throw new ConfigError("heads", $"{_options.Heads} exceeds the answer length {TargetLength}: head k needs a target k tokens after the last prefix token");
         var transformer = Backbone as Gpt
             ?? throw new UserError("mtp's extra heads are transformer blocks; --backbone mamba applies to ntp, reverse, teacherless, bst and nextlat");
         _extraHeads = new ModuleList<Gpt.Block>(Enumerable.Range(0, Heads - 1).Select(_ => new Gpt.Block(transformer.Config)).ToArray());
         _model = new ModuleGroup(("gpt", Backbone), ("heads", _extraHeads));
     }
 
-    public int Heads => _options.MtpHeads;
+    public int Heads => _options.Heads;
 
     public override nn.Module Model => _model;
 
-    public override MethodOptions ResolvedOptions => _options;
+    public override MtpOptions ResolvedOptions => _options;
 
     /// <summary>Sum over heads k = 1..n of the mean cross-entropy of head k's predictions of the tokens k ahead.</summary>
     public override Tensor Loss(Batch batch)

@@ -7,6 +7,40 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace Foresight.Methods;
 
+/// <summary>The latent-dynamics network ψ of next-latent prediction.</summary>
+public enum NextlatDynamics
+{
+    /// <summary>A plain MLP from the current state and the next token to the next state.</summary>
+    Mlp,
+
+    /// <summary>The current state plus a zero-initialised MLP update (the paper's appendix C, as reimplemented).</summary>
+    Residual,
+}
+
+/// <summary>Next-latent prediction's options: the weights of its two latent terms and its dynamics network.</summary>
+public sealed record NextlatOptions : IMethodOptions
+{
+    [Option("weight of the smooth-L1 distance to the true next hidden state", Label = "latent {0}")]
+    public double LatentWeight { get; init; } = 1;
+
+    [Option("weight of the KL between the token distributions of the true and the predicted next hidden state", Label = "kl {0}")]
+    public double KlWeight { get; init; } = 1;
+
+    [Option("steps d the latent dynamics is rolled forward from each true hidden state, each step scored (1: the next state only)", Label = "horizon {0}")]
+    public int Horizon { get; init; } = 1;
+
+    [Option("the latent-dynamics network, mlp (state and next token through one GELU layer) or residual (the state plus a zero-initialised MLP update, as a public reimplementation reads the paper)",
+        Label = "{0} dynamics")]
+    public NextlatDynamics Dynamics { get; init; } = NextlatDynamics.Mlp;
+
+    public void Validate()
+    {
+        OptionChecks.NonNegative(LatentWeight, "latent_weight");
+        OptionChecks.NonNegative(KlWeight, "kl_weight");
+        if (Horizon < 1) throw new ConfigError("horizon", $"must be at least 1 (1: predict the next hidden state only), got {Horizon}");
+    }
+}
+
 /// <summary>
 /// Next-latent prediction (NextLat, Teoh et al. 2025): next-token prediction plus a latent-dynamics
 /// network that predicts the GPT's next hidden state from its current one and the next token,
@@ -21,21 +55,21 @@ namespace Foresight.Methods;
 /// scale stops the model from learning even the lookups (see the README). ψ is used in training only;
 /// decoding is ntp's.
 /// </summary>
-[Method("nextlat", "next-token prediction plus predicting the next hidden state from the current one and the next token")]
+[Method("nextlat", "next-token prediction plus predicting the next hidden state from the current one and the next token", Options = typeof(NextlatOptions))]
 public sealed class NextLatent : LeftToRightMethod
 {
     private readonly Module<Tensor, Tensor, Tensor> _dynamics;
     private readonly nn.Module _model;
-    private readonly MethodOptions _options;
+    private readonly NextlatOptions _options;
 
     public NextLatent(MethodContext context) : base(context)
     {
         context.RequireAllLossPositions("nextlat adds a latent loss over every answer position");
-        _options = context.ValidOptions();
+        _options = context.OptionsOf<NextlatOptions>();
         int inputLength = PrefixLength + TargetLength - 1;
-        if (_options.NextlatHorizon >= inputLength)
-            throw new UserError($"--nextlat-horizon must be below the {inputLength} positions of a teacher-forced input, got {_options.NextlatHorizon}");
-        _dynamics = _options.NextlatDynamics == NextlatDynamics.Residual
+        if (_options.Horizon >= inputLength)
+            throw new ConfigError("horizon", $"must be below the {inputLength} positions of a teacher-forced input, got {_options.Horizon}");
+        _dynamics = _options.Dynamics == NextlatDynamics.Residual
             ? new ResidualDynamics(Backbone.VocabularySize, Backbone.Width)
             : new MlpDynamics(Backbone.VocabularySize, Backbone.Width);
         _model = new ModuleGroup(("gpt", Backbone), ("dynamics", _dynamics));
@@ -43,7 +77,7 @@ public sealed class NextLatent : LeftToRightMethod
 
     public override nn.Module Model => _model;
 
-    public override MethodOptions ResolvedOptions => _options;
+    public override NextlatOptions ResolvedOptions => _options;
 
     public override Tensor Loss(Batch batch) => Losses(batch).Total;
 
@@ -55,7 +89,7 @@ public sealed class NextLatent : LeftToRightMethod
         var answer = states.narrow(1, PrefixLength - 1, TargetLength); // at '=' and the T - 1 target inputs
         var nextToken = TargetLoss(Backbone.Logits(answer), batch.Target);
         var (latent, kl) = LatentTerms(states, input, PrefixLength - 1);
-        return (nextToken + _options.NextlatLatentWeight * latent + _options.NextlatKlWeight * kl, nextToken, latent, kl);
+        return (nextToken + _options.LatentWeight * latent + _options.KlWeight * kl, nextToken, latent, kl);
     }
 
     /// <summary>
@@ -66,7 +100,7 @@ public sealed class NextLatent : LeftToRightMethod
     internal (Tensor Latent, Tensor Kl) LatentTerms(Tensor states, Tensor tokens, int klFrom)
     {
         long length = states.shape[1];
-        int horizon = _options.NextlatHorizon;
+        int horizon = _options.Horizon;
         var predicted = states;
         Tensor latent = zeros(1), kl = zeros(1);
         for (int k = 1; k <= horizon; k++)

@@ -42,13 +42,13 @@ public sealed record ModelSize(int Layers, int Width, int Heads, PositionEncodin
     public void Validate()
     {
         if (Backbone == BackboneKind.Mamba && Positions != PositionEncoding.Learned)
-            throw new UserError("--positions applies to --backbone gpt; a Mamba's scan is ordered by construction");
-        if (Layers < 1) throw new UserError($"--layers must be at least 1, got {Layers}");
-        if (Width < 1) throw new UserError($"--width must be at least 1, got {Width}");
-        if (Heads < 1) throw new UserError($"--heads must be at least 1, got {Heads}");
-        if (Backbone == BackboneKind.Gpt && Width % Heads != 0) throw new UserError($"--width {Width} must be divisible by --heads {Heads}");
+            throw new ConfigError("model.positions", "applies to model.backbone gpt; a Mamba's scan is ordered by construction");
+        if (Layers < 1) throw new ConfigError("model.layers", $"must be at least 1, got {Layers}");
+        if (Width < 1) throw new ConfigError("model.width", $"must be at least 1, got {Width}");
+        if (Heads < 1) throw new ConfigError("model.heads", $"must be at least 1, got {Heads}");
+        if (Backbone == BackboneKind.Gpt && Width % Heads != 0) throw new ConfigError("model.width", $"{Width} must be divisible by model.heads {Heads}");
         if (Positions == PositionEncoding.Rotary && Width / Heads % 2 != 0)
-            throw new UserError($"--positions rotary needs an even width per head, got --width {Width} / --heads {Heads} = {Width / Heads}");
+            throw new ConfigError("model.positions", $"rotary needs an even width per head, got model.width {Width} / model.heads {Heads} = {Width / Heads}");
     }
 
     public GptConfig ToGpt(ITask task, int blockSize, bool causal = true, int bidirectionalTail = 0) =>
@@ -68,7 +68,7 @@ public sealed record ModelSize(int Layers, int Width, int Heads, PositionEncodin
     {
         if (Backbone == BackboneKind.Gpt) return new Gpt(ToGpt(task, blockSize, causal, bidirectionalTail));
         if (!causal || bidirectionalTail > 0)
-            throw new UserError($"--backbone mamba is causal by construction, and {who} needs positions that see later ones; use --backbone gpt");
+            throw new ConfigError("model.backbone", $"mamba is causal by construction, and {who} needs positions that see later ones; use gpt");
         return new Mamba(ToMamba(task, blockSize));
     }
 }

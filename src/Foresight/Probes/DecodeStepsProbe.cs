@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 namespace Foresight.Probes;
 
 /// <summary>Exact match of one sampler at one step budget K.</summary>
-public sealed record DecodeStepsPoint(string Sampler, int Steps, double ExactMatch, double ExactMatchMargin95, double FirstDecisionAccuracy);
+/// <param name="ExactMatchLow95">Wilson 95% interval of <paramref name="ExactMatch"/> over the test examples, lower end.</param>
+public sealed record DecodeStepsPoint(string Sampler, int Steps, double ExactMatch, double ExactMatchLow95, double ExactMatchHigh95, double FirstDecisionAccuracy);
 
 public sealed record DecodeStepsResult(int Examples, IReadOnlyList<DecodeStepsPoint> Points);
 
@@ -41,8 +42,8 @@ public static class DecodeStepsProbe
                         first += right.select(1, task.FirstDecisionPosition).sum().item<long>();
                     }
                     double accuracy = (double)exact / data.Count;
-                    points.Add(new DecodeStepsPoint(Json.EnumName(sampler), steps, accuracy,
-                        Statistics.ProportionMargin95(accuracy, data.Count), (double)first / data.Count));
+                    var (low, high) = Statistics.Wilson95(accuracy, data.Count);
+                    points.Add(new DecodeStepsPoint(Json.EnumName(sampler), steps, accuracy, low, high, (double)first / data.Count));
                 }
         }
         return new DecodeStepsResult(data.Count, points);

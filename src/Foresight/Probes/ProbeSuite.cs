@@ -17,8 +17,9 @@ public static class ProbeSuite
     /// <summary>
     /// Runs the named probes (all of them when <paramref name="only"/> is null). A probe named
     /// explicitly that does not apply to the run is an error; with all, it is skipped and said so.
+    /// With <paramref name="missingOnly"/>, a probe whose file the run already has is not run again (a resumed compare).
     /// </summary>
-    public static IReadOnlyDictionary<string, JsonObject> Run(RunDirectory run, ProbeSizes sizes, string? only = null, Action<string>? log = null)
+    public static IReadOnlyDictionary<string, JsonObject> Run(RunDirectory run, ProbeSizes sizes, string? only = null, Action<string>? log = null, bool missingOnly = false)
     {
         if (only is not null && !Names.Contains(only))
             throw new UserError($"unknown probe '{only}' (known: {string.Join(", ", Names)})");
@@ -38,6 +39,7 @@ public static class ProbeSuite
 
         bool Wanted(string name, bool applies, string why)
         {
+            if (missingOnly && File.Exists(run.ProbeFile(name))) return false;
             if (only is null && !applies) log?.Invoke($"{name}: skipped, {why}");
             return (only is null || only == name) && (applies || only == name);
         }

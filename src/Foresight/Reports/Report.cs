@@ -92,7 +92,7 @@ public static class Report
         md.AppendLine("# Foresight report").AppendLine();
         md.AppendLine($"{runCount} run(s) on {string.Join(", ", series.Select(s => s.Task.Description).Distinct())}. " +
                       "Accuracies on each run's held-out test set; with several seeds, mean ± 95% CI over seeds (Student t), " +
-                      "otherwise ± the 95% interval over test examples.").AppendLine();
+                      "otherwise [the Wilson 95% interval over test examples].").AppendLine();
 
         md.AppendLine("| method | task | seeds | exact | first decision | chance | teacher-forced, later tokens | Clever-Hans: follows wrong arm (before last / to the end) | ends at goal | plan probe: best layer | search: best of 4 / backtrack | backtrack: tokens per instance |");
         md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -101,7 +101,7 @@ public static class Report
             var done = s.Finished.ToList();
             string Cell(Func<ReportRun, double?> value, bool withExampleMargin = false) => Format(
                 done.Select(value).Where(v => v is not null).Select(v => v!.Value).ToList(),
-                withExampleMargin && done.Count == 1 ? done[0].Summary!["exact_match_margin95"]?.GetValue<double>() : null);
+                withExampleMargin && done.Count == 1 ? done[0].Summary!["examples"]?.GetValue<int>() : null);
             double? LaterForced(ReportRun r) => Numbers(r.Summary!["teacher_forced_per_position"]).Skip(r.Task.FirstDecisionPosition + 1).DefaultIfEmpty(double.NaN).Average();
             double? Probe(ReportRun r, string probe, string key) => r.Probe(probe)?[key]?.GetValue<double>();
             double? Search(ReportRun r, string decoder, string key) => r.Probe(SearchProbe.Name)?[decoder]?[key]?.GetValue<double>();
@@ -206,11 +206,18 @@ public static class Report
 
     private static string Percent(double value) => double.IsNaN(value) ? "-" : $"{100 * value:F1}%";
 
-    /// <summary>One value (± <paramref name="singleMargin"/> if given), or mean ± 95% CI over seeds; "-" when missing.</summary>
-    private static string Format(IReadOnlyList<double> values, double? singleMargin)
+    /// <summary>
+    /// One value (with its Wilson 95% interval when it is a proportion of <paramref name="examples"/>), or mean ± 95% CI over seeds; "-" when missing.
+    /// </summary>
+    private static string Format(IReadOnlyList<double> values, int? examples)
     {
         if (values.Count == 0) return "-";
-        if (values.Count == 1) return singleMargin is { } m ? $"{Percent(values[0])} ± {100 * m:F1}" : Percent(values[0]);
+        if (values.Count == 1)
+        {
+            if (examples is not { } n) return Percent(values[0]);
+            var (low, high) = Statistics.Wilson95(values[0], n);
+            return $"{Percent(values[0])} [{100 * low:F1}, {100 * high:F1}]";
+        }
         var (mean, margin) = Statistics.MeanWithMargin(values);
         return $"{Percent(mean)} ± {100 * margin:F1}";
     }

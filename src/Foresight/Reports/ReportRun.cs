@@ -7,37 +7,21 @@ namespace Foresight.Reports;
 public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, IReadOnlyList<JsonObject> Metrics, JsonObject? Summary, IReadOnlyDictionary<string, JsonObject> Probes)
 {
     /// <summary>
-    /// The row a run belongs to: its method, marked with whatever sets it apart from the method's
-    /// defaults (a narrowed loss, the Mamba backbone, rotary positions, a non-default diffusion loss, mtp head count or nextlat weights, horizon or dynamics), so that only seeds
+    /// The row a run belongs to: its method, marked with whatever sets it apart from the method's defaults (a narrowed
+    /// loss, the Mamba backbone, rotary positions, and each option its method declares with a label), so that only seeds
     /// of the same variant are averaged together.
     /// </summary>
-    public string Label
+    public string Label => VariantLabel(Config);
+
+    /// <summary>The label of a run config: "diffusion [causal-prefix attention, neighbour readout]".</summary>
+    public static string VariantLabel(RunConfig config)
     {
-        get
-        {
-            var marks = new List<string>();
-            if (Config.Training.LossPositions != Methods.LossPositions.All) marks.Add($"{Json.EnumName(Config.Training.LossPositions)} loss");
-            if (Config.Model.Backbone != Models.BackboneKind.Gpt) marks.Add(Json.EnumName(Config.Model.Backbone));
-            if (Config.Model.Positions != Models.PositionEncoding.Learned) marks.Add($"{Json.EnumName(Config.Model.Positions)} positions");
-            if (Config.Method == "diffusion" && Config.Options is { } options)
-            {
-                if (options.DiffusionWeighting != Methods.DiffusionWeighting.Elbo) marks.Add($"{Json.EnumName(options.DiffusionWeighting)} weighting");
-                if (options.DiffusionShift) marks.Add("shifted");
-                if (options.DiffusionNeighbours) marks.Add("neighbour readout");
-                if (options.DiffusionFocus > 0) marks.Add($"focus {options.DiffusionFocus:g}");
-                if (options.DiffusionAttention != Methods.DiffusionAttention.Bidirectional) marks.Add($"{Json.EnumName(options.DiffusionAttention)} attention");
-            }
-            var defaults = new Methods.MethodOptions();
-            if (Config.Method == "mtp" && Config.Options is { } mtp && mtp.MtpHeads != defaults.MtpHeads) marks.Add($"{mtp.MtpHeads} heads");
-            if (Config.Method == "nextlat" && Config.Options is { } nextlat)
-            {
-                if ((nextlat.NextlatLatentWeight, nextlat.NextlatKlWeight) != (defaults.NextlatLatentWeight, defaults.NextlatKlWeight))
-                    marks.Add($"latent {nextlat.NextlatLatentWeight:g}, kl {nextlat.NextlatKlWeight:g}");
-                if (nextlat.NextlatHorizon != defaults.NextlatHorizon) marks.Add($"horizon {nextlat.NextlatHorizon}");
-                if (nextlat.NextlatDynamics != defaults.NextlatDynamics) marks.Add($"{Json.EnumName(nextlat.NextlatDynamics)} dynamics");
-            }
-            return marks.Count == 0 ? Config.Method : $"{Config.Method} [{string.Join(", ", marks)}]";
-        }
+        var marks = new List<string>();
+        if (config.Training.LossPositions != Methods.LossPositions.All) marks.Add($"{Json.EnumName(config.Training.LossPositions)} loss");
+        if (config.Model.Backbone != Models.BackboneKind.Gpt) marks.Add(Json.EnumName(config.Model.Backbone));
+        if (config.Model.Positions != Models.PositionEncoding.Learned) marks.Add($"{Json.EnumName(config.Model.Positions)} positions");
+        marks.AddRange(Methods.MethodOptionSet.Marks(config.Method, config.MethodOptions));
+        return marks.Count == 0 ? config.Method : $"{config.Method} [{string.Join(", ", marks)}]";
     }
 
     public JsonObject? Probe(string name) => Probes.GetValueOrDefault(name);

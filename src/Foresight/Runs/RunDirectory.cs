@@ -5,9 +5,6 @@ using static TorchSharp.torch;
 
 namespace Foresight.Runs;
 
-/// <summary>What a run was asked to do: enough to rebuild its task, data and model exactly.</summary>
-public sealed record RunConfig(string Method, JsonObject Task, Models.ModelSize Model, TrainingConfig Training, Methods.MethodOptions? Options = null);
-
 /// <summary>
 /// A run's directory: config.json, metrics.jsonl (one line per evaluation), summary.json and the
 /// model checkpoint. All state lives here; nothing is hidden elsewhere.
@@ -44,22 +41,9 @@ public sealed class RunDirectory
         return run;
     }
 
-    public void WriteConfig(RunConfig config) => Json.WriteAtomic(ConfigFile, Json.ToObject(config));
+    public void WriteConfig(RunConfig config) => Json.WriteAtomic(ConfigFile, config.ToJson());
 
-    public RunConfig ReadConfig()
-    {
-        try
-        {
-            var json = JsonNode.Parse(File.ReadAllText(ConfigFile)) ?? throw new UserError($"{ConfigFile} is empty");
-            // Runs written before --precision existed multiplied in fp32; the field's default is now bf16.
-            if (json["model"] is JsonObject model && !model.ContainsKey("precision")) model["precision"] = Json.EnumName(Models.Precision.Fp32);
-            return json.Deserialize<RunConfig>(Json.File) ?? throw new UserError($"{ConfigFile} is empty");
-        }
-        catch (JsonException e)
-        {
-            throw new UserError($"{ConfigFile} is not a valid run config: {e.Message}");
-        }
-    }
+    public RunConfig ReadConfig() => RunConfig.Load(ConfigFile);
 
     public void AppendMetrics(JsonObject line) =>
         File.AppendAllText(MetricsFile, line.ToJsonString(Json.Line) + "\n");
@@ -91,6 +75,9 @@ public sealed class RunDirectory
         if (!File.Exists(SummaryFile)) throw new UserError($"run '{Path}' has no summary.json: it did not finish");
         return JsonNode.Parse(File.ReadAllText(SummaryFile))!.AsObject();
     }
+
+    /// <summary>summary.json read back as a typed record.</summary>
+    public Training.RunResult ReadResult() => Training.RunResult.FromJson(ReadSummary(), SummaryFile);
 
     public void SaveCheckpoint(nn.Module model)
     {

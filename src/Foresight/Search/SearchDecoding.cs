@@ -32,7 +32,8 @@ public sealed record SearchMetrics(
     double ModelCallsPerInstance,
     double? SampleAcceptance)
 {
-    public double ExactMatchMargin95 => Statistics.ProportionMargin95(ExactMatch, Examples);
+    public double ExactMatchLow95 => Statistics.Wilson95(ExactMatch, Examples).Low;
+    public double ExactMatchHigh95 => Statistics.Wilson95(ExactMatch, Examples).High;
 }
 
 public static class SearchDecoding

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Foresight.Evaluation;
 using Foresight.Methods;
@@ -18,14 +19,31 @@ public sealed record TrainingStats(
     double TrainSeconds, double TokensPerSecond, double FinalTrainLoss);
 
 /// <summary>A finished run: summary.json is these two records' fields side by side.</summary>
-/// <param name="Options">The method options behind <paramref name="Test"/>, for methods that read any (diffusion's sampler and steps).</param>
-public sealed record RunResult(TrainingStats Training, EvalMetrics Test, MethodOptions? Options = null)
+/// <param name="Options">The method's options behind <paramref name="Test"/> as it ran them (diffusion's step count resolved); null for a method without options.</param>
+public sealed record RunResult(TrainingStats Training, EvalMetrics Test, IMethodOptions? Options = null)
 {
     public JsonObject ToJson()
     {
         var json = Json.Merge(Json.ToObject(Training), Json.ToObject(Test));
-        if (Options is not null) json["options"] = Json.ToObject(Options);
+        if (Options is not null) json["options"] = MethodOptionSet.ToJson(Training.Method, Options);
         return json;
+    }
+
+    /// <summary>A summary.json read back; older summaries (every method's options in one flat object) still load.</summary>
+    public static RunResult FromJson(JsonObject json, string source)
+    {
+        try
+        {
+            var training = json.Deserialize<TrainingStats>(Json.File)!;
+            var test = json.Deserialize<EvalMetrics>(Json.File)!;
+            var options = json["options"] as JsonObject;
+            bool legacy = options is not null && MethodRegistry.AllOptions().Any(o => options.ContainsKey($"{o.Method}_{o.Name}"));
+            return new RunResult(training, test, legacy ? MethodOptionSet.FromLegacyJson(training.Method, options) : MethodOptionSet.FromJson(training.Method, options));
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or ConfigError or ArgumentNullException)
+        {
+            throw new UserError($"{source} is not a valid run summary: {e.Message}");
+        }
     }
 }
 
@@ -62,7 +80,7 @@ public static class Trainer
     /// A saved run rebuilt from its config.json, with its checkpoint loaded. Dispose the method.
     /// <paramref name="options"/> replaces the run's method options, e.g. to decode with another sampler.
     /// </summary>
-    public static (RunConfig Config, ITask Task, ITrainingMethod Method) LoadTrained(RunDirectory run, MethodOptions? options = null)
+    public static (RunConfig Config, ITask Task, ITrainingMethod Method) LoadTrained(RunDirectory run, IMethodOptions? options = null)
     {
         var config = run.ReadConfig();
         if (options is not null) config = config with { Options = options };
@@ -86,7 +104,7 @@ public static class Trainer
         if (!resume) run.WriteConfig(runConfig);
         using var method = BuildMethod(runConfig, task);
         var parameters = method.Model.parameters().ToList();
-        using var optimizer = optim.AdamW(parameters, config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay);
+        using var optimizer = Optimizer(method.Model, config);
         var position = resume
             ? TrainingCheckpoint.Load(run.TrainingCheckpointFile, method.Model, optimizer)
             : new TrainingPosition(0, 0, 0, SeededRandom.For(config.Seed, "order").State, 0, 0, 0, double.NaN, 0);
@@ -171,6 +189,24 @@ public static class Trainer
         var result = new RunResult(stats, final, method.ResolvedOptions);
         run.WriteSummary(result.ToJson());
         return result;
+    }
+
+    /// <summary>
+    /// AdamW over the model's parameters. With <see cref="WeightDecayOn.Matrices"/> (nanoGPT's rule) two groups: the weight
+    /// matrices, decayed, and the rest, not: biases, norms, the learned position table and a Mamba's A_log.
+    /// </summary>
+    internal static TorchSharp.Modules.AdamW Optimizer(nn.Module model, TrainingConfig config)
+    {
+        if (config.WeightDecayOn == WeightDecayOn.All)
+            return optim.AdamW(model.parameters(), config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay);
+        var named = model.named_parameters().ToList();
+        static bool Decayed((string name, TorchSharp.Modules.Parameter parameter) p) =>
+            p.parameter.dim() >= 2 && !p.name.Contains("position_embedding") && !p.name.EndsWith("A_log");
+        return optim.AdamW(
+        [
+            new TorchSharp.Modules.AdamW.ParamGroup(named.Where(Decayed).Select(p => p.parameter), config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay),
+            new TorchSharp.Modules.AdamW.ParamGroup(named.Where(p => !Decayed(p)).Select(p => p.parameter), config.LearningRate, 0.9, 0.999, 1e-8, 0),
+        ], config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay);
     }
 
     /// <summary>

@@ -1,5 +1,15 @@
 namespace Foresight.Training;
 
+/// <summary>Which parameters AdamW's weight decay shrinks.</summary>
+public enum WeightDecayOn
+{
+    /// <summary>Weight matrices only (dimension >= 2): not biases, norms, position tables or a Mamba's A, as nanoGPT does.</summary>
+    Matrices,
+
+    /// <summary>Every parameter: what runs recorded before the field existed did.</summary>
+    All,
+}
+
 /// <summary>
 /// How a run trains. The schedule is counted in optimizer steps: linear warmup over
 /// <see cref="WarmupSteps"/>, then cosine decay to <see cref="MinLearningRateRatio"/> x the peak.
@@ -18,7 +28,8 @@ public sealed record TrainingConfig(
     int Seed = 0,
     int EvalEvery = 0,
     int EvalSamples = 1_000,
-    Methods.LossPositions LossPositions = Methods.LossPositions.All)
+    Methods.LossPositions LossPositions = Methods.LossPositions.All,
+    WeightDecayOn WeightDecayOn = WeightDecayOn.Matrices)
 {
     public int StepsPerEpoch => (TrainSamples + BatchSize - 1) / BatchSize;
     public int TotalSteps => StepsPerEpoch * Epochs;
@@ -28,17 +39,17 @@ public sealed record TrainingConfig(
 
     public void Validate()
     {
-        Positive(TrainSamples, "--train-samples");
-        Positive(TestSamples, "--test-samples");
-        Positive(Epochs, "--epochs");
-        Positive(BatchSize, "--batch-size");
-        Positive(EvalSamples, "--eval-samples");
-        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new UserError($"--lr must be a positive number, got {LearningRate}");
-        if (WarmupSteps < 0) throw new UserError($"--warmup-steps must not be negative, got {WarmupSteps}");
-        if (MinLearningRateRatio is < 0 or > 1) throw new UserError($"--min-lr-ratio must be in [0, 1], got {MinLearningRateRatio}");
-        if (WeightDecay < 0) throw new UserError($"--weight-decay must not be negative, got {WeightDecay}");
-        if (!(GradientClip > 0)) throw new UserError($"--grad-clip must be positive, got {GradientClip}");
-        if (EvalEvery < 0) throw new UserError($"--eval-every must not be negative, got {EvalEvery}");
+        Positive(TrainSamples, "train_samples");
+        Positive(TestSamples, "test_samples");
+        Positive(Epochs, "epochs");
+        Positive(BatchSize, "batch_size");
+        Positive(EvalSamples, "eval_samples");
+        if (!(LearningRate > 0) || double.IsInfinity(LearningRate)) throw new ConfigError("training.learning_rate", $"must be a positive number, got {LearningRate}");
+        if (WarmupSteps < 0) throw new ConfigError("training.warmup_steps", $"must not be negative, got {WarmupSteps}");
+        if (MinLearningRateRatio is < 0 or > 1) throw new ConfigError("training.min_learning_rate_ratio", $"must be in [0, 1], got {MinLearningRateRatio}");
+        if (WeightDecay < 0) throw new ConfigError("training.weight_decay", $"must not be negative, got {WeightDecay}");
+        if (!(GradientClip > 0)) throw new ConfigError("training.gradient_clip", $"must be positive, got {GradientClip}");
+        if (EvalEvery < 0) throw new ConfigError("training.eval_every", $"must not be negative, got {EvalEvery}");
     }
 
     public double LearningRateAt(int step)
@@ -51,8 +62,8 @@ public sealed record TrainingConfig(
         return floor + (LearningRate - floor) * cosine;
     }
 
-    private static void Positive(int value, string flag)
+    private static void Positive(int value, string field)
     {
-        if (value < 1) throw new UserError($"{flag} must be at least 1, got {value}");
+        if (value < 1) throw new ConfigError($"training.{field}", $"must be at least 1, got {value}");
     }
 }

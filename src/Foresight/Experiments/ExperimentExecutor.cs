@@ -1,0 +1,163 @@
+using System.Text.Json.Nodes;
+using Foresight.Evaluation;
+using Foresight.Runs;
+using Foresight.Tasks;
+using Foresight.Training;
+
+namespace Foresight.Experiments;
+
+/// <summary>What the executor hands its trainer for one cell: the run's directory, its data, and whether to resume.</summary>
+public sealed record CellTraining(ExperimentCell Cell, RunDirectory Run, TokenDataset Train, TokenDataset Test, bool Resume);
+
+/// <summary>A cell's finished run.</summary>
+public sealed record CellResult(ExperimentCell Cell, string Path, RunResult Result);
+
+/// <summary>
+/// Runs any plan (compare, curve and experiment files all build one): each cell in its directory under the
+/// experiment's root, in plan order. A finished cell is read, not trained again; an interrupted one resumes from
+/// its checkpoint; a directory holding another config is refused before anything is trained. The root holds
+/// plan.json, the cells of the last plan run in it.
+/// </summary>
+public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult> train, Action<string>? log = null)
+{
+    public const string PlanFile = "plan.json";
+
+    public string Root { get; } = root;
+
+    /// <summary>
+    /// Trains every cell that has not finished, then calls <paramref name="afterCell"/> on every cell, finished before or
+    /// now, in plan order (compare runs its probes there: they skip what a cell already has).
+    /// </summary>
+    public IReadOnlyList<CellResult> Run(IReadOnlyList<ExperimentCell> cells, Action<CellResult>? afterCell = null)
+    {
+        if (cells.Count == 0) throw new UserError("the experiment has no runs");
+        if (cells.Select(c => c.Id).Distinct().Count() != cells.Count) throw new UserError("two runs of the experiment have the same directory");
+        PrepareRoot(cells);
+        var existing = cells.ToDictionary(c => c.Id, Existing); // refuses a foreign directory before anything trains
+        foreach (var cell in cells.Where(c => c.CheckBeforeStart && existing[c.Id] is not { Finished: true })) Trainer.CheckBuilds(cell.Config, cell.Task);
+
+        var results = new List<CellResult>();
+        int skipped = 0;
+        using var data = new DataCache();
+        foreach (var cell in cells)
+        {
+            var state = existing[cell.Id];
+            RunResult result;
+            if (state is { Finished: true })
+            {
+                result = state.Run.ReadResult();
+                skipped++;
+            }
+            else
+            {
+                var run = state?.Run ?? RunDirectory.Create(Path.Combine(Root, cell.Id));
+                var (trainSet, testSet) = data.For(cell);
+                result = train(new CellTraining(cell, run, trainSet, testSet, Resume: state is not null));
+            }
+            var done = new CellResult(cell, Path.Combine(Root, cell.Id), result);
+            afterCell?.Invoke(done);
+            results.Add(done);
+        }
+        if (skipped > 0) log?.Invoke($"{skipped} of {cells.Count} runs had already finished and were not trained again");
+        return results;
+    }
+
+    /// <summary>A fresh root, or one that holds an earlier plan: anything else is not ours to write into.</summary>
+    private void PrepareRoot(IReadOnlyList<ExperimentCell> cells)
+    {
+        if (File.Exists(Root)) throw new UserError($"'{Root}' is a file, not an experiment directory");
+        string plan = Path.Combine(Root, PlanFile);
+        if (Directory.Exists(Root) && Directory.EnumerateFileSystemEntries(Root).Any() && !File.Exists(plan))
+            throw new UserError($"'{Root}' already exists and is not empty, and holds no {PlanFile} of an experiment to resume; choose another --out");
+        Directory.CreateDirectory(Root);
+        Json.WriteAtomic(plan, new JsonObject
+        {
+            ["cells"] = new JsonArray([.. cells.Select(c => (JsonNode)new JsonObject { ["id"] = c.Id, ["group"] = c.Group, ["config"] = c.Config.ToJson() })]),
+        });
+    }
+
+    private sealed record CellState(RunDirectory Run, bool Finished);
+
+    /// <summary>The cell's directory if it already holds this very run; an error if it holds another.</summary>
+    private CellState? Existing(ExperimentCell cell)
+    {
+        string directory = Path.Combine(Root, cell.Id);
+        if (!File.Exists(Path.Combine(directory, "config.json")))
+        {
+            if (Directory.Exists(directory) && Directory.EnumerateFiles(directory).Any())
+                throw new UserError($"'{directory}' holds files but no config.json; remove it to train it again");
+            return null;
+        }
+        var run = RunDirectory.Open(directory);
+        if (run.ReadConfig().ToJson().ToJsonString() != cell.Config.ToJson().ToJsonString())
+            throw new UserError($"'{directory}' holds a run with another config than the experiment asks for; use another --out");
+        bool finished = File.Exists(run.SummaryFile);
+        if (!finished && !File.Exists(run.TrainingCheckpointFile))
+            throw new UserError($"'{directory}' holds a started run with no checkpoint to resume from; remove it to train it again");
+        return new CellState(run, finished);
+    }
+
+    /// <summary>
+    /// The last training and test sets made, kept while the next cell asks for the same (a compare's methods share
+    /// one seed's data); the sets are deterministic in the task, seed and size, so sharing changes no number.
+    /// </summary>
+    private sealed class DataCache : IDisposable
+    {
+        private (string Key, TokenDataset Data)? _train, _test;
+
+        public (TokenDataset Train, TokenDataset Test) For(ExperimentCell cell)
+        {
+            var config = cell.Config.Training;
+            string task = cell.Config.Task.ToJsonString();
+            return (Get(ref _train, $"{task}/{config.Seed}/{config.TrainSamples}", () => Trainer.MakeTrainingSet(cell.Task, config)),
+                    Get(ref _test, $"{task}/{config.Seed}/{config.TestSamples}", () => Trainer.MakeTestSet(cell.Task, config)));
+        }
+
+        private static TokenDataset Get(ref (string Key, TokenDataset Data)? slot, string key, Func<TokenDataset> make)
+        {
+            if (slot is { } held && held.Key == key) return held.Data;
+            slot?.Data.Dispose();
+            slot = (key, make());
+            return slot.Value.Data;
+        }
+
+        public void Dispose()
+        {
+            _train?.Data.Dispose();
+            _test?.Data.Dispose();
+        }
+    }
+}
+
+/// <summary>A mean over seeds with the half-width of its 95% interval (Student t; 0 for one seed).</summary>
+public sealed record Estimate(double Mean, double Ci95)
+{
+    public static Estimate Of(IEnumerable<double> values)
+    {
+        var (mean, margin) = Statistics.MeanWithMargin(values.ToList());
+        return new Estimate(mean, margin);
+    }
+}
+
+/// <summary>
+/// The seeds of one group of a plan (one method variant, task, model and budget) pooled: the one aggregate every
+/// experiment writes. <see cref="Runs"/> are the cells' directories.
+/// </summary>
+public sealed record GroupResult(
+    string Group, string Method, string Label, string Task, Models.ModelSize Model, int TrainSamples, int Epochs, int BatchSize, double LearningRate,
+    int Seeds, Estimate ExactMatch, Estimate FirstDecisionAccuracy, double FirstDecisionChance, Estimate TeacherForcedAccuracy, double TrainSeconds,
+    IReadOnlyList<string> Runs)
+{
+    /// <summary>Groups in the order their first cell appears in the plan.</summary>
+    public static List<GroupResult> Aggregate(IReadOnlyList<CellResult> results) =>
+        [.. results.GroupBy(r => r.Cell.Group, StringComparer.Ordinal).Select(group =>
+        {
+            var config = group.First().Cell.Config;
+            var tests = group.Select(r => r.Result.Test).ToList();
+            return new GroupResult(group.Key, config.Method, Reports.ReportRun.VariantLabel(config), group.First().Cell.Task.Description, config.Model,
+                config.Training.TrainSamples, config.Training.Epochs, config.Training.BatchSize, config.Training.LearningRate,
+                group.Count(), Estimate.Of(tests.Select(t => t.ExactMatch)), Estimate.Of(tests.Select(t => t.FirstDecisionAccuracy)),
+                tests[0].FirstDecisionChance, Estimate.Of(tests.Select(t => t.TeacherForcedAccuracy)),
+                group.Sum(r => r.Result.Training.TrainSeconds), [.. group.Select(r => r.Path)]);
+        })];
+}

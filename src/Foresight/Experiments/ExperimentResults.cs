@@ -1,0 +1,51 @@
+using System.Text.Json.Nodes;
+using Foresight.Runs;
+
+namespace Foresight.Experiments;
+
+/// <summary>
+/// The one results file every experiment writes (comparison.json for compare, curve.json for curve, experiment.json
+/// for run): what kind of experiment, one entry per group (seeds pooled: mean and 95% CI), and one per run (its
+/// summary and its probes' numbers).
+/// </summary>
+public static class ExperimentResults
+{
+    public static JsonObject ToJson(string kind, IReadOnlyList<CellResult> results, IReadOnlyList<GroupResult> groups, JsonObject? extra = null)
+    {
+        var json = new JsonObject { ["kind"] = kind };
+        foreach (var (key, value) in extra ?? []) json[key] = value?.DeepClone();
+        json["groups"] = new JsonArray([.. groups.Select(g => (JsonNode)Group(g))]);
+        json["runs"] = new JsonArray([.. results.Select(r => (JsonNode)Json.Merge(
+            new JsonObject { ["run"] = r.Path, ["group"] = r.Cell.Group },
+            r.Result.ToJson(),
+            new JsonObject { ["probes"] = new JsonObject(RunDirectory.Open(r.Path).ReadProbes().Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value.DeepClone()))) }))]);
+        return json;
+    }
+
+    /// <summary>A group flat, as earlier files wrote it: exact_match_mean, exact_match_ci95, ...</summary>
+    private static JsonObject Group(GroupResult g)
+    {
+        var json = new JsonObject
+        {
+            ["group"] = g.Group,
+            ["method"] = g.Method,
+            ["label"] = g.Label,
+            ["task"] = g.Task,
+            ["model"] = Json.ToObject(g.Model),
+            ["train_samples"] = g.TrainSamples,
+            ["epochs"] = g.Epochs,
+            ["batch_size"] = g.BatchSize,
+            ["learning_rate"] = g.LearningRate,
+            ["seeds"] = g.Seeds,
+        };
+        foreach (var (name, estimate) in new[] { ("exact_match", g.ExactMatch), ("first_decision_accuracy", g.FirstDecisionAccuracy), ("teacher_forced_accuracy", g.TeacherForcedAccuracy) })
+        {
+            json[$"{name}_mean"] = estimate.Mean;
+            json[$"{name}_ci95"] = estimate.Ci95;
+        }
+        json["first_decision_chance"] = g.FirstDecisionChance;
+        json["train_seconds"] = g.TrainSeconds;
+        json["runs"] = new JsonArray([.. g.Runs.Select(r => (JsonNode)r)]);
+        return json;
+    }
+}
