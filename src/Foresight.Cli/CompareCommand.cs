@@ -55,7 +55,7 @@ internal static class CompareCommand
             {
                 if (Array.IndexOf(names, "ntp") is var ntpIndex && (ntpIndex < 0 || ntpIndex > Array.IndexOf(names, "grpo")))
                     throw new UserError("compare fine-tunes grpo from its own ntp run: put ntp before grpo in --methods");
-                if (((GrpoOptions)optionsOf["grpo"]!).Init is not null) throw new UserError("compare starts grpo from its ntp run; --init is for train --method grpo");
+                if (optionsOf["grpo"] is GrpoOptions { Init: not null }) throw new UserError("compare starts grpo from its ntp run; --init is for train --method grpo");
                 grpoTraining.Validate();
             }
             int probeCount = result.GetValue(probeExamples);

@@ -6,6 +6,7 @@ using Foresight.Runs;
 using Foresight.Search;
 using Foresight.Tasks;
 using Foresight.Training;
+using Foresight.Reports;
 using Spectre.Console;
 
 namespace Foresight.Cli;

@@ -54,9 +54,6 @@ catch (UserError e)
 }
 catch (Exception e)
 {
-    // A bug, not a mistake of the user's: one line here, the whole trace in a file to attach to a report.
-    string log = Path.Combine(Path.GetTempPath(), $"foresight-crash-{DateTime.Now:yyyyMMdd-HHmmss}-{Environment.ProcessId}.log");
-    File.WriteAllText(log, $"foresight {string.Join(' ', args)}\n{e}\n");
-    Console.Error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message.ReplaceLineEndings(" ")} (stack trace in {log})");
+    Console.Error.WriteLine(CrashLog.Write(e, args));
     return 1;
 }

@@ -1,8 +1,8 @@
-using System.Text.Json.Nodes;
 using Foresight.Evaluation;
 using Foresight.Experiments;
 using Foresight.Probes;
 using Foresight.Runs;
+using Foresight.Reports;
 using Spectre.Console;
 
 namespace Foresight.Cli;
@@ -18,7 +18,7 @@ internal static class Tables
     public static void Print(IReadOnlyList<GroupResult> groups, IReadOnlyList<CellResult> results)
     {
         var runs = results.ToDictionary(r => r.Path);
-        var probes = results.ToDictionary(r => r.Path, r => RunDirectory.Open(r.Path).ReadProbes());
+        var probes = results.ToDictionary(r => r.Path, r => ProbeSuite.Read(RunDirectory.Open(r.Path)));
         bool manyTasks = groups.Select(g => g.Task).Distinct().Count() > 1;
         bool manyModels = groups.Select(g => g.Model).Distinct().Count() > 1;
         bool manyBudgets = groups.Select(g => (g.TrainSamples, g.Epochs)).Distinct().Count() > 1;
@@ -37,11 +37,8 @@ internal static class Tables
         if (manyBudgets) Column("samples");
         if (manySeeds) Column("seeds");
         foreach (string header in new[] { "exact", "first dec.", "chance", "forced", "time", "tokens/s" }) Column(header);
-        if (probed)
-        {
-            foreach (var (header, _) in ProbeMeasures) Column(header);
-            Column("search tok");
-        }
+        var probeColumns = ProbeSuite.All.SelectMany(p => p.Columns.Select(c => (Probe: p.Name, Column: c))).ToList();
+        if (probed) foreach (var (_, column) in probeColumns) Column(column.Header);
 
         foreach (var g in groups)
         {
@@ -58,17 +55,17 @@ internal static class Tables
             cells.Add($"{g.TrainSeconds:F0} s");
             cells.Add($"{members.Average(m => m.Result.Training.TokensPerSecond):N0}");
             if (probed)
-            {
-                var own = members.Select(m => probes[m.Path]).ToList();
-                cells.AddRange(ProbeMeasures.Select(m => own.Select(m.Value).OfType<double>().ToList() switch
+                foreach (var (probe, column) in probeColumns)
                 {
-                    [] => "-",
-                    [var one] => Format.Percent(one),
-                    var many => Format.Estimate(Estimate.Of(many)),
-                }));
-                var tokens = own.Select(SearchTokens).OfType<double>().ToList();
-                cells.Add(tokens.Count == 0 ? "-" : $"{tokens.Average():F1}");
-            }
+                    var values = members.Select(m => probes[m.Path].GetValueOrDefault(probe)).OfType<object>().Select(column.Value).OfType<double>().ToList();
+                    cells.Add(values switch
+                    {
+                        [] => "-",
+                        _ when !column.IsRate => $"{values.Average():F1}",
+                        [var one] => Format.Percent(one),
+                        _ => Format.Estimate(Estimate.Of(values)),
+                    });
+                }
             table.AddRow([.. cells.Select(Markup.Escape)]); // labels and intervals hold brackets
         }
         AnsiConsole.Write(table);
@@ -86,18 +83,6 @@ internal static class Tables
 
     private static string ReportLabel(CellResult r) => Reports.ReportRun.VariantLabel(r.Cell.Config);
 
-    /// <summary>The probe numbers the tables show, each read from a run's probe-*.json.</summary>
-    private static readonly (string Header, Func<IReadOnlyDictionary<string, JsonObject>, double?> Value)[] ProbeMeasures =
-    [
-        ("CH follow", p => p.GetValueOrDefault(CleverHansProbe.Name)?["follow_rate_before_last"]?.GetValue<double>()),
-        ("plan probe", p => p.GetValueOrDefault(PlanningProbe.Name)?["best"]?["branch_accuracy"]?.GetValue<double>()),
-        ("backtrack", p => p.GetValueOrDefault(SearchProbe.Name)?["backtrack"]?["exact_match"]?.GetValue<double>()),
-    ];
-
-    /// <summary>Backtracking's cost, tokens written per instance: a count, not a rate, so it has a column of its own.</summary>
-    private static double? SearchTokens(IReadOnlyDictionary<string, JsonObject> probes) =>
-        probes.GetValueOrDefault(SearchProbe.Name)?["backtrack"]?["tokens_per_instance"]?.GetValue<double>();
-
     private static void Legend(string interval, bool probed)
     {
         AnsiConsole.MarkupLine($"[grey]exact: the whole answer right under greedy decoding ({Markup.Escape(interval)}). first dec.: the hard token (path-star: the node " +
@@ -106,20 +91,5 @@ internal static class Tables
             AnsiConsole.MarkupLine("[grey]CH follow: after a forced wrong first node, greedy continuations that follow the wrong arm at every step " +
                                    "before the last (Clever Hans). plan probe: a linear probe at '=' picks the goal's arm (chance 1/d), best layer, held out. " +
                                    "backtrack: exact match when the verifier prunes a depth-first search over the model's ranked tokens; search tok: the tokens it wrote per instance.[/]");
-    }
-}
-
-/// <summary>How the tables and the report write numbers.</summary>
-internal static class Format
-{
-    public static string Percent(double value) => double.IsNaN(value) ? "-" : $"{100 * value:F1}%";
-
-    public static string Estimate(Estimate e) => $"{100 * e.Mean:F1}% ± {100 * e.Ci95:F1}";
-
-    /// <summary>A proportion measured on n examples with its Wilson 95% interval: "99.8% [99.6, 99.9]".</summary>
-    public static string Proportion(double p, int n)
-    {
-        var (low, high) = Statistics.Wilson95(p, n);
-        return $"{100 * p:F1}% [{100 * low:F1}, {100 * high:F1}]";
     }
 }

@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Foresight.Runs;
 using Foresight.Tasks;
 using Foresight.Training;
+using Foresight.Reports;
 using Spectre.Console;
 
 namespace Foresight.Cli;
@@ -46,7 +46,7 @@ internal static class TrainingView
                         bar.Value = p.Step;
                         bar.Description = $"{label,-12} loss {p.Loss:F3}{lastEval}";
                     },
-                    onEvaluation: line => lastEval = $"  exact {Percent(line, "exact_match")}  first {Percent(line, "first_decision_accuracy")}",
+                    onEvaluation: line => lastEval = $"  exact {Format.Percent(line.Metrics.ExactMatch)}  first {Format.Percent(line.Metrics.FirstDecisionAccuracy)}",
                     resume: resume);
                 bar.Description = $"{label,-12} done{lastEval}";
             });
@@ -61,16 +61,14 @@ internal static class TrainingView
         Console.WriteLine($"{label}: {(resume ? "resuming" : "training")} {total} steps on {task.Description} -> {run.Path}");
         return Trainer.Train(config, task, train, test, run, resume: resume, onStep: p => { if (firstStep < 0) firstStep = p.Step - 1; }, onEvaluation: line =>
         {
-            int step = line["step"]!.GetValue<int>();
+            int step = line.Step;
             var eta = TimeSpan.FromSeconds(wall.Elapsed.TotalSeconds / Math.Max(1, step - firstStep) * (total - step));
-            Console.WriteLine($"{label}: step {step}/{total} ({100.0 * step / total:F0}%)  loss {line["train_loss"]!.GetValue<double>():F3}  " +
-                              $"exact {Percent(line, "exact_match")}  first {Percent(line, "first_decision_accuracy")}  eta {Clock(eta)}");
+            Console.WriteLine($"{label}: step {step}/{total} ({100.0 * step / total:F0}%)  loss {line.TrainLoss:F3}  " +
+                              $"exact {Format.Percent(line.Metrics.ExactMatch)}  first {Format.Percent(line.Metrics.FirstDecisionAccuracy)}  eta {Clock(eta)}");
         });
     }
 
     /// <summary>m:ss, or h:mm:ss from an hour on.</summary>
     private static string Clock(TimeSpan span) =>
         span.TotalHours >= 1 ? $"{(int)span.TotalHours}:{span:mm\\:ss}" : $"{(int)span.TotalMinutes}:{span:ss}";
-
-    private static string Percent(JsonObject line, string key) => $"{100 * line[key]!.GetValue<double>():F1}%";
 }

@@ -193,8 +193,8 @@ public sealed class ProbeTests
         using var temp = new TempDirectory();
         RunDirectory.Create(temp.Path).WriteConfig(new RunConfig("ntp", Task.ToJson(), new ModelSize(1, 16, 2), new TrainingConfig()));
         var lines = new[] { (1000, 0.20, 0.3, 100), (2000, 0.56, 0.5, 100), (3000, 0.47, 0.6, 1000) };
-        File.WriteAllLines(Path.Combine(temp.Path, "metrics.jsonl"), lines.Select(l =>
-            $$"""{"samples_seen":{{l.Item1}},"first_decision_accuracy":{{l.Item2}},"first_decision_chance":0.5,"examples":{{l.Item4}},"teacher_forced_per_position":[1,{{l.Item3}},1,1,1]}"""));
+        File.WriteAllLines(Path.Combine(temp.Path, "metrics.jsonl"), lines.Select((l, i) => new EvaluationLine(i + 1, 0, l.Item1, 1e-3, 1.0, i,
+            new Evaluation.EvalMetrics(l.Item4, 0, l.Item2, 0.5, [1, l.Item2, 1, 1, 1], 0.9, [1, l.Item3, 1, 1, 1])).ToJson().ToJsonString()));
         var result = IndecipherableProbe.Run(RunDirectory.Open(temp.Path));
 
         Assert.Equal([new(1000, 0.20, 0.3), new(2000, 0.56, 0.5), new(3000, 0.47, 0.6)], result.Curve);
@@ -231,18 +231,19 @@ public sealed class ProbeTests
         using (var probeSet = new TokenDataset(task, ProbeData.Examples(task, 200, config.Training.Seed)))
         {
             var evaluated = Evaluation.Evaluator.Evaluate(method, task, probeSet);
-            var actual = written[CleverHansProbe.Name]["teacher_forced_by_position"]!.AsArray().Select(v => v!.GetValue<double>());
-            Assert.Equal(evaluated.TeacherForcedPerPosition, actual);
+            Assert.Equal(evaluated.TeacherForcedPerPosition, ((CleverHansResult)written[CleverHansProbe.Name]).TeacherForcedByPosition);
             // The search probe's greedy row is the evaluator's greedy decoding, read through the step-by-step interface.
-            Assert.Equal(evaluated.ExactMatch, written[SearchProbe.Name]["greedy"]!["exact_match"]!.GetValue<double>());
+            Assert.Equal(evaluated.ExactMatch, ((SearchProbeResult)written[SearchProbe.Name]).Greedy.ExactMatch);
         }
-        var plan = written[PlanningProbe.Name];
-        Assert.Equal(2, plan["layers"]!.AsArray().Count); // embeddings + 1 block
-        Assert.Equal(400, plan["train_examples"]!.GetValue<int>());
+        var plan = (PlanningProbeResult)written[PlanningProbe.Name];
+        Assert.Equal(2, plan.Layers.Length); // embeddings + 1 block
+        Assert.Equal(400, plan.TrainExamples);
 
         // Probes are deterministic: the same run probed again gives the same numbers.
         var again = ProbeSuite.Run(run, sizes, PlanningProbe.Name);
-        Assert.Equal(plan.ToJsonString(), again[PlanningProbe.Name].ToJsonString());
+        Assert.Equal(plan.Layers, ((PlanningProbeResult)again[PlanningProbe.Name]).Layers);
+        // What the file holds reads back as the same record.
+        Assert.Equal(plan.Layers, ((PlanningProbeResult)ProbeSuite.Read(run)[PlanningProbe.Name]).Layers);
     }
 
     [Fact]

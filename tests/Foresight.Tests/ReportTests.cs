@@ -48,12 +48,12 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
         string markdown = File.ReadAllText(temp["report.md"]);
         foreach (var run in runs)
         {
-            double exact = run.Summary!["exact_match"]!.GetValue<double>();
+            double exact = run.Summary!.Test.ExactMatch;
             Assert.Contains($"| {run.Config.Method} | G(2,4,20) | 1 | {(100 * exact).ToString("F1", CultureInfo.InvariantCulture)}% [", markdown);
-            var best = run.Probe(PlanningProbe.Name)!["best"]!;
-            Assert.Contains($"{100 * best["branch_accuracy"]!.GetValue<double>():F1}% (layer {best["layer"]})", markdown);
+            var best = ((PlanningProbeResult)run.Probe(PlanningProbe.Name)!).Best;
+            Assert.Contains($"{100 * best.BranchAccuracy:F1}% (layer {best.Layer})", markdown);
         }
-        double follow = runs.Single(r => r.Config.Method == "ntp").Probe(CleverHansProbe.Name)!["follow_rate_before_last"]!.GetValue<double>();
+        double follow = ((CleverHansResult)runs.Single(r => r.Config.Method == "ntp").Probe(CleverHansProbe.Name)!).FollowRateBeforeLast;
         Assert.Contains($"| {100 * follow:F1}% / ", markdown); // ntp's Clever-Hans column
         Assert.Contains("| - / - | - |", markdown);             // reverse has no Clever-Hans probe
         // search: best of 4 / backtrack (which always finds a path-star answer), then backtracking's tokens per instance
@@ -71,7 +71,7 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
     {
         var task = new PathStarTask(2, 4, 20);
         string Label(string method, ModelSize model, TrainingConfig training, Methods.IMethodOptions? options = null) =>
-            new ReportRun("run", new RunConfig(method, task.ToJson(), model, training, options), task, [], null, new Dictionary<string, JsonObject>()).Label;
+            ReportRun.VariantLabel(new RunConfig(method, task.ToJson(), model, training, options));
         var size = new ModelSize(1, 32, 2);
 
         Assert.Equal("ntp", Label("ntp", size, new TrainingConfig()));

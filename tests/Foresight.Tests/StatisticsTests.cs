@@ -12,4 +12,18 @@ public sealed class StatisticsTests
         Assert.Equal(4.303 * 0.1 / Math.Sqrt(3), margin, 12); // sd 0.1, t(0.975, 2) = 4.303
         Assert.Equal((0.7, 0.0), Statistics.MeanWithMargin([0.7]));
     }
+
+    [Fact]
+    public void Wilson_interval_stays_inside_zero_and_one_and_never_has_zero_width()
+    {
+        var (low, high) = Statistics.Wilson95(1.0, 5000);
+        Assert.Equal(1.0, high, 12);
+        Assert.Equal(0.99923, low, 5); // 100% of 5,000 is not "± 0.0"
+        (low, high) = Statistics.Wilson95(0.0, 5000);
+        Assert.Equal(0.0, low, 12);
+        Assert.Equal(0.00077, high, 5);
+        (low, high) = Statistics.Wilson95(0.5, 100);
+        Assert.Equal(0.40383, low, 5);
+        Assert.Equal(0.59617, high, 5);
+    }
 }

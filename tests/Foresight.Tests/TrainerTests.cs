@@ -23,6 +23,30 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void Weight_decay_shrinks_weight_matrices_only_unless_a_config_asks_for_all()
+    {
+        manual_seed(0);
+        using var method = Methods.MethodRegistry.Create("ntp", new Methods.MethodContext(Task, Tiny));
+        var names = method.Model.named_parameters().ToDictionary(p => p.parameter.Handle, p => p.name);
+        using var optimizer = Trainer.Optimizer(method.Model, Short);
+        var groups = optimizer.ParamGroups.Cast<TorchSharp.Modules.AdamW.ParamGroup>().ToList();
+        Assert.Equal(2, groups.Count);
+        var decayed = groups[0].Parameters.Select(p => names[p.Handle]).ToList();
+        var kept = groups[1].Parameters.Select(p => names[p.Handle]).ToList();
+        Assert.Equal(Short.WeightDecay, groups[0].Options.weight_decay);
+        Assert.Equal(0, groups[1].Options.weight_decay);
+        Assert.Contains("token_embedding.weight", decayed);
+        Assert.Contains(decayed, n => n.EndsWith("qkv.weight"));
+        Assert.Contains("position_embedding.weight", kept);
+        Assert.Contains(kept, n => n.EndsWith(".bias"));
+        Assert.Contains(kept, n => n.Contains("norm"));
+        Assert.Equal(names.Count, decayed.Count + kept.Count);
+
+        using var all = Trainer.Optimizer(method.Model, Short with { WeightDecayOn = WeightDecayOn.All });
+        Assert.Single(all.ParamGroups);
+    }
+
+    [Fact]
     public void Same_seed_gives_identical_metrics()
     {
         using var temp = new TempDirectory();

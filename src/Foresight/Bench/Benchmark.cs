@@ -87,7 +87,7 @@ public static class Benchmark
             double best = 0;
             var result = Trainer.Train(config, task, train, test, run, stopWhen: line =>
             {
-                best = Math.Max(best, line["exact_match"]!.GetValue<double>());
+                best = Math.Max(best, line.Metrics.ExactMatch);
                 return best >= target;
             });
             best = Math.Max(best, result.Test.ExactMatch);

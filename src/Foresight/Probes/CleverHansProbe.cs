@@ -29,9 +29,52 @@ public sealed record CleverHansResult(
 /// the true source and let the model go on. A model that learned "copy the child of the previous
 /// token" follows the wrong arm edge by edge, with no regard for the goal.
 /// </summary>
-public static class CleverHansProbe
+public sealed class CleverHansProbe : IProbe
 {
     public const string Name = "clever-hans";
+
+    string IProbe.Name => Name;
+    public string Description => "force a wrong first decision and measure how often the model follows the wrong arm; teacher-forced accuracy per position";
+    public bool TakesExamples => true;
+    public Type ResultType => typeof(CleverHansResult);
+
+    public string? WhyNot(ITrainingMethod method, ITask task, Runs.RunConfig config) =>
+        method is not ILeftToRightDecoder ? $"{config.Method} does not write the answer left to right in task order"
+        : task is not IBranchingTask ? $"{task.Description} has no branches to force a wrong one"
+        : null;
+
+    object IProbe.Run(ProbeContext c) => Run(c.Method, c.Task, ProbeData.Examples(c.Task, c.Sizes.CleverHansExamples, c.Config.Training.Seed));
+
+    public IReadOnlyList<ProbeColumn> Columns => [new("CH follow", r => ((CleverHansResult)r).FollowRateBeforeLast)];
+
+    public IReadOnlyList<ReportColumn> ReportColumns =>
+    [
+        new("Clever-Hans: follows wrong arm (before last / to the end)", results =>
+            $"{Reports.Format.AcrossSeeds(Of(results, r => r.FollowRateBeforeLast))} / {Reports.Format.AcrossSeeds(Of(results, r => r.FollowRate))}"),
+        new("ends at goal", results => Reports.Format.AcrossSeeds(Of(results, r => r.EndsAtGoalRate))),
+    ];
+
+    public string ReportLegend =>
+        "*Clever-Hans*: after the true source and a forced wrong first node, the share of greedy continuations that follow the " +
+        "wrong arm at every step before the last token, and to its leaf; *ends at goal*: the last token is the goal anyway.";
+
+    public ProbeTable Describe(object result)
+    {
+        var r = (CleverHansResult)result;
+        string Pct(double v) => Reports.Format.Percent(v);
+        return new ProbeTable(["measure", "value"],
+        [
+            ["follows the forced wrong arm to its end", $"{Pct(r.FollowRate)} of {r.ForcedContinuations:N0}"],
+            ["follows it at every step before the last", Pct(r.FollowRateBeforeLast)],
+            ["ends with the goal token anyway", Pct(r.EndsAtGoalRate)],
+            [$"follow rate by position ({r.FirstFreePosition}..)", Reports.Format.Row(r.FollowRateByPosition)],
+            ["teacher-forced, first decision", Pct(r.FirstDecisionTeacherForced)],
+            ["teacher-forced, later positions", Pct(r.LaterTeacherForced)],
+            ["teacher-forced by position", Reports.Format.Row(r.TeacherForcedByPosition)],
+        ]);
+    }
+
+    private static List<double> Of(IReadOnlyList<object> results, Func<CleverHansResult, double> value) => [.. results.Cast<CleverHansResult>().Select(value)];
 
     public static CleverHansResult Run(ITrainingMethod method, ITask task, IReadOnlyList<Example> examples, int batchSize = 500)
     {

@@ -13,9 +13,45 @@ public sealed record DecodeOrderResult(int Examples, string Sampler, int Steps, 
 /// Does a diffusion model solve the path the way a planner would, from the goal end backwards?
 /// Records the step at which the sampler commits each target position.
 /// </summary>
-public static class DecodeOrderProbe
+public sealed class DecodeOrderProbe : IProbe
 {
     public const string Name = "decode-order";
+
+    string IProbe.Name => Name;
+    public string Description => "diffusion: the mean step at which the sampler commits each target position";
+    public bool TakesExamples => true;
+    public Type ResultType => typeof(DecodeOrderResult);
+
+    public string? WhyNot(ITrainingMethod method, ITask task, Runs.RunConfig config) =>
+        method is MaskedDiffusion ? null : $"{config.Method} writes its answer in a fixed order";
+
+    object IProbe.Run(ProbeContext c) => Run(c.Method, c.Task, ProbeData.Examples(c.Task, c.Sizes.CleverHansExamples, c.Config.Training.Seed));
+
+    public string ReportSection(IReadOnlyList<ProbeSeries> series)
+    {
+        var orders = series.SelectMany(s => s.Results.Select(r => (s.Name, r.Seed, Order: (DecodeOrderResult)r.Result))).ToList();
+        int length = orders.Max(o => o.Order.MeanCommitStep.Length);
+        var md = new System.Text.StringBuilder();
+        md.AppendLine("### Diffusion decode order: mean step at which each target position is committed (accuracy)").AppendLine();
+        md.AppendLine("| run | sampler, K | " + string.Join(" | ", Enumerable.Range(0, length).Select(i => i == 0 ? "position 0 (source)" : $"{i}")) + " |");
+        md.AppendLine("|---|---|" + string.Concat(Enumerable.Repeat("---:|", length)));
+        foreach (var (name, seed, order) in orders)
+            md.AppendLine($"| {name} seed {seed} | {order.Sampler}, {order.Steps} | " +
+                          string.Join(" | ", order.MeanCommitStep.Select((v, i) => $"{v:F2} ({Reports.Format.Percent(order.AccuracyByPosition[i])})")) + " |");
+        md.AppendLine().AppendLine("Step 0 is the first; a planner that works back from the goal commits the last positions first.");
+        return md.ToString();
+    }
+
+    public ProbeTable Describe(object result)
+    {
+        var r = (DecodeOrderResult)result;
+        return new ProbeTable(["measure", "value"],
+        [
+            ["sampler, steps", $"{r.Sampler}, {r.Steps}"],
+            ["mean commit step by position", string.Join("  ", r.MeanCommitStep.Select(v => $"{v:F2}"))],
+            ["accuracy by position", Reports.Format.Row(r.AccuracyByPosition)],
+        ]);
+    }
 
     public static DecodeOrderResult Run(ITrainingMethod method, ITask task, IReadOnlyList<Example> examples, int batchSize = 500)
     {

@@ -15,9 +15,42 @@ public sealed record DecodeStepsResult(int Examples, IReadOnlyList<DecodeStepsPo
 /// Accuracy against the number of denoising steps K (1 = one-shot, up to one token per step), for
 /// each sampler: how much of the answer a diffusion model can write at once.
 /// </summary>
-public static class DecodeStepsProbe
+public sealed class DecodeStepsProbe : IProbe
 {
     public const string Name = "steps";
+
+    string IProbe.Name => Name;
+    public string Description => "diffusion: exact match on the test set for each sampler at K = 1, 2, 5 and one step per target token";
+    public bool TakesExamples => false;
+    public Type ResultType => typeof(DecodeStepsResult);
+
+    public string? WhyNot(ITrainingMethod method, ITask task, Runs.RunConfig config) =>
+        method is MaskedDiffusion ? null : $"{config.Method} has no denoising steps to vary";
+
+    object IProbe.Run(ProbeContext c)
+    {
+        using var test = Training.Trainer.MakeTestSet(c.Task, c.Config.Training);
+        return Run(c.Method, c.Task, test);
+    }
+
+    /// <summary>One line per sampler of each run: exact match against K.</summary>
+    public ProbeFigure Figure => new("Diffusion: accuracy against denoising steps", "accuracy_vs_steps.png", (path, series, _) =>
+    {
+        bool withSeed = series.Sum(s => s.Results.Count) > 1;
+        Reports.Figures.Lines(path, "Exact match against denoising steps K (held-out test set)", "denoising steps K", "exact match",
+            [.. series.SelectMany(s => s.Results.SelectMany(r => ((DecodeStepsResult)r.Result).Points.GroupBy(p => p.Sampler).Select(g => new Reports.Line(
+                $"{s.Name}{(withSeed ? $" seed {r.Seed}" : "")}, {g.Key}", [.. g.Select(p => (double)p.Steps)], [.. g.Select(p => p.ExactMatch)]))))],
+            [], markers: true);
+    });
+
+    public ProbeTable Describe(object result)
+    {
+        var r = (DecodeStepsResult)result;
+        return new ProbeTable(["measure", "value"],
+            [.. r.Points.Select(p => new[] { $"{p.Sampler}, K = {p.Steps}",
+                $"exact {Reports.Format.Proportion(p.ExactMatch, r.Examples)}, first decision {Reports.Format.Percent(p.FirstDecisionAccuracy)}" })],
+            $"{r.Examples:N0} test examples");
+    }
 
     /// <summary>K = 1, 2, 5 and the target length, as far as they are distinct.</summary>
     public static int[] Budgets(ITask task) => new[] { 1, 2, 5, task.TargetLength }.Distinct().Order().ToArray();

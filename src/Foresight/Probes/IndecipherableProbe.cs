@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Foresight.Runs;
 
 namespace Foresight.Probes;
@@ -28,32 +27,40 @@ public sealed record IndecipherableResult(
 /// teacher forcing it stays at chance while every other token is learned; the first-decision-only
 /// loss control (--loss-positions first-decision) asks whether it is learnable on its own.
 /// </summary>
-public static class IndecipherableProbe
+public sealed class IndecipherableProbe : IProbe
 {
     public const string Name = "indecipherable";
 
-    public static IndecipherableResult Run(RunDirectory run)
+    string IProbe.Name => Name;
+    public string Description => "first-decision accuracy against chance (1/d) over training, from metrics.jsonl";
+    public bool TakesExamples => false;
+    public Type ResultType => typeof(IndecipherableResult);
+    public string? WhyNot(Methods.ITrainingMethod method, Tasks.ITask task, RunConfig config) => null;
+    object IProbe.Run(ProbeContext c) => Run(c.Run);
+
+    public ProbeTable Describe(object result)
     {
-        var lines = run.ReadMetrics();
-        if (lines.Count == 0) throw new UserError($"run '{run.Path}' has no evaluations in metrics.jsonl yet");
-        int position = Tasks.TaskRegistry.FromJson(run.ReadConfig().Task).FirstDecisionPosition;
-        var curve = lines.Select(l => new FirstDecisionPoint(
-            Value<long>(l, "samples_seen", run),
-            Value<double>(l, "first_decision_accuracy", run),
-            Value<JsonArray>(l, "teacher_forced_per_position", run)[position]!.GetValue<double>())).ToArray();
-        var last = lines[^1];
-        double chance = Value<double>(last, "first_decision_chance", run);
-        int examples = Value<int>(last, "examples", run);
-        // Two-sided 95% test of "accuracy = chance".
-        double margin = Evaluation.Statistics.ProportionMargin95(chance, examples);
-        return new IndecipherableResult(chance, examples, curve[^1].Accuracy, margin,
-            Math.Abs(curve[^1].Accuracy - chance) <= margin, curve.Max(p => p.Accuracy), curve[^1].TeacherForced, curve);
+        var r = (IndecipherableResult)result;
+        return new ProbeTable(["measure", "value"],
+        [
+            ["first decision, final", $"{Reports.Format.Percent(r.FinalAccuracy)} on {r.FinalExamples:N0}"],
+            ["chance (1/d)", $"{Reports.Format.Percent(r.Chance)} ± {100 * r.FinalMargin95:F1}"],
+            ["indistinguishable from chance", r.FinalAtChance ? "yes" : "no"],
+            ["peak during training", Reports.Format.Percent(r.PeakAccuracy)],
+            ["first decision given the true earlier tokens, final", Reports.Format.Percent(r.FinalTeacherForced)],
+        ]);
     }
 
-    private static T Value<T>(JsonObject line, string key, RunDirectory run) => line[key] switch
+    public static IndecipherableResult Run(RunDirectory run)
     {
-        JsonArray array when array is T typed => typed,
-        JsonValue value => value.GetValue<T>(),
-        _ => throw new UserError($"{run.MetricsFile}: an evaluation has no '{key}'"),
-    };
+        var lines = run.ReadEvaluations();
+        if (lines.Count == 0) throw new UserError($"run '{run.Path}' has no evaluations in metrics.jsonl yet");
+        int position = Tasks.TaskRegistry.FromJson(run.ReadConfig().Task).FirstDecisionPosition;
+        var curve = lines.Select(l => new FirstDecisionPoint(l.SamplesSeen, l.Metrics.FirstDecisionAccuracy, l.Metrics.TeacherForcedPerPosition[position])).ToArray();
+        var last = lines[^1].Metrics;
+        // Two-sided 95% test of "accuracy = chance".
+        double margin = Evaluation.Statistics.ProportionMargin95(last.FirstDecisionChance, last.Examples);
+        return new IndecipherableResult(last.FirstDecisionChance, last.Examples, curve[^1].Accuracy, margin,
+            Math.Abs(curve[^1].Accuracy - last.FirstDecisionChance) <= margin, curve.Max(p => p.Accuracy), curve[^1].TeacherForced, curve);
+    }
 }

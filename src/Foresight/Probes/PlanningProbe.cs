@@ -25,9 +25,71 @@ public sealed record PlanningProbeResult(int TrainExamples, int HeldOutExamples,
 /// take the hidden state at every layer at the last prefix position ('=', before any answer token),
 /// and fit a linear classifier for the first decision node on one split; score it on the other.
 /// </summary>
-public static class PlanningProbe
+public sealed class PlanningProbe : IProbe
 {
     public const string Name = "plan";
+
+    string IProbe.Name => Name;
+    public string Description => "linear probe per layer at '=' for the first decision node: is the plan represented before it is written?";
+    public bool TakesExamples => true;
+    public Type ResultType => typeof(PlanningProbeResult);
+
+    public string? WhyNot(ITrainingMethod method, ITask task, Runs.RunConfig config) =>
+        method is not IPrefixStates ? $"{config.Method} does not expose hidden states"
+        : task is not IBranchingTask ? $"{task.Description} has no branches for a plan to choose among"
+        : null;
+
+    object IProbe.Run(ProbeContext c) =>
+        Run(c.Method, c.Task, ProbeData.Examples(c.Task, c.Sizes.PlanningExamples, c.Config.Training.Seed), c.Config.Training.Seed);
+
+    public IReadOnlyList<ProbeColumn> Columns => [new("plan probe", r => ((PlanningProbeResult)r).Best.BranchAccuracy)];
+
+    public IReadOnlyList<ReportColumn> ReportColumns =>
+    [
+        new("plan probe: best layer", results => results.Count == 0 ? "-"
+            : string.Join(", ", results.Cast<PlanningProbeResult>().Select(r => $"{Reports.Format.Percent(r.Best.BranchAccuracy)} (layer {r.Best.Layer})"))),
+    ];
+
+    public string ReportLegend =>
+        "*plan probe*: a linear classifier on the hidden state at '=' picks the goal's arm among the source's arms (chance 1/d), " +
+        "scored on held-out examples; the best layer is shown.";
+
+    /// <summary>Branch accuracy per layer, the mean of each row's seeds.</summary>
+    public ProbeFigure Figure => new("Planning probe per layer", "planning_probe.png", (path, series, chance) =>
+        Reports.Figures.Lines(path, "Linear probe at '=' for the first decision (held out)", "layer (0 = embeddings)", "branch accuracy",
+            [.. series.Select(s =>
+            {
+                var y = Reports.Format.Mean([.. s.Results.Select(r => ((PlanningProbeResult)r.Result).Layers.Select(l => l.BranchAccuracy).ToArray())]);
+                return new Reports.Line(s.Results.Count > 1 ? $"{s.Name} (mean of {s.Results.Count} seeds)" : s.Name,
+                    [.. Enumerable.Range(0, y.Length).Select(i => (double)i)], y);
+            })],
+            chance, markers: true));
+
+    public string ReportSection(IReadOnlyList<ProbeSeries> series)
+    {
+        var plans = series.SelectMany(s => s.Results.Select(r => (s.Name, r.Seed, Plan: (PlanningProbeResult)r.Result))).ToList();
+        int layers = plans.Max(p => p.Plan.Layers.Length);
+        var md = new System.Text.StringBuilder();
+        md.AppendLine("### Planning probe per layer: branch accuracy (shuffled-label control; positive control: goal node)").AppendLine();
+        md.AppendLine("| run | " + string.Join(" | ", Enumerable.Range(0, layers).Select(l => l == 0 ? "embeddings" : $"block {l}")) + " |");
+        md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", layers)));
+        foreach (var (name, seed, plan) in plans)
+            md.AppendLine($"| {name} seed {seed} | " + string.Join(" | ", plan.Layers.Select(l =>
+                $"{Reports.Format.Percent(l.BranchAccuracy)} ({Reports.Format.Percent(l.ShuffledBranchAccuracy)}; goal {Reports.Format.Percent(l.GoalAccuracy)})")) + " |");
+        return md.ToString();
+    }
+
+    public ProbeTable Describe(object result)
+    {
+        var r = (PlanningProbeResult)result;
+        return new ProbeTable(["measure", $"branch (chance {Reports.Format.Percent(r.Chance)})", "node (any label)", "shuffled labels", "control: goal"],
+            [.. r.Layers.Select(l => new[]
+            {
+                l.Layer == 0 ? "embeddings" : $"after block {l.Layer}", Reports.Format.Percent(l.BranchAccuracy), Reports.Format.Percent(l.NodeAccuracy),
+                Reports.Format.Percent(l.ShuffledBranchAccuracy), Reports.Format.Percent(l.GoalAccuracy),
+            })],
+            $"linear probe at '=', fitted on {r.TrainExamples:N0} examples, scored on {r.HeldOutExamples:N0} held out");
+    }
 
     public static PlanningProbeResult Run(ITrainingMethod method, ITask task, IReadOnlyList<Example> examples, int seed, double heldOutFraction = 0.2)
     {

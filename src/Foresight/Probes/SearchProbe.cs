@@ -11,12 +11,51 @@ public sealed record SearchProbeResult(int Examples, SearchMetrics Greedy, Searc
 /// The optimists' answer, measured: the same model decoded greedily, by best of k samples the verifier
 /// picks from, and by depth-first backtracking the verifier prunes, with tokens written per instance.
 /// </summary>
-public static class SearchProbe
+public sealed class SearchProbe : IProbe
 {
     public const string Name = "search";
     public const int Samples = 4;
 
+    string IProbe.Name => Name;
+    public string Description => $"decode with the task's verifier: greedy, best of {Samples} samples, backtracking; accuracy and tokens written per instance";
+    public bool TakesExamples => true;
+    public Type ResultType => typeof(SearchProbeResult);
+
     public static bool Applies(ITrainingMethod method, ITask task) => method is IStepwiseDecoder && task is IVerifiableTask;
+
+    public string? WhyNot(ITrainingMethod method, ITask task, Runs.RunConfig config) =>
+        Applies(method, task) ? null : $"{config.Method} does not write one token at a time, or {task.Description} has no verifier";
+
+    object IProbe.Run(ProbeContext c) => Run(c.Method, c.Task, ProbeData.Examples(c.Task, c.Sizes.CleverHansExamples, c.Config.Training.Seed), c.Config.Training.Seed);
+
+    public IReadOnlyList<ProbeColumn> Columns =>
+    [
+        new("backtrack", r => ((SearchProbeResult)r).Backtrack.ExactMatch),
+        new("search tok", r => ((SearchProbeResult)r).Backtrack.TokensPerInstance, IsRate: false),
+    ];
+
+    public IReadOnlyList<ReportColumn> ReportColumns =>
+    [
+        new($"search: best of {Samples} / backtrack", results =>
+            $"{Reports.Format.AcrossSeeds([.. results.Cast<SearchProbeResult>().Select(r => r.BestOfK.ExactMatch)])} / " +
+            $"{Reports.Format.AcrossSeeds([.. results.Cast<SearchProbeResult>().Select(r => r.Backtrack.ExactMatch)])}"),
+        new("backtrack: tokens per instance", results => results.Count == 0 ? "-" : $"{results.Cast<SearchProbeResult>().Average(r => r.Backtrack.TokensPerInstance):F1}"),
+    ];
+
+    public string ReportLegend =>
+        $"*search*: the same model decoded with the task's verifier: the first of {Samples} samples (temperature 1) it accepts, and a depth-first search over " +
+        "the model's ranked tokens that it prunes; *tokens per instance* counts every token the search wrote, including those it took back (greedy: the answer length).";
+
+    public ProbeTable Describe(object result)
+    {
+        var r = (SearchProbeResult)result;
+        return new ProbeTable(["measure", "exact match", "tokens / instance", "model calls / instance"],
+            [.. new[] { r.Greedy, r.BestOfK, r.Backtrack }.Select(m => new[]
+            {
+                m.Decode, Reports.Format.Proportion(m.ExactMatch, m.Examples), $"{m.TokensPerInstance:F2}", $"{m.ModelCallsPerInstance:F2}",
+            })],
+            $"{r.Examples:N0} fresh examples; samples at temperature 1, the verifier picks; {Reports.Format.Percent(r.BestOfK.SampleAcceptance ?? double.NaN)} of single samples are right");
+    }
 
     public static SearchProbeResult Run(ITrainingMethod method, ITask task, IReadOnlyList<Example> examples, int seed)
     {

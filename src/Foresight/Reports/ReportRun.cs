@@ -1,10 +1,10 @@
-using System.Text.Json.Nodes;
 using Foresight.Runs;
 
 namespace Foresight.Reports;
 
 /// <summary>One run as a report sees it: what it was, how it went, and what its probes found.</summary>
-public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, IReadOnlyList<JsonObject> Metrics, JsonObject? Summary, IReadOnlyDictionary<string, JsonObject> Probes)
+public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, IReadOnlyList<Training.EvaluationLine> Metrics, Training.RunResult? Summary,
+    IReadOnlyDictionary<string, object> Probes)
 {
     /// <summary>
     /// The row a run belongs to: its method, marked with whatever sets it apart from the method's defaults (a narrowed
@@ -24,14 +24,15 @@ public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, 
         return marks.Count == 0 ? config.Method : $"{config.Method} [{string.Join(", ", marks)}]";
     }
 
-    public JsonObject? Probe(string name) => Probes.GetValueOrDefault(name);
+    /// <summary>A probe's typed result (see <see cref="Probes.IProbe.ResultType"/>), or null when the run has not been probed with it.</summary>
+    public object? Probe(string name) => Probes.GetValueOrDefault(name);
 
     public static ReportRun Load(RunDirectory run)
     {
         var config = run.ReadConfig();
         var task = Tasks.TaskRegistry.FromJson(config.Task);
-        return new ReportRun(run.Path, config, task, run.ReadMetrics(),
-            File.Exists(run.SummaryFile) ? run.ReadSummary() : null, run.ReadProbes());
+        return new ReportRun(run.Path, config, task, run.ReadEvaluations(),
+            File.Exists(run.SummaryFile) ? run.ReadResult() : null, Foresight.Probes.ProbeSuite.Read(run));
     }
 
     /// <summary>

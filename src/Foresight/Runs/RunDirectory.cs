@@ -53,6 +53,9 @@ public sealed class RunDirectory
         ? File.ReadLines(MetricsFile).Where(l => l.Length > 0).Select(l => JsonNode.Parse(l)!.AsObject()).ToList()
         : [];
 
+    /// <summary>Every evaluation logged so far as typed lines, in order.</summary>
+    public IReadOnlyList<Training.EvaluationLine> ReadEvaluations() => [.. ReadMetrics().Select(l => Training.EvaluationLine.FromJson(l, MetricsFile))];
+
     /// <summary>Every probe's saved numbers, by probe name (none until a probe has been run on this run).</summary>
     public IReadOnlyDictionary<string, JsonObject> ReadProbes() => Directory.EnumerateFiles(Path, "probe-*.json")
         .Order(StringComparer.Ordinal)

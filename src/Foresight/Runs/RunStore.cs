@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 
 namespace Foresight.Runs;
 
@@ -72,11 +71,11 @@ public static class RunStore
         var config = run.ReadConfig();
         string task = Tasks.TaskRegistry.FromJson(config.Task).Description;
         string id = System.IO.Path.GetRelativePath(root, path);
-        int steps = File.Exists(run.MetricsFile) ? File.ReadLines(run.MetricsFile).Select(l => JsonNode.Parse(l)?["step"]?.GetValue<int>() ?? 0).DefaultIfEmpty(0).Max() : 0;
+        int steps = run.ReadEvaluations().Select(l => l.Step).DefaultIfEmpty(0).Max();
         if (!File.Exists(run.SummaryFile))
             return new RunInfo(id, path, config.Method, task, config.Training.Seed, File.Exists(run.TrainingCheckpointFile) ? "interrupted" : "started", steps, null, null, null);
-        var summary = run.ReadSummary();
+        var summary = run.ReadResult();
         return new RunInfo(id, path, config.Method, task, config.Training.Seed, "finished", steps,
-            summary["exact_match"]?.GetValue<double>(), summary["first_decision_accuracy"]?.GetValue<double>(), summary["samples_seen"]?.GetValue<long>());
+            summary.Test.ExactMatch, summary.Test.FirstDecisionAccuracy, summary.Training.SamplesSeen);
     }
 }

@@ -47,6 +47,31 @@ public sealed record RunResult(TrainingStats Training, EvalMetrics Test, IMethod
     }
 }
 
+/// <summary>One line of metrics.jsonl: where training was at an evaluation, and what it measured.</summary>
+/// <param name="TrainLoss">Mean training loss since the previous evaluation.</param>
+public sealed record EvaluationLine(int Step, int Epoch, long SamplesSeen, double LearningRate, double TrainLoss, double TrainSeconds, EvalMetrics Metrics)
+{
+    /// <summary>The line flat, as metrics.jsonl holds it: the position fields, then the metrics'.</summary>
+    public JsonObject ToJson() => Json.Merge(
+        new JsonObject
+        {
+            ["step"] = Step,
+            ["epoch"] = Epoch,
+            ["samples_seen"] = SamplesSeen,
+            ["learning_rate"] = LearningRate,
+            ["train_loss"] = TrainLoss,
+            ["train_seconds"] = TrainSeconds,
+        },
+        Json.ToObject(Metrics));
+
+    public static EvaluationLine FromJson(JsonObject line, string source)
+    {
+        T Field<T>(string key) => line[key] is JsonValue value ? value.GetValue<T>() : throw new UserError($"{source}: an evaluation has no '{key}'");
+        return new EvaluationLine(Field<int>("step"), Field<int>("epoch"), Field<long>("samples_seen"), Field<double>("learning_rate"),
+            Field<double>("train_loss"), Field<double>("train_seconds"), line.Deserialize<EvalMetrics>(Json.File)!);
+    }
+}
+
 /// <summary>One trainer for every method: AdamW, warmup + cosine schedule, gradient clipping, periodic evaluation.</summary>
 public static class Trainer
 {
@@ -97,7 +122,7 @@ public static class Trainer
     /// </summary>
     public static RunResult Train(
         RunConfig runConfig, ITask task, TokenDataset train, TokenDataset test, RunDirectory run,
-        Action<TrainingProgress>? onStep = null, Action<JsonObject>? onEvaluation = null, bool resume = false, Func<JsonObject, bool>? stopWhen = null)
+        Action<TrainingProgress>? onStep = null, Action<EvaluationLine>? onEvaluation = null, bool resume = false, Func<EvaluationLine, bool>? stopWhen = null)
     {
         var config = runConfig.Training;
         config.Validate();
@@ -153,8 +178,8 @@ public static class Trainer
                 if (step % config.EvalInterval == 0 && step < config.TotalSteps)
                 {
                     var metrics = Evaluator.Evaluate(method, task, test, config.EvalSamples);
-                    var line = MetricsLine(step, epoch, samplesSeen, learningRate, lossSum / lossCount, TrainSeconds(), metrics);
-                    run.AppendMetrics(line);
+                    var line = new EvaluationLine(step, epoch, samplesSeen, learningRate, lossSum / lossCount, TrainSeconds(), metrics);
+                    run.AppendMetrics(line.ToJson());
                     board.Evaluation(step, metrics);
                     lossSum = 0;
                     lossCount = 0;
@@ -169,9 +194,9 @@ public static class Trainer
         }
 
         var final = Evaluator.Evaluate(method, task, test);
-        var finalLine = MetricsLine(step, config.Epochs - 1, samplesSeen, config.LearningRateAt(step - 1),
+        var finalLine = new EvaluationLine(step, config.Epochs - 1, samplesSeen, config.LearningRateAt(step - 1),
             lossCount > 0 ? lossSum / lossCount : lastLoss, TrainSeconds(), final);
-        run.AppendMetrics(finalLine);
+        run.AppendMetrics(finalLine.ToJson());
         board.Evaluation(step, final);
         run.SaveCheckpoint(method.Model);
         onEvaluation?.Invoke(finalLine);
@@ -231,19 +256,6 @@ public static class Trainer
         $"training diverged at step {step}: the loss is {loss}. " +
         (File.Exists(run.CheckpointFile) ? $"The last good checkpoint is {run.CheckpointFile}. " : "No checkpoint was written yet. ") +
         "Try a lower --lr");
-
-    private static JsonObject MetricsLine(int step, int epoch, long samplesSeen, double learningRate, double trainLoss, double trainSeconds, EvalMetrics metrics) =>
-        Json.Merge(
-            new JsonObject
-            {
-                ["step"] = step,
-                ["epoch"] = epoch,
-                ["samples_seen"] = samplesSeen,
-                ["learning_rate"] = learningRate,
-                ["train_loss"] = trainLoss,
-                ["train_seconds"] = trainSeconds,
-            },
-            Json.ToObject(metrics));
 
     /// <summary>A uniform permutation of 0..count-1 as an int64 tensor.</summary>
     internal static Tensor Permutation(int count, SeededRandom random)
