@@ -140,9 +140,6 @@ internal sealed class TrainingOptions
     /// <summary>The options of one method from the flags (see the overload for several).</summary>
     public IMethodOptions? MethodOptions(ParseResult r, string method) => MethodOptions(r, [method])[method];
 
-    /// <summary>Whether any flag of <paramref name="method"/>'s options was given.</summary>
-    public bool AnyGivenFor(ParseResult r, string method) => _methodOptions.Any(o => o.Spec.Method == method && Given(r, o.Option));
-
     /// <summary>The flag of every config field a <see cref="ConfigError"/> may name: training, model and every method's options.</summary>
     public static IReadOnlyDictionary<string, string> FlagsByField { get; } = new Dictionary<string, string>
     {

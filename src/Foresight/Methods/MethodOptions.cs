@@ -99,7 +99,7 @@ public sealed class OptionSpec
         throw new ConfigError(Field, $"must be {(type == typeof(bool) ? "true or false" : type == typeof(int) ? "a whole number" : "a number")}, got '{text}'");
     }
 
-    /// <summary>Kept for the JSON layer: the option's value as a JSON node.</summary>
+    /// <summary>The option's value in <paramref name="options"/> as config.json writes it.</summary>
     internal JsonNode? ToJson(IMethodOptions options) => JsonSerializer.SerializeToNode(ValueOf(options), Type, Json.File);
 }
 

@@ -31,15 +31,11 @@ public sealed class DecodeOrderProbe : IProbe
     {
         var orders = series.SelectMany(s => s.Results.Select(r => (s.Name, r.Seed, Order: (DecodeOrderResult)r.Result))).ToList();
         int length = orders.Max(o => o.Order.MeanCommitStep.Length);
-        var md = new System.Text.StringBuilder();
-        md.AppendLine("### Diffusion decode order: mean step at which each target position is committed (accuracy)").AppendLine();
-        md.AppendLine("| run | sampler, K | " + string.Join(" | ", Enumerable.Range(0, length).Select(i => i == 0 ? "position 0 (source)" : $"{i}")) + " |");
-        md.AppendLine("|---|---|" + string.Concat(Enumerable.Repeat("---:|", length)));
-        foreach (var (name, seed, order) in orders)
-            md.AppendLine($"| {name} seed {seed} | {order.Sampler}, {order.Steps} | " +
-                          string.Join(" | ", order.MeanCommitStep.Select((v, i) => $"{v:F2} ({Reports.Format.Percent(order.AccuracyByPosition[i])})")) + " |");
-        md.AppendLine().AppendLine("Step 0 is the first; a planner that works back from the goal commits the last positions first.");
-        return md.ToString();
+        return "### Diffusion decode order: mean step at which each target position is committed (accuracy)\n\n" +
+               Reports.Format.MarkdownTable(["run", "sampler, K", .. Enumerable.Range(0, length).Select(i => i == 0 ? "position 0 (source)" : $"{i}")], 2,
+                   orders.Select(o => (IReadOnlyList<string>)[$"{o.Name} seed {o.Seed}", $"{o.Order.Sampler}, {o.Order.Steps}",
+                       .. o.Order.MeanCommitStep.Select((v, i) => $"{v:F2} ({Reports.Format.Percent(o.Order.AccuracyByPosition[i])})")])) +
+               "Step 0 is the first; a planner that works back from the goal commits the last positions first.\n";
     }
 
     public ProbeTable Describe(object result)

@@ -69,14 +69,10 @@ public sealed class PlanningProbe : IProbe
     {
         var plans = series.SelectMany(s => s.Results.Select(r => (s.Name, r.Seed, Plan: (PlanningProbeResult)r.Result))).ToList();
         int layers = plans.Max(p => p.Plan.Layers.Length);
-        var md = new System.Text.StringBuilder();
-        md.AppendLine("### Planning probe per layer: branch accuracy (shuffled-label control; positive control: goal node)").AppendLine();
-        md.AppendLine("| run | " + string.Join(" | ", Enumerable.Range(0, layers).Select(l => l == 0 ? "embeddings" : $"block {l}")) + " |");
-        md.AppendLine("|---|" + string.Concat(Enumerable.Repeat("---:|", layers)));
-        foreach (var (name, seed, plan) in plans)
-            md.AppendLine($"| {name} seed {seed} | " + string.Join(" | ", plan.Layers.Select(l =>
-                $"{Reports.Format.Percent(l.BranchAccuracy)} ({Reports.Format.Percent(l.ShuffledBranchAccuracy)}; goal {Reports.Format.Percent(l.GoalAccuracy)})")) + " |");
-        return md.ToString();
+        return "### Planning probe per layer: branch accuracy (shuffled-label control; positive control: goal node)\n\n" +
+               Reports.Format.MarkdownTable(["run", .. Enumerable.Range(0, layers).Select(l => l == 0 ? "embeddings" : $"block {l}")], 1,
+                   plans.Select(p => (IReadOnlyList<string>)[$"{p.Name} seed {p.Seed}", .. p.Plan.Layers.Select(l =>
+                       $"{Reports.Format.Percent(l.BranchAccuracy)} ({Reports.Format.Percent(l.ShuffledBranchAccuracy)}; goal {Reports.Format.Percent(l.GoalAccuracy)})")]));
     }
 
     public ProbeTable Describe(object result)

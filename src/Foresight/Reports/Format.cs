@@ -30,4 +30,16 @@ public static class Format
     /// <summary>Element-wise mean of arrays, over the length they share.</summary>
     public static double[] Mean(IReadOnlyList<double[]> arrays) =>
         Enumerable.Range(0, arrays.Min(a => a.Length)).Select(i => arrays.Average(a => a[i])).ToArray();
+
+    /// <summary>
+    /// A markdown table: <paramref name="leftAligned"/> text columns, then right-aligned number columns, then a blank line.
+    /// </summary>
+    public static string MarkdownTable(IReadOnlyList<string> headers, int leftAligned, IEnumerable<IReadOnlyList<string>> rows)
+    {
+        var md = new System.Text.StringBuilder();
+        md.AppendLine($"| {string.Join(" | ", headers)} |");
+        md.AppendLine("|" + string.Concat(headers.Select((_, i) => i < leftAligned ? "---|" : "---:|")));
+        foreach (var row in rows) md.AppendLine($"| {string.Join(" | ", row)} |");
+        return md.AppendLine().ToString();
+    }
 }

@@ -86,21 +86,20 @@ public static class Report
                       "otherwise [the Wilson 95% interval over test examples].").AppendLine();
 
         var probeColumns = ProbeSuite.All.SelectMany(p => p.ReportColumns.Select(c => (Probe: p, Column: c))).ToList();
-        md.AppendLine("| method | task | seeds | exact | first decision | chance | teacher-forced, later tokens | " + string.Join(" | ", probeColumns.Select(c => c.Column.Header)) + " |");
-        md.AppendLine("|---|---|---:|---:|---:|---:|---:|" + string.Concat(Enumerable.Repeat("---:|", probeColumns.Count)));
-        foreach (var s in series)
-        {
-            var done = s.Finished.ToList();
-            string exact = done.Count == 1
-                ? Format.Proportion(done[0].Summary!.Test.ExactMatch, done[0].Summary!.Test.Examples)
-                : Format.AcrossSeeds([.. done.Select(r => r.Summary!.Test.ExactMatch)]);
-            double LaterForced(ReportRun r) => r.Summary!.Test.TeacherForcedPerPosition.Skip(r.Task.FirstDecisionPosition + 1).DefaultIfEmpty(double.NaN).Average();
-            var cells = probeColumns.Select(c => c.Column.Cell([.. done.Select(r => r.Probe(c.Probe.Name)).OfType<object>()]));
-            md.AppendLine($"| {s.Label} | {s.Task.Description} | {s.Runs.Count} | {exact} | " +
-                          $"{Format.AcrossSeeds([.. done.Select(r => r.Summary!.Test.FirstDecisionAccuracy)])} | {Format.Percent(s.Task.FirstDecisionChance)} | " +
-                          $"{Format.AcrossSeeds([.. done.Select(LaterForced)])} | {string.Join(" | ", cells)} |");
-        }
-        md.AppendLine();
+        md.Append(Format.MarkdownTable(
+            ["method", "task", "seeds", "exact", "first decision", "chance", "teacher-forced, later tokens", .. probeColumns.Select(c => c.Column.Header)], 2,
+            series.Select(s =>
+            {
+                var done = s.Finished.ToList();
+                string exact = done.Count == 1
+                    ? Format.Proportion(done[0].Summary!.Test.ExactMatch, done[0].Summary!.Test.Examples)
+                    : Format.AcrossSeeds([.. done.Select(r => r.Summary!.Test.ExactMatch)]);
+                double LaterForced(ReportRun r) => r.Summary!.Test.TeacherForcedPerPosition.Skip(r.Task.FirstDecisionPosition + 1).DefaultIfEmpty(double.NaN).Average();
+                return (IReadOnlyList<string>)[s.Label, s.Task.Description, $"{s.Runs.Count}", exact,
+                    Format.AcrossSeeds([.. done.Select(r => r.Summary!.Test.FirstDecisionAccuracy)]), Format.Percent(s.Task.FirstDecisionChance),
+                    Format.AcrossSeeds([.. done.Select(LaterForced)]),
+                    .. probeColumns.Select(c => c.Column.Cell([.. done.Select(r => r.Probe(c.Probe.Name)).OfType<object>()]))];
+            })));
         md.AppendLine(string.Join(" ", new[]
         {
             "*exact*: the whole path right under greedy decoding. *first decision*: the node after the source, the only token the " +
