@@ -36,7 +36,24 @@ internal static class Tables
         if (manyModels) table.AddColumn("model");
         if (manyBudgets) Column("samples");
         if (manySeeds) Column("seeds");
-        foreach (string header in new[] { "exact", "first dec.", "chance", "forced", "time", "tokens/s" }) Column(header);
+        bool withTrainSet = groups.Any(g => g.TrainExactMatch is not null);
+        bool anyStillLearning = groups.Any(g => g.StillLearning > 0);
+        var published = new Papers.PublishedColumn();
+        string PublishedCell(GroupResult g)
+        {
+            var first = runs[g.Runs[0]];
+            return published.Cell(first.Cell.Task, g.Method, g.Model.Backbone,
+                Papers.PublishedColumn.Budget(first.Cell.Config.Training, g.Model, first.Result.Training.Parameters));
+        }
+        var publishedCells = groups.ToDictionary(g => g.Group, PublishedCell);
+        Column("exact");
+        if (published.Any) Column("published");
+        if (withTrainSet)
+        {
+            Column("train exact");
+            Column("fits");
+        }
+        foreach (string header in new[] { "first dec.", "chance", "forced", "time", "tokens/s" }) Column(header);
         var probeColumns = ProbeSuite.All.SelectMany(p => p.Columns.Select(c => (Probe: p.Name, Column: c))).ToList();
         if (probed) foreach (var (_, column) in probeColumns) Column(column.Header);
 
@@ -48,7 +65,14 @@ internal static class Tables
             if (manyModels) cells.Add($"{g.Model.Layers}x{g.Model.Width}");
             if (manyBudgets) cells.Add($"{g.TrainSamples:N0}" + (g.Epochs > 1 ? $" x {g.Epochs}" : ""));
             if (manySeeds) cells.Add($"{g.Seeds}");
-            cells.Add(g.Seeds == 1 ? Format.Proportion(members[0].Result.Test.ExactMatch, members[0].Result.Test.Examples) : Format.Estimate(g.ExactMatch));
+            cells.Add((g.Seeds == 1 ? Format.Proportion(members[0].Result.Test.ExactMatch, members[0].Result.Test.Examples) : Format.Estimate(g.ExactMatch))
+                      + (g.StillLearning > 0 ? " *" : ""));
+            if (published.Any) cells.Add(publishedCells[g.Group]);
+            if (withTrainSet)
+            {
+                cells.Add(g.TrainExactMatch is not { } train ? "-" : g.Seeds == 1 ? Format.Percent(train.Mean) : Format.Estimate(train));
+                cells.Add(g.Fits is { } fits ? Evaluation.Fits.Describe(fits) : "-");
+            }
             cells.Add(g.Seeds == 1 ? Format.Percent(g.FirstDecisionAccuracy.Mean) : Format.Estimate(g.FirstDecisionAccuracy));
             cells.Add(Format.Percent(g.FirstDecisionChance));
             cells.Add(g.Seeds == 1 ? Format.Percent(g.TeacherForcedAccuracy.Mean) : Format.Estimate(g.TeacherForcedAccuracy));
@@ -72,6 +96,17 @@ internal static class Tables
         if (!manySeeds)
             foreach (var r in results) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(ReportLabel(r))}: {Markup.Escape(r.Path)}[/]");
         Legend(manySeeds ? "mean ± 95% CI over seeds (Student t)" : "[lower, upper] Wilson 95% interval over test examples", probed);
+        foreach (string footnote in published.Footnotes) AnsiConsole.MarkupLine($"[grey]published {Markup.Escape(footnote)}[/]");
+        if (withTrainSet)
+            AnsiConsole.MarkupLine($"[grey]train exact: the same greedy decoding on the first {Markup.Escape($"{results[0].Result.TrainSet?.Examples:N0}")} training graphs, which the run trained on. " +
+                                   $"fits: exact match >= {100 * Evaluation.Fits.Threshold:F0}% on the training sample, the test set, both or neither.[/]");
+        if (anyStillLearning)
+        {
+            AnsiConsole.MarkupLine("[yellow]* still learning when it stopped (test exact match above its earlier 95% interval, or the loss still falling): " +
+                                   "a budget, not a result; more samples (--train-samples, --epochs) may change it.[/]");
+            foreach (var r in results.Where(r => r.Result.Convergence is { Converged: false }))
+                AnsiConsole.MarkupLine($"[grey]  {Markup.Escape(ReportLabel(r))} seed {r.Cell.Config.Training.Seed}: {Markup.Escape(r.Result.Convergence!.Reason)}[/]");
+        }
     }
 
     /// <summary>One run's row (train, train --resume).</summary>

@@ -87,6 +87,20 @@ public sealed class TrainerTests
         Assert.Equal(Short.TrainSamples, summary["samples_seen"]!.GetValue<long>());
         Assert.Equal(result.Test.ExactMatch, summary["exact_match"]!.GetValue<double>());
         Assert.True(File.Exists(run.CheckpointFile));
+
+        // Every evaluation also scores the first eval_samples training graphs, the ones the run trained on.
+        Assert.All(run.ReadEvaluations(), line => Assert.Equal(Short.EvalSamples, line.TrainSet!.Examples));
+        var (_, _, trained) = Trainer.LoadTrained(run);
+        using (trained)
+        using (var train = Trainer.MakeTrainingSet(Task, Short))
+        {
+            var direct = Evaluation.Evaluator.Evaluate(trained, Task, train, Short.EvalSamples);
+            var recorded = run.ReadResult().TrainSet!;
+            Assert.Equal((direct.Examples, direct.ExactMatch, direct.FirstDecisionAccuracy), (recorded.Examples, recorded.ExactMatch, recorded.FirstDecisionAccuracy));
+            Assert.Equal(direct.PerPositionAccuracy, recorded.PerPositionAccuracy);
+        }
+        Assert.Equal(result.TrainSet!.ExactMatch, summary["train_set"]!["exact_match"]!.GetValue<double>());
+        Assert.Null(run.ReadResult().Convergence); // two evaluations: too few for the rule over the last three
     }
 
     [Fact]

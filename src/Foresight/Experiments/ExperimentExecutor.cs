@@ -141,13 +141,18 @@ public sealed record Estimate(double Mean, double Ci95)
 
 /// <summary>
 /// The seeds of one group of a plan (one method variant, task, model and budget) pooled: the one aggregate every
-/// experiment writes. <see cref="Runs"/> are the cells' directories.
+/// experiment writes. <see cref="Runs"/> are the cells' directories. <see cref="TrainExactMatch"/> is on each run's
+/// training sample (null when no run has one); <see cref="StillLearning"/> counts the runs whose convergence rule
+/// says they were still learning when they stopped.
 /// </summary>
 public sealed record GroupResult(
     string Group, string Method, string Label, string Task, Models.ModelSize Model, int TrainSamples, int Epochs, int BatchSize, double LearningRate,
     int Seeds, Estimate ExactMatch, Estimate FirstDecisionAccuracy, double FirstDecisionChance, Estimate TeacherForcedAccuracy, double TrainSeconds,
-    IReadOnlyList<string> Runs)
+    IReadOnlyList<string> Runs, Estimate? TrainExactMatch = null, int StillLearning = 0)
 {
+    /// <summary>Which sets the group fits, judged on its mean exact matches; null without training-set numbers.</summary>
+    public Fit? Fits => TrainExactMatch is null ? null : Evaluation.Fits.Of(TrainExactMatch.Mean, ExactMatch.Mean);
+
     /// <summary>Groups in the order their first cell appears in the plan.</summary>
     public static List<GroupResult> Aggregate(IReadOnlyList<CellResult> results) =>
         [.. results.GroupBy(r => r.Cell.Group, StringComparer.Ordinal).Select(group =>
@@ -158,6 +163,8 @@ public sealed record GroupResult(
                 config.Training.TrainSamples, config.Training.Epochs, config.Training.BatchSize, config.Training.LearningRate,
                 group.Count(), Estimate.Of(tests.Select(t => t.ExactMatch)), Estimate.Of(tests.Select(t => t.FirstDecisionAccuracy)),
                 tests[0].FirstDecisionChance, Estimate.Of(tests.Select(t => t.TeacherForcedAccuracy)),
-                group.Sum(r => r.Result.Training.TrainSeconds), [.. group.Select(r => r.Path)]);
+                group.Sum(r => r.Result.Training.TrainSeconds), [.. group.Select(r => r.Path)],
+                group.All(r => r.Result.TrainSet is not null) ? Estimate.Of(group.Select(r => r.Result.TrainSet!.ExactMatch)) : null,
+                group.Count(r => r.Result.Convergence is { Converged: false }));
         })];
 }

@@ -43,6 +43,13 @@ public static class ExperimentResults
             json[$"{name}_mean"] = estimate.Mean;
             json[$"{name}_ci95"] = estimate.Ci95;
         }
+        if (g.TrainExactMatch is { } train)
+        {
+            json["train_set_exact_match_mean"] = train.Mean;
+            json["train_set_exact_match_ci95"] = train.Ci95;
+            json["fits"] = Evaluation.Fits.Describe(g.Fits!.Value);
+        }
+        json["still_learning"] = g.StillLearning;
         json["first_decision_chance"] = g.FirstDecisionChance;
         json["train_seconds"] = g.TrainSeconds;
         json["runs"] = new JsonArray([.. g.Runs.Select(r => (JsonNode)r)]);

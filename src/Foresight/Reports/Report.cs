@@ -86,23 +86,35 @@ public static class Report
                       "otherwise [the Wilson 95% interval over test examples].").AppendLine();
 
         var probeColumns = ProbeSuite.All.SelectMany(p => p.ReportColumns.Select(c => (Probe: p, Column: c))).ToList();
+        var published = new Papers.PublishedColumn();
+        var publishedCells = series.Select(s => s.Finished.FirstOrDefault() is { } r
+            ? published.Cell(s.Task, r.Config.Method, r.Config.Model.Backbone, Papers.PublishedColumn.Budget(r.Config.Training, r.Config.Model, r.Summary!.Training.Parameters))
+            : "-").ToList();
         md.Append(Format.MarkdownTable(
-            ["method", "task", "seeds", "exact", "first decision", "chance", "teacher-forced, later tokens", .. probeColumns.Select(c => c.Column.Header)], 2,
-            series.Select(s =>
+            ["method", "task", "seeds", "exact", "published", "train exact", "fits", "first decision", "chance", "teacher-forced, later tokens", .. probeColumns.Select(c => c.Column.Header)], 2,
+            series.Select((s, row) =>
             {
                 var done = s.Finished.ToList();
                 string exact = done.Count == 1
                     ? Format.Proportion(done[0].Summary!.Test.ExactMatch, done[0].Summary!.Test.Examples)
                     : Format.AcrossSeeds([.. done.Select(r => r.Summary!.Test.ExactMatch)]);
+                if (done.Any(r => r.Summary!.Convergence is { Converged: false })) exact += " *";
+                var trainSet = done.Select(r => r.Summary!.TrainSet).OfType<EvalMetrics>().ToList();
+                string fits = trainSet.Count == 0 || trainSet.Count < done.Count ? "-"
+                    : Fits.Describe(Fits.Of(trainSet.Average(t => t.ExactMatch), done.Average(r => r.Summary!.Test.ExactMatch)));
                 double LaterForced(ReportRun r) => r.Summary!.Test.TeacherForcedPerPosition.Skip(r.Task.FirstDecisionPosition + 1).DefaultIfEmpty(double.NaN).Average();
-                return (IReadOnlyList<string>)[s.Label, s.Task.Description, $"{s.Runs.Count}", exact,
+                return (IReadOnlyList<string>)[s.Label, s.Task.Description, $"{s.Runs.Count}", exact, publishedCells[row], Format.AcrossSeeds([.. trainSet.Select(t => t.ExactMatch)]), fits,
                     Format.AcrossSeeds([.. done.Select(r => r.Summary!.Test.FirstDecisionAccuracy)]), Format.Percent(s.Task.FirstDecisionChance),
                     Format.AcrossSeeds([.. done.Select(LaterForced)]),
                     .. probeColumns.Select(c => c.Column.Cell([.. done.Select(r => r.Probe(c.Probe.Name)).OfType<object>()]))];
             })));
+        foreach (string footnote in published.Footnotes) md.AppendLine($"Published {footnote}").AppendLine();
         md.AppendLine(string.Join(" ", new[]
         {
-            "*exact*: the whole path right under greedy decoding. *first decision*: the node after the source, the only token the " +
+            "*exact*: the whole path right under greedy decoding; * marks a row with a run still learning when it stopped (its test exact match above " +
+            "the 95% interval of its first evaluation in the last third of training, or its loss still falling by more than 10% over it): a budget, not a result. " +
+            $"*train exact*: the same decoding on the run's first training graphs; *fits*: exact match >= {100 * Fits.Threshold:F0}% on them, on the test set, both or neither. " +
+            "*first decision*: the node after the source, the only token the " +
             "prefix does not give away. *teacher-forced, later tokens*: accuracy after the first decision given the true earlier tokens.",
         }.Concat(ProbeSuite.All.Select(p => p.ReportLegend).OfType<string>()))).AppendLine();
 

@@ -23,8 +23,12 @@ public sealed class TensorBoardLog(string directory)
         foreach (var (name, value) in values) _writer.add_scalar($"train/{name}", (float)value, step);
     }
 
-    public void Evaluation(int step, EvalMetrics metrics)
+    /// <summary>The test set's numbers under eval/, and the training sample's under eval_train_set/.</summary>
+    public void Evaluation(int step, EvalMetrics metrics, EvalMetrics trainSet)
     {
+        _writer.add_scalar("eval_train_set/exact_match", (float)trainSet.ExactMatch, step);
+        _writer.add_scalar("eval_train_set/first_decision_accuracy", (float)trainSet.FirstDecisionAccuracy, step);
+        _writer.add_scalar("eval_train_set/teacher_forced_accuracy", (float)trainSet.TeacherForcedAccuracy, step);
         _writer.add_scalar("eval/exact_match", (float)metrics.ExactMatch, step);
         _writer.add_scalar("eval/first_decision_accuracy", (float)metrics.FirstDecisionAccuracy, step);
         _writer.add_scalar("eval/first_decision_chance", (float)metrics.FirstDecisionChance, step);

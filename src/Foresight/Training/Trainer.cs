@@ -18,16 +18,23 @@ public sealed record TrainingStats(
     string Method, string Task, long Parameters, int Steps, long SamplesSeen,
     double TrainSeconds, double TokensPerSecond, double FinalTrainLoss);
 
-/// <summary>A finished run: summary.json is these two records' fields side by side.</summary>
+/// <summary>A finished run: summary.json is the training stats' and the test metrics' fields side by side, then the rest.</summary>
 /// <param name="Options">The method's options behind <paramref name="Test"/> as it ran them (diffusion's step count resolved); null for a method without options.</param>
-public sealed record RunResult(TrainingStats Training, EvalMetrics Test, IMethodOptions? Options = null)
+/// <param name="TrainSet">The same evaluation on a fixed sample of the training set (null in runs from before it existed).</param>
+/// <param name="Convergence">Whether training had stopped improving when it ended (null in runs from before it existed).</param>
+public sealed record RunResult(TrainingStats Training, EvalMetrics Test, IMethodOptions? Options = null, EvalMetrics? TrainSet = null, Convergence? Convergence = null)
 {
     public JsonObject ToJson()
     {
         var json = Json.Merge(Json.ToObject(Training), Json.ToObject(Test));
         if (Options is not null) json["options"] = MethodOptionSet.ToJson(Training.Method, Options);
+        if (TrainSet is not null) json["train_set"] = Json.ToObject(TrainSet);
+        if (Convergence is not null) json["convergence"] = Json.ToObject(Convergence);
         return json;
     }
+
+    /// <summary>Which of the training sample and the test set the run fits (see <see cref="Fit"/>); null without a training-set evaluation.</summary>
+    public Fit? Fits => TrainSet is null ? null : Evaluation.Fits.Of(TrainSet.ExactMatch, Test.ExactMatch);
 
     /// <summary>A summary.json read back; older summaries (every method's options in one flat object) still load.</summary>
     public static RunResult FromJson(JsonObject json, string source)
@@ -38,7 +45,8 @@ public sealed record RunResult(TrainingStats Training, EvalMetrics Test, IMethod
             var test = json.Deserialize<EvalMetrics>(Json.File)!;
             var options = json["options"] as JsonObject;
             bool legacy = options is not null && MethodRegistry.AllOptions().Any(o => options.ContainsKey($"{o.Method}_{o.Name}"));
-            return new RunResult(training, test, legacy ? MethodOptionSet.FromLegacyJson(training.Method, options) : MethodOptionSet.FromJson(training.Method, options));
+            return new RunResult(training, test, legacy ? MethodOptionSet.FromLegacyJson(training.Method, options) : MethodOptionSet.FromJson(training.Method, options),
+                json["train_set"]?.Deserialize<EvalMetrics>(Json.File), json["convergence"]?.Deserialize<Convergence>(Json.File));
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or ConfigError or ArgumentNullException)
         {
@@ -49,7 +57,10 @@ public sealed record RunResult(TrainingStats Training, EvalMetrics Test, IMethod
 
 /// <summary>One line of metrics.jsonl: where training was at an evaluation, and what it measured.</summary>
 /// <param name="TrainLoss">Mean training loss since the previous evaluation.</param>
-public sealed record EvaluationLine(int Step, int Epoch, long SamplesSeen, double LearningRate, double TrainLoss, double TrainSeconds, EvalMetrics Metrics)
+/// <param name="Metrics">On the test set (its first training.eval_samples graphs, the whole set at the end).</param>
+/// <param name="TrainSet">On the first training.eval_samples graphs of the training set: the graphs the run trains on (null in older lines).</param>
+public sealed record EvaluationLine(int Step, int Epoch, long SamplesSeen, double LearningRate, double TrainLoss, double TrainSeconds, EvalMetrics Metrics,
+    EvalMetrics? TrainSet = null)
 {
     /// <summary>The line flat, as metrics.jsonl holds it: the position fields, then the metrics'.</summary>
     public JsonObject ToJson() => Json.Merge(
@@ -62,13 +73,15 @@ public sealed record EvaluationLine(int Step, int Epoch, long SamplesSeen, doubl
             ["train_loss"] = TrainLoss,
             ["train_seconds"] = TrainSeconds,
         },
-        Json.ToObject(Metrics));
+        Json.ToObject(Metrics),
+        TrainSet is null ? [] : new JsonObject { ["train_set"] = Json.ToObject(TrainSet) });
 
     public static EvaluationLine FromJson(JsonObject line, string source)
     {
         T Field<T>(string key) => line[key] is JsonValue value ? value.GetValue<T>() : throw new UserError($"{source}: an evaluation has no '{key}'");
         return new EvaluationLine(Field<int>("step"), Field<int>("epoch"), Field<long>("samples_seen"), Field<double>("learning_rate"),
-            Field<double>("train_loss"), Field<double>("train_seconds"), line.Deserialize<EvalMetrics>(Json.File)!);
+            Field<double>("train_loss"), Field<double>("train_seconds"), line.Deserialize<EvalMetrics>(Json.File)!,
+            line["train_set"]?.Deserialize<EvalMetrics>(Json.File));
     }
 }
 
@@ -178,9 +191,10 @@ public static class Trainer
                 if (step % config.EvalInterval == 0 && step < config.TotalSteps)
                 {
                     var metrics = Evaluator.Evaluate(method, task, test, config.EvalSamples);
-                    var line = new EvaluationLine(step, epoch, samplesSeen, learningRate, lossSum / lossCount, TrainSeconds(), metrics);
+                    var trainSet = Evaluator.Evaluate(method, task, train, config.EvalSamples);
+                    var line = new EvaluationLine(step, epoch, samplesSeen, learningRate, lossSum / lossCount, TrainSeconds(), metrics, trainSet);
                     run.AppendMetrics(line.ToJson());
-                    board.Evaluation(step, metrics);
+                    board.Evaluation(step, metrics, trainSet);
                     lossSum = 0;
                     lossCount = 0;
                     run.SaveCheckpoint(method.Model);
@@ -194,10 +208,11 @@ public static class Trainer
         }
 
         var final = Evaluator.Evaluate(method, task, test);
+        var finalTrainSet = Evaluator.Evaluate(method, task, train, config.EvalSamples);
         var finalLine = new EvaluationLine(step, config.Epochs - 1, samplesSeen, config.LearningRateAt(step - 1),
-            lossCount > 0 ? lossSum / lossCount : lastLoss, TrainSeconds(), final);
+            lossCount > 0 ? lossSum / lossCount : lastLoss, TrainSeconds(), final, finalTrainSet);
         run.AppendMetrics(finalLine.ToJson());
-        board.Evaluation(step, final);
+        board.Evaluation(step, final, finalTrainSet);
         run.SaveCheckpoint(method.Model);
         onEvaluation?.Invoke(finalLine);
 
@@ -211,7 +226,7 @@ public static class Trainer
             TrainSeconds: seconds,
             TokensPerSecond: samplesSeen * method.TokensPerExample / seconds,
             FinalTrainLoss: lastLoss);
-        var result = new RunResult(stats, final, method.ResolvedOptions);
+        var result = new RunResult(stats, final, method.ResolvedOptions, finalTrainSet, Convergence.Judge(run.ReadEvaluations()));
         run.WriteSummary(result.ToJson());
         return result;
     }

@@ -1,0 +1,125 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Foresight.Models;
+using Foresight.Tasks;
+
+namespace Foresight.Papers;
+
+/// <summary>One published accuracy: on which task (only the fields the source states), method and backbone, and where it was read.</summary>
+/// <param name="PlusMinus">How far off a value read by eye may be; null where the source gives none.</param>
+/// <param name="At">When in training it was reached, where the source gives a curve ("by ~4k iterations").</param>
+public sealed record PublishedResult(JsonObject Task, string Method, string Backbone, double ExactMatch, string Read, double? PlusMinus = null, string? At = null);
+
+/// <summary>A configuration value of a paper's runs with the source it was taken from.</summary>
+public sealed record CitedValue(JsonNode? Value, string Source);
+
+/// <summary>
+/// One published table or figure (experiments/papers/*.json, built into the library): its citation, its
+/// configuration with the source of every value, a one-line budget, and its accuracies.
+/// </summary>
+public sealed record PaperFile(string Id, string Short, string Citation, string Budget, IReadOnlyDictionary<string, CitedValue> Config, IReadOnlyList<PublishedResult> Results);
+
+/// <summary>The published numbers Foresight shows beside its own.</summary>
+public static class Published
+{
+    private static readonly Lazy<IReadOnlyList<PaperFile>> Files = new(Load);
+
+    /// <summary>Every paper file, by id.</summary>
+    public static IReadOnlyList<PaperFile> All => Files.Value;
+
+    /// <summary>
+    /// The published results for a run: same method and backbone, and a task that agrees with every field the
+    /// source states (a source that names no node count matches any).
+    /// </summary>
+    public static IReadOnlyList<(PaperFile Paper, PublishedResult Result)> For(ITask task, string method, BackboneKind backbone)
+    {
+        var ours = task.ToJson();
+        string kind = Json.EnumName(backbone);
+        return [.. from paper in All
+                   from result in paper.Results
+                   where result.Method == method && result.Backbone == kind
+                         && result.Task.All(field => ours[field.Key]?.ToJsonString() == field.Value?.ToJsonString())
+                   select (paper, result)];
+    }
+
+    /// <summary>"≈50% ±3" or "≈100% by ~4k iterations".</summary>
+    public static string Describe(PublishedResult result) =>
+        $"≈{100 * result.ExactMatch:0}%" + (result.PlusMinus is { } pm ? $" ±{100 * pm:0}" : "") + (result.At is { } at ? $" {at}" : "");
+
+    /// <summary>Parses one paper file; every configuration value must say where it comes from.</summary>
+    public static PaperFile Parse(string text, string name)
+    {
+        try
+        {
+            var json = JsonNode.Parse(text)!.AsObject();
+            string Required(string key) => json[key]?.GetValue<string>() is { Length: > 0 } value ? value : throw new UserError($"{name}: '{key}' is required");
+            var config = new Dictionary<string, CitedValue>();
+            foreach (var (key, node) in json["config"]?.AsObject() ?? throw new UserError($"{name}: 'config' is required"))
+            {
+                string source = node?["source"]?.GetValue<string>() is { Length: > 0 } s ? s : throw new UserError($"{name}: config.{key} has no source");
+                config[key] = new CitedValue(node!["value"]?.DeepClone(), source);
+            }
+            var results = (json["results"]?.AsArray() ?? throw new UserError($"{name}: 'results' is required")).Select((node, i) =>
+            {
+                var result = node.Deserialize<PublishedResult>(Json.File) ?? throw new UserError($"{name}: results[{i}] is empty");
+                if (result.Read is not { Length: > 0 }) throw new UserError($"{name}: results[{i}] does not say where it was read");
+                if (result.ExactMatch is < 0 or > 1) throw new UserError($"{name}: results[{i}].exact_match must be a fraction in [0, 1]");
+                Methods.MethodRegistry.Validate(result.Method);
+                if (!TaskRegistry.Names.Contains(result.Task?["name"]?.GetValue<string>() ?? ""))
+                    throw new UserError($"{name}: results[{i}].task.name must be one of {string.Join(", ", TaskRegistry.Names)}");
+                return result;
+            }).ToList();
+            return new PaperFile(Required("id"), Required("short"), Required("citation"), Required("budget"), config, results);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException or KeyNotFoundException)
+        {
+            throw new UserError($"{name} is not a valid paper file: {e.Message}");
+        }
+    }
+
+    private static IReadOnlyList<PaperFile> Load()
+    {
+        var assembly = typeof(Published).Assembly;
+        return [.. assembly.GetManifestResourceNames().Where(n => n.StartsWith("papers/", StringComparison.Ordinal)).Order(StringComparer.Ordinal).Select(name =>
+        {
+            using var reader = new StreamReader(assembly.GetManifestResourceStream(name)!);
+            return Parse(reader.ReadToEnd(), name);
+        })];
+    }
+}
+
+/// <summary>
+/// The "published" column of a results table: each row's published accuracies marked [k], and a footnote per
+/// cited paper saying how its budget differs from the rows' own.
+/// </summary>
+public sealed class PublishedColumn
+{
+    private readonly List<(PaperFile Paper, SortedSet<string> Ours)> _cited = [];
+
+    /// <summary>The cell of one row, "-" when no paper covers it; <paramref name="ours"/> is the row's budget in words.</summary>
+    public string Cell(ITask task, string method, BackboneKind backbone, string ours)
+    {
+        var found = Published.For(task, method, backbone);
+        if (found.Count == 0) return "-";
+        return string.Join("; ", found.Select(f =>
+        {
+            int index = _cited.FindIndex(c => c.Paper.Id == f.Paper.Id);
+            if (index < 0)
+            {
+                _cited.Add((f.Paper, new SortedSet<string>(StringComparer.Ordinal)));
+                index = _cited.Count - 1;
+            }
+            _cited[index].Ours.Add(ours);
+            return $"{Published.Describe(f.Result)} [{index + 1}]";
+        }));
+    }
+
+    public bool Any => _cited.Count > 0;
+
+    /// <summary>"[1] Bachmann & Nagarajan 2024: paper: ...; ours: ..." for each paper cited so far.</summary>
+    public IEnumerable<string> Footnotes => _cited.Select((c, i) => $"[{i + 1}] {c.Paper.Short} ({c.Paper.Results[0].Read}): paper: {c.Paper.Budget}; ours: {string.Join(" / ", c.Ours)}");
+
+    /// <summary>A run's budget in words: "1 epoch x 200,000 samples, 4 x 128, 0.8M parameters".</summary>
+    public static string Budget(Training.TrainingConfig training, ModelSize model, long parameters) =>
+        $"{training.Epochs} epoch{(training.Epochs == 1 ? "" : "s")} x {training.TrainSamples:N0} samples, {model.Layers} x {model.Width}, {parameters / 1e6:0.0}M parameters";
+}

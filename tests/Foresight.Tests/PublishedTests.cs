@@ -1,0 +1,69 @@
+using System.Text.Json.Nodes;
+using Foresight.Models;
+using Foresight.Papers;
+using Foresight.Tasks;
+
+namespace Foresight.Tests;
+
+/// <summary>The papers' numbers as data: every file loads with every value cited, and runs find the rows that cover them.</summary>
+public sealed class PublishedTests
+{
+    [Fact]
+    public void The_three_sources_load_with_every_configuration_value_cited()
+    {
+        Assert.Equal(["bachmann-nagarajan-2024", "nagarajan-talk-addition", "teoh-2025-nextlat"], Published.All.Select(p => p.Id).Order());
+        foreach (var paper in Published.All)
+        {
+            Assert.NotEmpty(paper.Config);
+            Assert.All(paper.Config.Values, v => Assert.False(string.IsNullOrWhiteSpace(v.Source)));
+            Assert.All(paper.Results, r => Assert.False(string.IsNullOrWhiteSpace(r.Read)));
+        }
+        // Bachmann & Nagarajan: 3 methods x 5 graphs x 2 backbones.
+        Assert.Equal(30, Published.All.Single(p => p.Id == "bachmann-nagarajan-2024").Results.Count);
+    }
+
+    [Fact]
+    public void A_run_finds_the_published_rows_of_its_graph_method_and_backbone()
+    {
+        var ntp = Assert.Single(Published.For(new PathStarTask(2, 5, 50), "ntp", BackboneKind.Gpt));
+        Assert.Equal(("bachmann-nagarajan-2024", 0.50), (ntp.Paper.Id, ntp.Result.ExactMatch));
+        Assert.Equal("≈50% ±3", Published.Describe(ntp.Result));
+        Assert.Equal(0.49, Assert.Single(Published.For(new PathStarTask(2, 5, 50), "ntp", BackboneKind.Mamba)).Result.ExactMatch);
+        Assert.Equal(0.97, Assert.Single(Published.For(new PathStarTask(2, 10, 100), "nextlat", BackboneKind.Gpt)).Result.ExactMatch);
+        Assert.Empty(Published.For(new PathStarTask(2, 10, 50), "nextlat", BackboneKind.Gpt)); // NextLat states N = 100
+        Assert.Empty(Published.For(new PathStarTask(2, 4, 20), "ntp", BackboneKind.Gpt));
+        Assert.Equal("≈100% by ~4k iterations", Published.Describe(Assert.Single(Published.For(new AdditionTask(3), "reverse", BackboneKind.Gpt)).Result));
+    }
+
+    [Theory]
+    [InlineData("""{"id": "x", "short": "x", "citation": "x", "budget": "x", "config": {"epochs": {"value": 5}}, "results": []}""", "x.json: config.epochs has no source")]
+    [InlineData("""{"id": "x", "short": "x", "citation": "x", "budget": "x", "config": {}, "results": [{"task": {"name": "star"}, "backbone": "gpt", "method": "ntp", "exact_match": 0.5}]}""",
+        "x.json: results[0] does not say where it was read")]
+    [InlineData("""{"id": "x", "short": "x", "citation": "x", "budget": "x", "config": {}, "results": [{"task": {"name": "star"}, "backbone": "gpt", "method": "ntp", "exact_match": 50, "read": "fig"}]}""",
+        "x.json: results[0].exact_match must be a fraction in [0, 1]")]
+    [InlineData("""{"id": "x", "short": "x", "citation": "x", "config": {}, "results": []}""", "x.json: 'budget' is required")]
+    public void A_paper_file_without_its_sources_is_refused(string text, string message)
+    {
+        Assert.Equal(message, Assert.ThrowsAny<UserError>(() => Published.Parse(text, "x.json")).Message);
+    }
+
+    [Fact]
+    public void Compare_shows_published_beside_measured_and_train_set_accuracy_and_records_convergence()
+    {
+        using var temp = new TempDirectory();
+        var compare = Cli.Run("compare", "--methods", "ntp,teacherless", "--layers", "1", "--width", "32", "--heads", "2", "--train-samples", "512", "--test-samples", "64",
+            "--batch-size", "64", "--warmup-steps", "2", "--probe-examples", "50", "--out", temp["cmp"]);
+        Assert.True(compare.ExitCode == 0, compare.Stderr);
+        Assert.Matches(@"│ ntp\s+│\s+\d+\.\d% \[[\d.]+, [\d.]+\]( \*)? │\s+≈50% ±3 \[1\] │\s+\d+\.\d% │\s+neither │", compare.Stdout);
+        Assert.Matches(@"│ teacherless\s+│.*≈100% ±3 \[1\] │", compare.Stdout);
+        Assert.Contains("published [1] Bachmann & Nagarajan 2024", compare.Stdout);
+        Assert.Contains("ours: 1 epoch x 512 samples, 1 x 32", compare.Stdout);
+
+        var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "summary.json")))!;
+        Assert.Equal(512, summary["train_set"]!["examples"]!.GetValue<int>()); // eval_samples 1,000, capped by the 512 training graphs
+        Assert.NotNull(summary["convergence"]!["converged"]);
+        Assert.Contains("≈50% ±3 [1]", File.ReadAllText(Path.Combine(temp["cmp"], "report.md")));
+        var group = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "comparison.json")))!["groups"]!.AsArray()[0]!;
+        Assert.Equal("neither", group["fits"]!.GetValue<string>());
+    }
+}
