@@ -66,4 +66,44 @@ public sealed class PublishedTests
         var group = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "comparison.json")))!["groups"]!.AsArray()[0]!;
         Assert.Equal("neither", group["fits"]!.GetValue<string>());
     }
+
+    [Fact]
+    public void A_papers_grid_at_cpu_scale_keeps_its_graphs_and_recipe_and_shrinks_model_and_epochs()
+    {
+        var cells = PaperPlan.AtCpuScale(Published.All.Single(p => p.Id == "bachmann-nagarajan-2024"));
+        Assert.Equal(30, cells.Count); // 5 graphs x 3 methods x 2 backbones
+        Assert.All(cells, c => Assert.Equal((4, 128, 64, 5e-4, 0.0, 200_000), (c.Config.Model.Layers, c.Config.Model.Width,
+            c.Config.Training.BatchSize, c.Config.Training.LearningRate, c.Config.Training.WeightDecay, c.Config.Training.TrainSamples)));
+        Assert.Equal(50, cells.First(c => c.Task.Description == "G(2,5,50)").Config.Task["nodes"]!.GetValue<int>());
+        Assert.Contains(cells, c => c.Task.Description == "G(20,5,81)"); // raised to the fewest labels the graph needs
+        Assert.Equal(15, cells.Count(c => c.Config.Model.Backbone == BackboneKind.Mamba));
+        var g25 = cells.First(c => c.Task.Description == "G(2,5,50)");
+        int tokens = g25.Task.PrefixLength + g25.Task.TargetLength - 1;
+        Assert.Equal((int)Math.Round(100_000_000.0 / (200_000L * tokens)), g25.Config.Training.Epochs);
+        Assert.True(cells.First(c => c.Task.Description == "G(20,5,81)").Config.Training.Epochs < g25.Config.Training.Epochs); // longer graphs, fewer epochs
+
+        var nextlat = PaperPlan.AtCpuScale(Published.All.Single(p => p.Id == "teoh-2025-nextlat"));
+        Assert.Equal(12, nextlat.Count);
+        Assert.All(nextlat, c => Assert.Equal((512, 0.1), (c.Config.Training.BatchSize, c.Config.Training.WeightDecay)));
+        Assert.All(nextlat, c => Assert.InRange(c.Config.Training.Epochs, 1, 51));
+
+        Assert.StartsWith("nagarajan-talk-addition has no cpu_scale",
+            Assert.ThrowsAny<UserError>(() => PaperPlan.AtCpuScale(Published.All.Single(p => p.Id == "nagarajan-talk-addition"))).Message);
+    }
+
+    [Fact]
+    public void Run_takes_a_paper_file_only_at_cpu_scale_and_an_experiment_file_without_it()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(temp["paper.json"], """
+            {"id": "p", "short": "p", "citation": "p", "budget": "p", "config": {}, "results": [{"task": {"name": "star", "degree": 2, "path_length": 4, "nodes": 20}, "backbone": "gpt", "method": "ntp", "exact_match": 0.5, "read": "table 1"}]}
+            """);
+        var bare = Cli.Run("run", temp["paper.json"], "--out", temp["out"]);
+        Assert.Equal(2, bare.ExitCode);
+        Assert.Equal($"error: {temp["paper.json"]} is a paper file: run it with --scale cpu (its own budget is the paper's)", bare.Stderr.Trim());
+        Assert.Equal("error: p has no cpu_scale: its source gives no configuration to scale (p)", Cli.Run("run", temp["paper.json"], "--scale", "cpu").Stderr.Trim());
+        File.WriteAllText(temp["grid.json"], """{"tasks": [{"name": "star", "degree": 2, "path_length": 4, "nodes": 20}], "methods": ["ntp"]}""");
+        Assert.Equal("error: --scale applies to paper files (experiments/papers/)", Cli.Run("run", temp["grid.json"], "--scale", "cpu").Stderr.Trim());
+        Assert.False(Directory.Exists(temp["out"]));
+    }
 }

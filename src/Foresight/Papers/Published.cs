@@ -15,9 +15,20 @@ public sealed record CitedValue(JsonNode? Value, string Source);
 
 /// <summary>
 /// One published table or figure (experiments/papers/*.json, built into the library): its citation, its
-/// configuration with the source of every value, a one-line budget, and its accuracies.
+/// configuration with the source of every value, a one-line budget, its accuracies, and how to run its grid on
+/// one CPU (null where the source gives nothing to scale).
 /// </summary>
-public sealed record PaperFile(string Id, string Short, string Citation, string Budget, IReadOnlyDictionary<string, CitedValue> Config, IReadOnlyList<PublishedResult> Results);
+public sealed record PaperFile(string Id, string Short, string Citation, string Budget, IReadOnlyDictionary<string, CitedValue> Config,
+    IReadOnlyList<PublishedResult> Results, CpuScale? CpuScale = null);
+
+/// <summary>
+/// A paper's grid shrunk to about half an hour per cell on 2 cores: what it keeps (the graphs, the finite training
+/// set reused over epochs, the paper's optimizer recipe in <paramref name="Training"/>) and what it shrinks (the
+/// model, and the epochs: as many as <paramref name="TokensPerCell"/> allows, never more than the paper's).
+/// </summary>
+/// <param name="Why">Where each choice comes from, in one paragraph.</param>
+/// <param name="TaskDefaults">Per task name, the fields a source leaves out (the node count N of a graph).</param>
+public sealed record CpuScale(string Why, Models.ModelSize Model, JsonObject Training, JsonObject TaskDefaults, long TokensPerCell, int MaxEpochs);
 
 /// <summary>The published numbers Foresight shows beside its own.</summary>
 public static class Published
@@ -46,6 +57,14 @@ public static class Published
     public static string Describe(PublishedResult result) =>
         $"≈{100 * result.ExactMatch:0}%" + (result.PlusMinus is { } pm ? $" ±{100 * pm:0}" : "") + (result.At is { } at ? $" {at}" : "");
 
+    /// <summary>Whether a JSON file is a paper file (it has a citation) rather than an experiment file.</summary>
+    public static bool IsPaperFile(string path)
+    {
+        if (!File.Exists(path)) return false;
+        try { return JsonNode.Parse(File.ReadAllText(path)) is JsonObject json && json.ContainsKey("citation") && json.ContainsKey("results"); }
+        catch (JsonException) { return false; }
+    }
+
     /// <summary>Parses one paper file; every configuration value must say where it comes from.</summary>
     public static PaperFile Parse(string text, string name)
     {
@@ -69,9 +88,19 @@ public static class Published
                     throw new UserError($"{name}: results[{i}].task.name must be one of {string.Join(", ", TaskRegistry.Names)}");
                 return result;
             }).ToList();
-            return new PaperFile(Required("id"), Required("short"), Required("citation"), Required("budget"), config, results);
+            CpuScale? scale = null;
+            if (json["cpu_scale"] is JsonObject cpu)
+            {
+                scale = new CpuScale(cpu["why"]?.GetValue<string>() ?? throw new UserError($"{name}: cpu_scale.why is required"),
+                    Runs.RunConfig.Strict<Models.ModelSize>(cpu["model"]?.AsObject() ?? throw new UserError($"{name}: cpu_scale.model is required"), "cpu_scale.model"),
+                    cpu["training"]?.AsObject() ?? [], cpu["task_defaults"]?.AsObject() ?? [],
+                    cpu["tokens_per_cell"]?.GetValue<long>() ?? throw new UserError($"{name}: cpu_scale.tokens_per_cell is required"),
+                    cpu["max_epochs"]?.GetValue<int>() ?? throw new UserError($"{name}: cpu_scale.max_epochs is required"));
+            }
+            return new PaperFile(Required("id"), Required("short"), Required("citation"), Required("budget"), config, results, scale);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException or KeyNotFoundException)
+        catch (ConfigError e) { throw new UserError($"{name}: {e.Message}"); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException or KeyNotFoundException or FormatException)
         {
             throw new UserError($"{name} is not a valid paper file: {e.Message}");
         }

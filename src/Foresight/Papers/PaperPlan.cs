@@ -1,0 +1,41 @@
+using System.Text.Json.Nodes;
+using Foresight.Experiments;
+using Foresight.Methods;
+using Foresight.Models;
+using Foresight.Runs;
+using Foresight.Tasks;
+using Foresight.Training;
+
+namespace Foresight.Papers;
+
+/// <summary>A paper's grid as a plan: one cell per graph, backbone and method it reports, at a scale this machine can run.</summary>
+public static class PaperPlan
+{
+    /// <summary>The cells of <paramref name="paper"/>'s grid at its CPU scale (see <see cref="CpuScale"/>).</summary>
+    public static List<ExperimentCell> AtCpuScale(PaperFile paper)
+    {
+        var scale = paper.CpuScale ?? throw new UserError($"{paper.Id} has no cpu_scale: its source gives no configuration to scale ({paper.Budget})");
+        var cells = new List<ExperimentCell>();
+        foreach (var result in paper.Results.DistinctBy(r => (r.Task.ToJsonString(), r.Backbone, r.Method)))
+        {
+            string taskName = result.Task["name"]!.GetValue<string>();
+            var taskJson = Json.Merge(scale.TaskDefaults[taskName]?.AsObject() ?? [], result.Task);
+            if (taskName == "star" && taskJson["degree"] is { } degree && taskJson["path_length"] is { } length)
+            {
+                int needed = 1 + degree.GetValue<int>() * (length.GetValue<int>() - 1); // the smallest N the graph fits in
+                if ((taskJson["nodes"]?.GetValue<int>() ?? 0) < needed) taskJson["nodes"] = needed;
+            }
+            var task = TaskRegistry.FromJson(taskJson);
+            var model = scale.Model with { Backbone = result.Backbone == "mamba" ? BackboneKind.Mamba : BackboneKind.Gpt };
+            var given = RunConfig.Strict<TrainingConfig>(scale.Training, "cpu_scale.training");
+            long tokensPerPass = (long)given.TrainSamples * (task.PrefixLength + task.TargetLength - 1);
+            int epochs = (int)Math.Clamp(Math.Round((double)scale.TokensPerCell / tokensPerPass), 1, scale.MaxEpochs);
+            var training = MethodRegistry.WithOwnDefaults(result.Method, given with { Epochs = epochs },
+                batchSizeGiven: scale.Training.ContainsKey("batch_size"), learningRateGiven: scale.Training.ContainsKey("learning_rate"));
+            training.Validate();
+            model.Validate();
+            cells.Add(ExperimentCell.For(new RunConfig(result.Method, task.ToJson(), model, training), task));
+        }
+        return cells;
+    }
+}
