@@ -33,9 +33,6 @@ public sealed record RunResult(TrainingStats Training, EvalMetrics Test, IMethod
         return json;
     }
 
-    /// <summary>Which of the training sample and the test set the run fits (see <see cref="Fit"/>); null without a training-set evaluation.</summary>
-    public Fit? Fits => TrainSet is null ? null : Evaluation.Fits.Of(TrainSet.ExactMatch, Test.ExactMatch);
-
     /// <summary>A summary.json read back; older summaries (every method's options in one flat object) still load.</summary>
     public static RunResult FromJson(JsonObject json, string source)
     {
