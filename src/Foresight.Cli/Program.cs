@@ -38,9 +38,15 @@ if (parsed.Errors.Count > 0)
     return 2;
 }
 
+using var stopSignals = StopSignals.Register();
 try
 {
     return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Foresight.Training.TrainingInterrupted e)
+{
+    Console.Error.WriteLine($"error: {e.Message}; 'foresight train --resume {e.Run}' goes on from there (compare, curve and run: the same command)");
+    return StopSignals.ExitCode;
 }
 catch (ConfigError e)
 {

@@ -47,7 +47,7 @@ internal static class TrainingView
                         bar.Description = $"{label,-12} loss {p.Loss:F3}{lastEval}";
                     },
                     onEvaluation: line => lastEval = $"  exact {Format.Percent(line.Metrics.ExactMatch)}  first {Format.Percent(line.Metrics.FirstDecisionAccuracy)}",
-                    resume: resume);
+                    resume: resume, interrupt: StopSignals.Token);
                 bar.Description = $"{label,-12} done{lastEval}";
             });
         return result!;
@@ -59,7 +59,7 @@ internal static class TrainingView
         int total = config.Training.TotalSteps;
         int firstStep = -1;
         Console.WriteLine($"{label}: {(resume ? "resuming" : "training")} {total} steps on {task.Description} -> {run.Path}");
-        return Trainer.Train(config, task, train, test, run, resume: resume, onStep: p => { if (firstStep < 0) firstStep = p.Step - 1; }, onEvaluation: line =>
+        return Trainer.Train(config, task, train, test, run, resume: resume, interrupt: StopSignals.Token, onStep: p => { if (firstStep < 0) firstStep = p.Step - 1; }, onEvaluation: line =>
         {
             int step = line.Step;
             var eta = TimeSpan.FromSeconds(wall.Elapsed.TotalSeconds / Math.Max(1, step - firstStep) * (total - step));

@@ -51,6 +51,41 @@ public sealed class ResumeTests
         Assert.Equal(Metrics(temp["whole"]), Metrics(temp["killed"]));
     }
 
+    [Theory]
+    [InlineData("USR1")] // a cluster's warning before its time limit
+    [InlineData("TERM")]
+    public void A_run_asked_to_stop_by_a_signal_checkpoints_at_the_next_step_and_resumes_to_the_same_metrics(string signal)
+    {
+        using var temp = new TempDirectory();
+        var uninterrupted = Cli.Run(["train", "--out", temp["whole"], .. Flags]);
+        Assert.True(uninterrupted.ExitCode == 0, uninterrupted.Stderr);
+
+        using (var child = Cli.Start(["train", "--out", temp["stopped"], .. Flags]))
+        {
+            var stderr = child.StandardError.ReadToEndAsync();
+            _ = child.StandardOutput.ReadToEndAsync();
+            string metrics = Path.Combine(temp["stopped"], "metrics.jsonl");
+            var clock = Stopwatch.StartNew();
+            while (!(File.Exists(metrics) && File.ReadLines(metrics).Any()) && clock.Elapsed < TimeSpan.FromMinutes(2))
+                Thread.Sleep(20);
+            Thread.Sleep(150); // a few steps past the evaluation's checkpoint, so the signal's own checkpoint is the one resumed from
+            using (var kill = Process.Start("kill", [$"-{signal}", $"{child.Id}"])) kill.WaitForExit();
+            Assert.True(child.WaitForExit(TimeSpan.FromMinutes(1)), "the run did not stop on the signal");
+            Assert.Equal(75, child.ExitCode);
+            string line = Assert.Single(stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.Matches($@"^error: training stopped at step \d+ on request; its checkpoint is in .+; 'foresight train --resume .+' goes on from there", line);
+        }
+        Assert.False(File.Exists(Path.Combine(temp["stopped"], "summary.json")), "the run finished before the signal; make it longer");
+
+        var resumed = Cli.Run("train", "--resume", temp["stopped"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        var expected = Summary(temp["whole"]);
+        var actual = Summary(temp["stopped"]);
+        foreach (string key in new[] { "steps", "samples_seen", "final_train_loss", "exact_match", "first_decision_accuracy", "per_position_accuracy", "teacher_forced_per_position" })
+            Assert.True(JsonNode.DeepEquals(expected[key], actual[key]), $"{key}: {expected[key]?.ToJsonString()} vs {actual[key]?.ToJsonString()}");
+        Assert.Equal(Metrics(temp["whole"]), Metrics(temp["stopped"]));
+    }
+
     [Fact]
     public void Resume_refuses_a_finished_run_and_a_corrupt_checkpoint()
     {

@@ -82,6 +82,13 @@ public sealed record EvaluationLine(int Step, int Epoch, long SamplesSeen, doubl
     }
 }
 
+/// <summary>Training stopped on request at a step boundary, its checkpoint written: resuming goes on from <see cref="Step"/>.</summary>
+public sealed class TrainingInterrupted(int step, string run) : Exception($"training stopped at step {step} on request; its checkpoint is in {run}")
+{
+    public int Step { get; } = step;
+    public string Run { get; } = run;
+}
+
 /// <summary>One trainer for every method: AdamW, warmup + cosine schedule, gradient clipping, periodic evaluation.</summary>
 public static class Trainer
 {
@@ -132,7 +139,8 @@ public static class Trainer
     /// </summary>
     public static RunResult Train(
         RunConfig runConfig, ITask task, TokenDataset train, TokenDataset test, RunDirectory run,
-        Action<TrainingProgress>? onStep = null, Action<EvaluationLine>? onEvaluation = null, bool resume = false, Func<EvaluationLine, bool>? stopWhen = null)
+        Action<TrainingProgress>? onStep = null, Action<EvaluationLine>? onEvaluation = null, bool resume = false, Func<EvaluationLine, bool>? stopWhen = null,
+        CancellationToken interrupt = default)
     {
         var config = runConfig.Training;
         config.Validate();
@@ -194,12 +202,23 @@ public static class Trainer
                     board.Evaluation(step, metrics, trainSet);
                     lossSum = 0;
                     lossCount = 0;
+                    SaveCheckpoints();
+                    onEvaluation?.Invoke(line);
+                    stopped = stopWhen?.Invoke(line) == true;
+                }
+                if (interrupt.IsCancellationRequested && step < config.TotalSteps)
+                {
+                    // Asked to stop (a cluster's time limit, a shutdown): keep everything needed to go on from this step.
+                    SaveCheckpoints();
+                    throw new TrainingInterrupted(step, run.Path);
+                }
+
+                void SaveCheckpoints()
+                {
                     run.SaveCheckpoint(method.Model);
                     TrainingCheckpoint.Save(run.TrainingCheckpointFile,
                         new TrainingPosition(step, epoch, start + config.BatchSize, epochOrderState, samplesSeen, lossSum, lossCount, lastLoss, TrainSeconds()),
                         method.Model, optimizer);
-                    onEvaluation?.Invoke(line);
-                    stopped = stopWhen?.Invoke(line) == true;
                 }
             }
         }
