@@ -9,11 +9,11 @@ namespace Foresight.Cli;
 internal static class Experiment
 {
     /// <summary>Runs the plan with the live training view; finished cells are skipped, interrupted ones resumed.</summary>
-    public static IReadOnlyList<CellResult> Execute(string root, IReadOnlyList<ExperimentCell> cells, Action<CellResult>? afterCell = null) =>
+    public static IReadOnlyList<CellResult> Execute(string root, IReadOnlyList<ExperimentCell> cells, Action<CellResult>? afterCell = null, int? only = null) =>
         new ExperimentExecutor(root,
                 c => TrainingView.Train(c.Cell.Config, c.Cell.Task, c.Train, c.Test, c.Run, c.Resume),
                 line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"))
-            .Run(cells, afterCell);
+            .Run(cells, afterCell, only);
 
     /// <summary>Pools the seeds, prints the table, writes the results file (one schema for every kind) and report.md; returns the groups.</summary>
     public static List<GroupResult> Finish(string root, string kind, string fileName, IReadOnlyList<CellResult> results, JsonObject? extra = null)

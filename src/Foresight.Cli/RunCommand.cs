@@ -16,9 +16,11 @@ internal static class RunCommand
         {
             Description = "for a paper file (experiments/papers/): cpu runs its grid shrunk to about 30 minutes a cell on 2 cores, as its cpu_scale says",
         };
+        var cell = new Option<int?>("--cell") { Description = "run only this cell of the plan (0-based, in plan order; one task of a job array); nothing is aggregated" };
         command.Arguments.Add(file);
         command.Options.Add(output);
         command.Options.Add(scale);
+        command.Options.Add(cell);
 
         command.SetAction(result =>
         {
@@ -45,6 +47,14 @@ internal static class RunCommand
                 cells = ExperimentPlan.Load(path);
             }
             string root = result.GetValue(output) ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(path));
+            if (result.GetValue(cell) is { } index)
+            {
+                if (index < 0 || index >= cells.Count)
+                    throw new UserError($"--cell {index} is out of range: {path} has {cells.Count} cells (0..{cells.Count - 1})");
+                var done = Experiment.Execute(root, cells, only: index).Single();
+                AnsiConsole.MarkupLine($"cell {index} of {cells.Count} finished: {Markup.Escape(done.Path)}");
+                return 0;
+            }
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {cells.Count} runs -> {Markup.Escape(root)}");
             var results = Experiment.Execute(root, cells);
             Experiment.Finish(root, "experiment", "experiment.json", results, extra);

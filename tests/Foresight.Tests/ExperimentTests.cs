@@ -77,4 +77,26 @@ public sealed class ExperimentTests
         Assert.Contains("holds a run with another config", changed.Stderr);
         Assert.Equal(before, File.ReadAllText(summary));
     }
+
+    [Fact]
+    public void One_cell_of_a_plan_runs_alone_and_the_whole_plan_then_skips_it()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(temp["grid.json"], Grid);
+        var cells = ExperimentPlan.Load(temp["grid.json"]);
+        var one = Cli.Run("run", temp["grid.json"], "--out", temp["out"], "--cell", "3");
+        Assert.True(one.ExitCode == 0, one.Stderr);
+        Assert.Contains($"cell 3 of 8 finished: {Path.Combine(temp["out"], cells[3].Id)}", one.Stdout);
+        Assert.Equal([cells[3].Id], cells.Where(c => File.Exists(Path.Combine(temp["out"], c.Id, "summary.json"))).Select(c => c.Id));
+        Assert.True(File.Exists(temp["out/plan.json"]));
+        Assert.False(File.Exists(temp["out/experiment.json"])); // one cell aggregates nothing
+
+        var whole = Cli.Run("run", temp["grid.json"], "--out", temp["out"]);
+        Assert.True(whole.ExitCode == 0, whole.Stderr);
+        Assert.Contains("1 of 8 runs had already finished", whole.Stdout);
+
+        var outside = Cli.Run("run", temp["grid.json"], "--out", temp["out"], "--cell", "8");
+        Assert.Equal(2, outside.ExitCode);
+        Assert.Equal($"error: --cell 8 is out of range: {temp["grid.json"]} has 8 cells (0..7)", outside.Stderr.Trim());
+    }
 }

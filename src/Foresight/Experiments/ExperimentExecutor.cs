@@ -26,20 +26,24 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
 
     /// <summary>
     /// Trains every cell that has not finished, then calls <paramref name="afterCell"/> on every cell, finished before or
-    /// now, in plan order (compare runs its probes there: they skip what a cell already has).
+    /// now, in plan order (compare runs its probes there: they skip what a cell already has). With
+    /// <paramref name="only"/>, the plan is written whole but only that cell (0-based) is run: one task of a job array.
     /// </summary>
-    public IReadOnlyList<CellResult> Run(IReadOnlyList<ExperimentCell> cells, Action<CellResult>? afterCell = null)
+    public IReadOnlyList<CellResult> Run(IReadOnlyList<ExperimentCell> cells, Action<CellResult>? afterCell = null, int? only = null)
     {
         if (cells.Count == 0) throw new UserError("the experiment has no runs");
         if (cells.Select(c => c.Id).Distinct().Count() != cells.Count) throw new UserError("two runs of the experiment have the same directory");
+        if (only is { } index && (index < 0 || index >= cells.Count))
+            throw new ArgumentOutOfRangeException(nameof(only), index, $"the plan has {cells.Count} cells");
         PrepareRoot(cells);
-        var existing = cells.ToDictionary(c => c.Id, Existing); // refuses a foreign directory before anything trains
-        foreach (var cell in cells.Where(c => c.CheckBeforeStart && existing[c.Id] is not { Finished: true })) Trainer.CheckBuilds(cell.Config, cell.Task);
+        var selected = only is { } one ? [cells[one]] : cells;
+        var existing = selected.ToDictionary(c => c.Id, Existing); // refuses a foreign directory before anything trains
+        foreach (var cell in selected.Where(c => c.CheckBeforeStart && existing[c.Id] is not { Finished: true })) Trainer.CheckBuilds(cell.Config, cell.Task);
 
         var results = new List<CellResult>();
         int skipped = 0;
         using var data = new DataCache();
-        foreach (var cell in cells)
+        foreach (var cell in selected)
         {
             var state = existing[cell.Id];
             RunResult result;
@@ -58,7 +62,7 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
             afterCell?.Invoke(done);
             results.Add(done);
         }
-        if (skipped > 0) log?.Invoke($"{skipped} of {cells.Count} runs had already finished and were not trained again");
+        if (skipped > 0) log?.Invoke($"{skipped} of {selected.Count} runs had already finished and were not trained again");
         return results;
     }
 
