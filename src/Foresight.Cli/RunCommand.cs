@@ -21,6 +21,7 @@ internal static class RunCommand
         command.Options.Add(output);
         command.Options.Add(scale);
         command.Options.Add(cell);
+        var slurm = new SlurmExecutor.Flags(command);
 
         command.SetAction(result =>
         {
@@ -47,6 +48,11 @@ internal static class RunCommand
                 cells = ExperimentPlan.Load(path);
             }
             string root = result.GetValue(output) ?? Path.Combine("runs", Path.GetFileNameWithoutExtension(path));
+            if (slurm.UseSlurm(result))
+            {
+                if (result.GetValue(cell) is not null) throw new UserError("--cell is what each array task runs; drop it with --executor slurm");
+                return OnSlurm(path, Papers.Published.IsPaperFile(path) ? " --scale cpu" : "", root, cells, slurm, result, extra);
+            }
             if (result.GetValue(cell) is { } index)
             {
                 if (index < 0 || index >= cells.Count)
@@ -61,5 +67,39 @@ internal static class RunCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Writes the job array's script for the unfinished cells and submits it (unless --dry-run); with --wait, aggregates once it has ended.</summary>
+    private static int OnSlurm(string path, string runArguments, string root, List<ExperimentCell> cells, SlurmExecutor.Flags slurm, ParseResult result, JsonObject extra)
+    {
+        var request = slurm.Request(result);
+        bool dryRun = result.GetValue(slurm.DryRun);
+        if (!dryRun && !SlurmExecutor.OnPath("sbatch"))
+            throw new UserError("--executor slurm needs sbatch on PATH (run it on the cluster's login node); --dry-run writes the script without it");
+        root = Path.GetFullPath(root);
+        var executor = new ExperimentExecutor(root, _ => throw new InvalidOperationException("the Slurm executor trains nothing itself"));
+        var pending = executor.Pending(cells);
+        if (pending.Count == 0)
+        {
+            AnsiConsole.MarkupLine("every cell has finished; nothing to submit");
+            Experiment.Finish(root, "experiment", "experiment.json", Experiment.Execute(root, cells), extra);
+            return 0;
+        }
+        string directory = Path.Combine(root, SlurmExecutor.Directory);
+        System.IO.Directory.CreateDirectory(directory);
+        string script = Path.Combine(directory, SlurmExecutor.ScriptName);
+        File.WriteAllText(script, SlurmExecutor.Script(Path.GetFileNameWithoutExtension(path), Path.GetFullPath(path), runArguments, root, pending, request));
+        AnsiConsole.MarkupLine($"wrote {Markup.Escape(script)}: {pending.Count} of {cells.Count} cells, one array task each");
+        if (dryRun) return 0;
+
+        string job = SlurmExecutor.Submit(script);
+        AnsiConsole.MarkupLine($"submitted job {Markup.Escape(job)}; logs: {Markup.Escape(Path.Combine(directory, "cell-<index>.log"))}");
+        if (!result.GetValue(slurm.Wait)) return 0;
+        SlurmExecutor.WaitFor(job, line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
+        var failed = executor.Pending(cells);
+        if (failed.Count > 0)
+            throw new UserError($"job {job} ended with {failed.Count} cell(s) unfinished: see {string.Join(", ", failed.Select(i => Path.Combine(directory, $"cell-{i}.log")))}");
+        Experiment.Finish(root, "experiment", "experiment.json", Experiment.Execute(root, cells), extra);
+        return 0;
     }
 }

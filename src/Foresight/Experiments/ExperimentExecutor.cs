@@ -66,6 +66,17 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
         return results;
     }
 
+    /// <summary>
+    /// Writes the plan into the root (as <see cref="Run"/> does) and returns the indices of the cells that have not
+    /// finished, for an executor that hands each to a job of its own; a foreign directory is refused here too.
+    /// </summary>
+    public IReadOnlyList<int> Pending(IReadOnlyList<ExperimentCell> cells)
+    {
+        if (cells.Count == 0) throw new UserError("the experiment has no runs");
+        PrepareRoot(cells);
+        return [.. cells.Select((c, i) => (Cell: c, Index: i)).Where(x => Existing(x.Cell) is not { Finished: true }).Select(x => x.Index)];
+    }
+
     /// <summary>A fresh root, or one that holds an earlier plan: anything else is not ours to write into.</summary>
     private void PrepareRoot(IReadOnlyList<ExperimentCell> cells)
     {
