@@ -106,14 +106,19 @@ public sealed class MaskedDiffusion : BackboneMethod
     private readonly Linear? _backwardReadout; // --diffusion-neighbours: the state after token i -> its prediction
     private readonly nn.Module _model;
 
-    public MaskedDiffusion(MethodContext context)
+    public MaskedDiffusion(MethodContext context) : this(context, context.OptionsOf<DiffusionOptions>())
+    {
+    }
+
+    /// <summary>The options are read (and checked) once, before the backbone they shape is built.</summary>
+    private MaskedDiffusion(MethodContext context, DiffusionOptions options)
         : base(context, context.Task.PrefixLength + context.Task.TargetLength,
-            causal: context.OptionsOf<DiffusionOptions>().Attention != DiffusionAttention.Bidirectional,
-            bidirectionalTail: context.OptionsOf<DiffusionOptions>().Attention == DiffusionAttention.CausalPrefix ? context.Task.TargetLength : 0)
+            causal: options.Attention != DiffusionAttention.Bidirectional,
+            bidirectionalTail: options.Attention == DiffusionAttention.CausalPrefix ? context.Task.TargetLength : 0)
     {
         context.RequireAllLossPositions("diffusion trains on whichever target tokens are masked");
         _mask = context.Task.FillerToken;
-        _options = context.OptionsOf<DiffusionOptions>();
+        _options = options;
         _model = Backbone;
         if (_options.Neighbours)
         {
