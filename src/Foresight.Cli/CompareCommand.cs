@@ -38,6 +38,7 @@ internal static class CompareCommand
         foreach (var option in new Option[] { grpoSamples, grpoBatch, grpoLr, methods, probeExamples, seeds, output }) command.Options.Add(option);
         var taskOptions = new TaskOptions(command);
         var trainingOptions = new TrainingOptions(command);
+        var slurm = new SlurmExecutor.Flags(command);
 
         command.SetAction(result =>
         {
@@ -69,7 +70,7 @@ internal static class CompareCommand
                          let options = optionsOf[name] is GrpoOptions grpo ? grpo with { Init = Path.GetFullPath(Path.Combine(root, CellId("ntp", seed))) } : optionsOf[name]
                          select new ExperimentCell(CellId(name, seed), name,
                              new RunConfig(name, task.ToJson(), model, trainingOf[name] with { Seed = seed }, options), task,
-                             CheckBeforeStart: name != "grpo")).ToList(); // grpo's build needs the ntp run it starts from
+                             StartsFrom: name == "grpo" ? CellId("ntp", seed) : null)).ToList();
 
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(task.Description)}[/]: {string.Join(", ", names)}; " +
                                    $"{model.Layers} layers x {model.Width} wide; {training.TrainSamples:N0} samples x {training.Epochs} epoch(s); " +
@@ -77,16 +78,14 @@ internal static class CompareCommand
             foreach (string name in names.Where(n => trainingOf[n].BatchSize != training.BatchSize || trainingOf[n].LearningRate != training.LearningRate))
                 AnsiConsole.MarkupLine($"[grey]{name} trains at batch {trainingOf[name].BatchSize}, lr {trainingOf[name].LearningRate}[/]");
 
-            var results = Experiment.Execute(root, cells, afterCell: done =>
-                ProbeSuite.Run(RunDirectory.Open(done.Path), probeSizes, log: line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"), missingOnly: true));
-            Experiment.Finish(root, "compare", "comparison.json", results, new JsonObject
+            var plan = new Plan("compare", cells, new JsonObject
             {
                 ["task"] = task.ToJson(),
                 ["model"] = Json.ToObject(model),
                 ["training"] = Json.ToObject(training), // the flags; a method's own batch size and rate are in its group
                 ["seeds"] = new JsonArray([.. seedList.Select(s => (JsonNode)s)]),
-            });
-            return 0;
+            }, probeSizes);
+            return Experiment.Run(root, plan, slurm, result);
         });
         return command;
     }

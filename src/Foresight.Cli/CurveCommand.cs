@@ -28,6 +28,7 @@ internal static class CurveCommand
         foreach (var option in new Option[] { methods, sizes, seen, seeds, output }) command.Options.Add(option);
         var taskOptions = new TaskOptions(command);
         var trainingOptions = new TrainingOptions(command);
+        var slurm = new SlurmExecutor.Flags(command);
 
         command.SetAction(result =>
         {
@@ -52,24 +53,29 @@ internal static class CurveCommand
                              trainingOf[name] with { TrainSamples = size, Epochs = epochs, Seed = seed }, optionsOf[name]), task)).ToList();
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(task.Description)}[/]: {string.Join(", ", names)} on {string.Join(", ", setSizes.Select(s => Count(s)))} examples, " +
                                    $"about {Count(samplesSeen)} samples seen each; {cells.Count} runs -> {Markup.Escape(root)}");
-            var results = Experiment.Execute(root, cells);
-            var groups = Experiment.Finish(root, "curve", "curve.json", results, new JsonObject
+            return Experiment.Run(root, new Plan("curve", cells, new JsonObject
             {
                 ["task"] = task.ToJson(),
                 ["model"] = Json.ToObject(model),
                 ["samples_seen"] = samplesSeen,
                 ["sizes"] = new JsonArray([.. setSizes.Select(s => (JsonNode)s)]),
-            });
-
-            string figure = Path.Combine(root, "curve.png");
-            double ExactAt(string method, int size) => groups.Single(g => g.Method == method && g.TrainSamples == size).ExactMatch.Mean;
-            Figures.LogXLines(figure, $"{task.Description}: exact match against training-set size",
-                $"training examples (log scale; each run sees about {Count(samplesSeen)} samples)", "exact match",
-                [.. names.Select(name => new Line(name, [.. setSizes.Select(s => (double)s)], [.. setSizes.Select(s => ExactAt(name, s))]))]);
-            AnsiConsole.MarkupLine($"wrote {Markup.Escape(figure)}");
-            return 0;
+            }), slurm, result);
         });
         return command;
+    }
+
+    /// <summary>The curve's figure, curve.png: each method's mean exact match against the training-set size.</summary>
+    internal static void Draw(string root, IReadOnlyList<GroupResult> groups, JsonObject extra)
+    {
+        long samplesSeen = extra["samples_seen"]!.GetValue<long>();
+        var setSizes = extra["sizes"]!.AsArray().Select(s => s!.GetValue<int>()).ToList();
+        var names = groups.Select(g => g.Method).Distinct().ToList();
+        string figure = Path.Combine(root, "curve.png");
+        double ExactAt(string method, int size) => groups.Single(g => g.Method == method && g.TrainSamples == size).ExactMatch.Mean;
+        Figures.LogXLines(figure, $"{groups[0].Task}: exact match against training-set size",
+            $"training examples (log scale; each run sees about {Count(samplesSeen)} samples)", "exact match",
+            [.. names.Select(name => new Line(name, [.. setSizes.Select(s => (double)s)], [.. setSizes.Select(s => ExactAt(name, s))]))]);
+        AnsiConsole.MarkupLine($"wrote {Markup.Escape(figure)}");
     }
 
     /// <summary>"1k,3k,10k" -> 1000, 3000, 10000; each a positive count, at most 100M.</summary>

@@ -45,7 +45,8 @@ try
 }
 catch (Foresight.Training.TrainingInterrupted e)
 {
-    Console.Error.WriteLine($"error: {e.Message}; 'foresight train --resume {e.Run}' goes on from there (compare, curve and run: the same command)");
+    // Not an error: stopped as asked, nothing lost; exit 75 says "try again" to whoever sent the signal (a Slurm script requeues)
+    Console.Error.WriteLine($"{e.Message}; 'foresight train --resume {e.Run}' goes on from there (compare, curve and run: the same command)");
     return StopSignals.ExitCode;
 }
 catch (ConfigError e)

@@ -42,7 +42,7 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("data --degree 2 --path-length 4 --nodes 20 --out {dir}/graphs.txt", "'{dir}/graphs.txt' already exists; refusing to overwrite it")]
     [InlineData("compare --seeds 0 --out {dir}/c0", "--seeds must be at least 1, got 0")]
     [InlineData("train --resume {dir}/run", "run '{dir}/run' already finished (it has a summary.json); nothing to resume")]
-    [InlineData("run {dir}/experiment.json", "{dir}/experiment.json: unknown field 'seedz' (known: tasks, methods, seeds, models, budgets, training)")]
+    [InlineData("run {dir}/experiment.json", "{dir}/experiment.json: unknown field 'seedz' (known: tasks, methods, seeds, models, budgets, training, about)")]
     [InlineData("runs list --root {dir} --filter colour=red", "--filter 'colour=red' is not key=value with a key among id, method, task, seed, status")]
     [InlineData("export --run {dir}/run --format onnx", "unknown export format 'onnx' (known: safetensors)")]
     [InlineData("train --loss-positions last", "--loss-positions must be 'all' or 'first-decision', got 'last'")]

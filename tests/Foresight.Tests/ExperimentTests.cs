@@ -18,7 +18,7 @@ public sealed class ExperimentTests
     {
         using var temp = new TempDirectory();
         File.WriteAllText(temp["grid.json"], Grid);
-        var cells = ExperimentPlan.Load(temp["grid.json"]);
+        var cells = ExperimentFile.Load(temp["grid.json"]);
         Assert.Equal(1 * 1 * 2 * 2 * 2, cells.Count);
         Assert.Contains(cells, c => c.Id == Path.Combine("G(2,4,20)", "reverse", "L1xW32xH2", "n512x1", "seed-1")
                                     && c.Config.Training.TrainSamples == 512 && c.Config.Training.Seed == 1 && c.Config.Training.BatchSize == 64);
@@ -32,7 +32,7 @@ public sealed class ExperimentTests
             {"tasks": [{"name": "star", "degree": 2, "path_length": 4, "nodes": 20}], "methods": ["ntp", "diffusion"],
              "budgets": [{"train_samples": 256}, {"train_samples": 512, "batch_size": 64}]}
             """);
-        var training = ExperimentPlan.Load(temp["grid.json"]).ToDictionary(c => (c.Config.Method, c.Config.Training.TrainSamples), c => c.Config.Training);
+        var training = ExperimentFile.Load(temp["grid.json"]).ToDictionary(c => (c.Config.Method, c.Config.Training.TrainSamples), c => c.Config.Training);
         Assert.Equal((128, 1e-3), (training[("ntp", 256)].BatchSize, training[("ntp", 256)].LearningRate));
         Assert.Equal((256, 5e-4), (training[("diffusion", 256)].BatchSize, training[("diffusion", 256)].LearningRate));
         Assert.Equal((64, 5e-4), (training[("diffusion", 512)].BatchSize, training[("diffusion", 512)].LearningRate));
@@ -49,7 +49,7 @@ public sealed class ExperimentTests
     {
         using var temp = new TempDirectory();
         File.WriteAllText(temp["bad.json"], text);
-        Assert.Contains(message, Assert.ThrowsAny<UserError>(() => ExperimentPlan.Load(temp["bad.json"])).Message);
+        Assert.Contains(message, Assert.ThrowsAny<UserError>(() => ExperimentFile.Load(temp["bad.json"])).Message);
     }
 
     [Fact]
@@ -83,7 +83,7 @@ public sealed class ExperimentTests
     {
         using var temp = new TempDirectory();
         File.WriteAllText(temp["grid.json"], Grid);
-        var cells = ExperimentPlan.Load(temp["grid.json"]);
+        var cells = ExperimentFile.Load(temp["grid.json"]);
         var one = Cli.Run("run", temp["grid.json"], "--out", temp["out"], "--cell", "3");
         Assert.True(one.ExitCode == 0, one.Stderr);
         Assert.Contains($"cell 3 of 8 finished: {Path.Combine(temp["out"], cells[3].Id)}", one.Stdout);

@@ -19,15 +19,6 @@ public sealed class PipelineTests
         Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories)
             .ToDictionary(f => f, f => (Convert.ToBase64String(File.ReadAllBytes(f)), File.GetLastWriteTimeUtc(f)));
 
-    /// <summary>The numbers of comparison.json: every group's and every run's scores and probes, timings and paths left out.</summary>
-    private static string Numbers(string comparison)
-    {
-        var json = JsonNode.Parse(File.ReadAllText(comparison))!;
-        var groups = json["groups"]!.AsArray().Select(g => $"{g!["label"]} {g["exact_match_mean"]} {g["first_decision_accuracy_mean"]} {g["teacher_forced_accuracy_mean"]}");
-        var runs = json["runs"]!.AsArray().Select(r => $"{r!["group"]} {r["exact_match"]} {r["per_position_accuracy"]!.ToJsonString()} {r["final_train_loss"]} {r["probes"]!.ToJsonString()}");
-        return string.Join("\n", groups.Concat(runs));
-    }
-
     [Fact]
     public void A_compare_killed_during_its_second_method_resumes_without_touching_the_first_and_ends_with_the_same_numbers()
     {
@@ -52,7 +43,7 @@ public sealed class PipelineTests
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
         Assert.Contains("1 of 2 runs had already finished", resumed.Stdout);
         Assert.Equal(first, Snapshot(Path.Combine(temp["killed"], "ntp")));
-        Assert.Equal(Numbers(Path.Combine(temp["whole"], "comparison.json")), Numbers(Path.Combine(temp["killed"], "comparison.json")));
+        Assert.Equal(RunFiles.Numbers(Path.Combine(temp["whole"], "comparison.json")), RunFiles.Numbers(Path.Combine(temp["killed"], "comparison.json")));
     }
 
     [Fact]
@@ -85,7 +76,7 @@ public sealed class PipelineTests
              "budgets": [{"train_samples": 256}],
              "training": {"test_samples": 32, "batch_size": 64, "warmup_steps": 2}}
             """);
-        var cells = ExperimentPlan.Load(temp["variants.json"]);
+        var cells = ExperimentFile.Load(temp["variants.json"]);
         Assert.Equal(
             [Path.Combine("G(2,4,20)", "ntp", "L1xW32xH2", "n256x1", "seed-0"), Path.Combine("G(2,4,20)", "bst", "L2xW32xH2", "n256x1", "seed-0"),
              Path.Combine("G(2,4,20)", "diffusion-neighbours-attention-causal-prefix", "L1xW32xH2", "n256x1", "seed-0")],
@@ -116,7 +107,7 @@ public sealed class PipelineTests
     {
         using var temp = new TempDirectory();
         File.WriteAllText(temp["bad.json"], $$"""{"tasks": [{"name": "star", "degree": 2, "path_length": 4, "nodes": 20}], "methods": [{{variant}}]}""");
-        var error = Assert.ThrowsAny<UserError>(() => ExperimentPlan.Load(temp["bad.json"]));
+        var error = Assert.ThrowsAny<UserError>(() => ExperimentFile.Load(temp["bad.json"]));
         Assert.StartsWith($"{temp["bad.json"]}: ", error.Message);
         Assert.Contains(message, error.Message);
         Assert.DoesNotContain('\n', error.Message);

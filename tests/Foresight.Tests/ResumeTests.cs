@@ -79,7 +79,7 @@ public sealed class ResumeTests
             Assert.True(child.WaitForExit(TimeSpan.FromMinutes(1)), "the run did not stop on the signal");
             Assert.Equal(75, child.ExitCode);
             string line = Assert.Single(stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-            Assert.Matches($@"^error: training stopped at step \d+ on request; its checkpoint is in .+; 'foresight train --resume .+' goes on from there", line);
+            Assert.Matches($@"^training stopped at step \d+ on request; its checkpoint is in .+; 'foresight train --resume .+' goes on from there", line);
         }
         Assert.False(File.Exists(Path.Combine(temp["stopped"], "summary.json")), "the run finished before the signal; make it longer");
 

@@ -16,12 +16,10 @@ public sealed record CellResult(ExperimentCell Cell, string Path, RunResult Resu
 /// Runs any plan (compare, curve and experiment files all build one): each cell in its directory under the
 /// experiment's root, in plan order. A finished cell is read, not trained again; an interrupted one resumes from
 /// its checkpoint; a directory holding another config is refused before anything is trained. The root holds
-/// plan.json, the cells of the last plan run in it.
+/// plan.json, the last plan run in it (<see cref="Plan"/>), from which a job array's task runs its one cell.
 /// </summary>
 public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult> train, Action<string>? log = null)
 {
-    public const string PlanFile = "plan.json";
-
     public string Root { get; } = root;
 
     /// <summary>
@@ -29,13 +27,12 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
     /// now, in plan order (compare runs its probes there: they skip what a cell already has). With
     /// <paramref name="only"/>, the plan is written whole but only that cell (0-based) is run: one task of a job array.
     /// </summary>
-    public IReadOnlyList<CellResult> Run(IReadOnlyList<ExperimentCell> cells, Action<CellResult>? afterCell = null, int? only = null)
+    public IReadOnlyList<CellResult> Run(Plan plan, Action<CellResult>? afterCell = null, int? only = null)
     {
-        if (cells.Count == 0) throw new UserError("the experiment has no runs");
-        if (cells.Select(c => c.Id).Distinct().Count() != cells.Count) throw new UserError("two runs of the experiment have the same directory");
+        var cells = plan.Cells;
         if (only is { } index && (index < 0 || index >= cells.Count))
             throw new ArgumentOutOfRangeException(nameof(only), index, $"the plan has {cells.Count} cells");
-        PrepareRoot(cells);
+        PrepareRoot(plan);
         var selected = only is { } one ? [cells[one]] : cells;
         var existing = selected.ToDictionary(c => c.Id, Existing); // refuses a foreign directory before anything trains
         foreach (var cell in selected.Where(c => c.CheckBeforeStart && existing[c.Id] is not { Finished: true })) Trainer.CheckBuilds(cell.Config, cell.Task);
@@ -46,6 +43,8 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
         foreach (var cell in selected)
         {
             var state = existing[cell.Id];
+            if (cell.StartsFrom is { } from && state is not { Finished: true } && !File.Exists(Path.Combine(Root, from, RunDirectory.SummaryFileName)))
+                throw new UserError($"{cell.Id} starts from {from}, which has not finished");
             RunResult result;
             if (state is { Finished: true })
             {
@@ -70,25 +69,31 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
     /// Writes the plan into the root (as <see cref="Run"/> does) and returns the indices of the cells that have not
     /// finished, for an executor that hands each to a job of its own; a foreign directory is refused here too.
     /// </summary>
-    public IReadOnlyList<int> Pending(IReadOnlyList<ExperimentCell> cells)
+    public IReadOnlyList<int> Pending(Plan plan)
     {
-        if (cells.Count == 0) throw new UserError("the experiment has no runs");
-        PrepareRoot(cells);
-        return [.. cells.Select((c, i) => (Cell: c, Index: i)).Where(x => Existing(x.Cell) is not { Finished: true }).Select(x => x.Index)];
+        PrepareRoot(plan);
+        return [.. plan.Cells.Select((c, i) => (Cell: c, Index: i)).Where(x => Existing(x.Cell) is not { Finished: true }).Select(x => x.Index)];
     }
 
-    /// <summary>A fresh root, or one that holds an earlier plan: anything else is not ours to write into.</summary>
-    private void PrepareRoot(IReadOnlyList<ExperimentCell> cells)
+    /// <summary>
+    /// Checks the plan, and writes it into a fresh root or one that holds an earlier plan: anything else is not ours to
+    /// write into. An unchanged plan.json is left as it is (every task of an array reads it at once).
+    /// </summary>
+    private void PrepareRoot(Plan plan)
     {
+        var cells = plan.Cells;
+        if (cells.Count == 0) throw new UserError("the experiment has no runs");
+        if (cells.Select(c => c.Id).Distinct().Count() != cells.Count) throw new UserError("two runs of the experiment have the same directory");
+        foreach (var (cell, index) in cells.Select((c, i) => (c, i)))
+            if (cell.StartsFrom is { } from && cells.Take(index).All(c => c.Id != from))
+                throw new ArgumentException($"{cell.Id} starts from {from}, which is not an earlier cell of the plan", nameof(plan));
         if (File.Exists(Root)) throw new UserError($"'{Root}' is a file, not an experiment directory");
-        string plan = Path.Combine(Root, PlanFile);
-        if (Directory.Exists(Root) && Directory.EnumerateFileSystemEntries(Root).Any() && !File.Exists(plan))
-            throw new UserError($"'{Root}' already exists and is not empty, and holds no {PlanFile} of an experiment to resume; choose another --out");
+        string file = Path.Combine(Root, Plan.FileName);
+        if (Directory.Exists(Root) && Directory.EnumerateFileSystemEntries(Root).Any() && !File.Exists(file))
+            throw new UserError($"'{Root}' already exists and is not empty, and holds no {Plan.FileName} of an experiment to resume; choose another --out");
         Directory.CreateDirectory(Root);
-        Json.WriteAtomic(plan, new JsonObject
-        {
-            ["cells"] = new JsonArray([.. cells.Select(c => (JsonNode)new JsonObject { ["id"] = c.Id, ["group"] = c.Group, ["config"] = c.Config.ToJson() })]),
-        });
+        var json = plan.ToJson();
+        if (!File.Exists(file) || JsonNode.Parse(File.ReadAllText(file))?.ToJsonString() != json.ToJsonString()) Json.WriteAtomic(file, json);
     }
 
     private sealed record CellState(RunDirectory Run, bool Finished);

@@ -13,12 +13,15 @@ public sealed class RunDirectory
 {
     private RunDirectory(string path) => Path = path;
 
+    public const string SummaryFileName = "summary.json";
+    public const string TrainingCheckpointFileName = "trainer.ckpt";
+
     public string Path { get; }
     public string ConfigFile => System.IO.Path.Combine(Path, "config.json");
     public string MetricsFile => System.IO.Path.Combine(Path, "metrics.jsonl");
-    public string SummaryFile => System.IO.Path.Combine(Path, "summary.json");
+    public string SummaryFile => System.IO.Path.Combine(Path, SummaryFileName);
     public string CheckpointFile => System.IO.Path.Combine(Path, "model.pt");
-    public string TrainingCheckpointFile => System.IO.Path.Combine(Path, "trainer.ckpt");
+    public string TrainingCheckpointFile => System.IO.Path.Combine(Path, TrainingCheckpointFileName);
 
     /// <summary>Where a probe writes its numbers: probe-&lt;name&gt;.json.</summary>
     public string ProbeFile(string probe) => System.IO.Path.Combine(Path, $"probe-{probe}.json");

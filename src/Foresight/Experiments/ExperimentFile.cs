@@ -10,12 +10,14 @@ namespace Foresight.Experiments;
 
 /// <summary>
 /// One run of a plan, with its own directory <paramref name="Id"/> under the experiment's root. Runs of one
-/// <paramref name="Group"/> differ only in their seed and are pooled over seeds. <paramref name="CheckBeforeStart"/>:
-/// build the method before anything trains, so a bad option fails first (false for a run that starts from another
-/// cell's model, which does not exist yet).
+/// <paramref name="Group"/> differ only in their seed and are pooled over seeds. <paramref name="StartsFrom"/>: the id of
+/// the cell whose trained model this one starts from (compare's grpo starts from its ntp run), which must finish first.
 /// </summary>
-public sealed record ExperimentCell(string Id, string Group, RunConfig Config, ITask Task, bool CheckBeforeStart = true)
+public sealed record ExperimentCell(string Id, string Group, RunConfig Config, ITask Task, string? StartsFrom = null)
 {
+    /// <summary>Whether the method can be built before anything trains, so a bad option fails first: not while the model it starts from does not exist yet.</summary>
+    public bool CheckBeforeStart => StartsFrom is null;
+
     /// <summary>
     /// The cell of a run in a grid, its directory named by what varies: task, method (with any option not at its
     /// default), model, budget, seed; its group is that directory without the seed.
@@ -50,7 +52,7 @@ public sealed record ExperimentCell(string Id, string Group, RunConfig Config, I
 ///  "training": {"batch_size": 256, "learning_rate": 0.0005}}
 /// </code>
 /// </summary>
-public static class ExperimentPlan
+public static class ExperimentFile
 {
     private static readonly string[] VariantFields = ["method", "options", "model", "training"];
 
@@ -64,7 +66,7 @@ public static class ExperimentPlan
         try { json = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new UserError($"{path} is empty"); }
         catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new UserError($"{path} is not a JSON object: {e.Message}"); }
 
-        var known = new[] { "tasks", "methods", "seeds", "models", "budgets", "training" };
+        var known = new[] { "tasks", "methods", "seeds", "models", "budgets", "training", "about" }; // about: free text for people (sources, wall times)
         foreach (var (key, _) in json)
             if (!known.Contains(key)) throw new UserError($"{path}: unknown field '{key}' (known: {string.Join(", ", known)})");
 
