@@ -92,7 +92,7 @@ internal static partial class SlurmExecutor
         if (after is not null)
             script.AppendLine($"# These cells start from models of cells in {after}: submit with sbatch --dependency=afterok:<that job's id> --kill-on-invalid-dep=yes");
         script.AppendLine($"#SBATCH --job-name=foresight-{name}");
-        script.AppendLine($"#SBATCH --array={string.Join(",", cells)}{(request.MaxParallel is { } n ? $"%{n}" : "")}");
+        script.AppendLine($"#SBATCH --array={Ranges(cells)}{(request.MaxParallel is { } n ? $"%{n}" : "")}");
         script.AppendLine($"#SBATCH --output={Path.Combine(root, Directory, "cell-%a.log")}");
         script.AppendLine("#SBATCH --open-mode=append   # a requeued task's log follows its first attempt's");
         script.AppendLine($"#SBATCH --cpus-per-task={request.CpusPerTask}");
@@ -169,6 +169,20 @@ internal static partial class SlurmExecutor
             throw new UserError($"job {string.Join(", ", jobs)} ended with {failed.Count} cell(s) unfinished: see {string.Join(", ", failed.Select(i => LogOf(root, i)))}");
         Experiment.Finish(root, plan, Experiment.Execute(root, plan));
         return 0;
+    }
+
+    /// <summary>Cell indices as sbatch's --array takes them: 0,1,2,3,7 -> 0-3,7.</summary>
+    public static string Ranges(IReadOnlyList<int> cells)
+    {
+        var parts = new List<string>();
+        for (int i = 0; i < cells.Count;)
+        {
+            int j = i;
+            while (j + 1 < cells.Count && cells[j + 1] == cells[j] + 1) j++;
+            parts.Add(j == i ? $"{cells[i]}" : $"{cells[i]}-{cells[j]}");
+            i = j + 1;
+        }
+        return string.Join(",", parts);
     }
 
     /// <summary>Submits a script with sbatch --parsable; returns the job id.</summary>

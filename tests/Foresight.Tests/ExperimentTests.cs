@@ -99,4 +99,32 @@ public sealed class ExperimentTests
         Assert.Equal(2, outside.ExitCode);
         Assert.Equal($"error: --cell 8 is out of range: {temp["grid.json"]} has 8 cells (0..7)", outside.Stderr.Trim());
     }
+
+    /// <summary>The repository's experiments/ folder, found upwards from the test binaries.</summary>
+    private static string ExperimentsFolder()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (Directory.Exists(Path.Combine(d.FullName, "experiments", "cluster"))) return Path.Combine(d.FullName, "experiments");
+        throw new DirectoryNotFoundException("no experiments/ above the test binaries");
+    }
+
+    [Fact]
+    public void Every_experiment_file_in_the_repository_loads_and_the_cluster_files_cite_their_sources_and_wall_times()
+    {
+        string folder = ExperimentsFolder();
+        foreach (string file in Directory.EnumerateFiles(folder, "*.json", SearchOption.AllDirectories).Where(f => !f.Contains($"{Path.DirectorySeparatorChar}papers{Path.DirectorySeparatorChar}")))
+            Assert.NotEmpty(ExperimentFile.Load(file));
+        var bachmann = ExperimentFile.Load(Path.Combine(folder, "cluster", "bachmann-nagarajan-2024-gpt.json"));
+        Assert.Equal(5 * 3 * 3, bachmann.Count);
+        Assert.All(bachmann, c => Assert.Equal((6, 384, 200_000, 500, 256), (c.Config.Model.Layers, c.Config.Model.Width, c.Config.Training.TrainSamples, c.Config.Training.Epochs, c.Config.Training.BatchSize)));
+        var nextlat = ExperimentFile.Load(Path.Combine(folder, "cluster", "teoh-2025-nextlat-fig6.json"));
+        Assert.Equal(3 * 4 * 3, nextlat.Count);
+        Assert.All(nextlat, c => Assert.Equal((12, 384, 51, 512, 0.1), (c.Config.Model.Layers, c.Config.Model.Width, c.Config.Training.Epochs, c.Config.Training.BatchSize, c.Config.Training.WeightDecay)));
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(folder, "cluster")))
+        {
+            var about = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(file))!["about"]!;
+            Assert.NotNull(about["sources"]);
+            Assert.Contains("days", about["wall_time_per_cell_on_2_cores"]!.GetValue<string>());
+        }
+    }
 }

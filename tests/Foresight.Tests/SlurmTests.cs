@@ -62,7 +62,7 @@ public sealed class SlurmTests
         Assert.True(dry.ExitCode == 0, dry.Stderr);
         string script = File.ReadAllText(temp["out/slurm/array.sbatch"]);
         Assert.StartsWith("#!/bin/bash\n", script);
-        foreach (string line in new[] { "#SBATCH --array=0,1,2,3%3", "#SBATCH --partition=gpu", "#SBATCH --time=2:00:00", "#SBATCH --mem=8G", "#SBATCH --account=lab",
+        foreach (string line in new[] { "#SBATCH --array=0-3%3", "#SBATCH --partition=gpu", "#SBATCH --time=2:00:00", "#SBATCH --mem=8G", "#SBATCH --account=lab",
                      "#SBATCH --qos=low", "#SBATCH --cpus-per-task=2", "#SBATCH --requeue", "#SBATCH --signal=B:USR1@120" })
             Assert.Contains(line, script);
         Assert.Contains($"run '{temp["out/plan.json"]}' --cell \"$SLURM_ARRAY_TASK_ID\"", script);
@@ -87,6 +87,13 @@ public sealed class SlurmTests
         Assert.Equal(["ntp/seed-0", "grpo/seed-0", "ntp/seed-1", "grpo/seed-1"], plan.Cells.Select(c => c.Id.Replace('\\', '/')));
         Assert.Equal("ntp/seed-1", plan.Cells[3].StartsFrom);
     }
+
+    [Theory]
+    [InlineData("0", "0")]
+    [InlineData("0,1,2,3", "0-3")]
+    [InlineData("0,2,3,4,7,9,10", "0,2-4,7,9-10")]
+    public void Cell_indices_become_sbatch_array_ranges(string cells, string array) =>
+        Assert.Equal(array, SlurmExecutor.Ranges([.. cells.Split(',').Select(int.Parse)]));
 
     [Fact]
     public void Without_sbatch_on_path_the_slurm_executor_is_a_one_line_error_and_dry_run_still_writes()
