@@ -100,18 +100,10 @@ public sealed class ExperimentTests
         Assert.Equal($"error: --cell 8 is out of range: {temp["grid.json"]} has 8 cells (0..7)", outside.Stderr.Trim());
     }
 
-    /// <summary>The repository's experiments/ folder, found upwards from the test binaries.</summary>
-    private static string ExperimentsFolder()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (Directory.Exists(Path.Combine(d.FullName, "experiments", "cluster"))) return Path.Combine(d.FullName, "experiments");
-        throw new DirectoryNotFoundException("no experiments/ above the test binaries");
-    }
-
     [Fact]
     public void Every_experiment_file_in_the_repository_loads_and_the_cluster_files_cite_their_sources_and_wall_times()
     {
-        string folder = ExperimentsFolder();
+        string folder = Repository.PathOf("experiments");
         foreach (string file in Directory.EnumerateFiles(folder, "*.json", SearchOption.AllDirectories).Where(f => !f.Contains($"{Path.DirectorySeparatorChar}papers{Path.DirectorySeparatorChar}")))
             Assert.NotEmpty(ExperimentFile.Load(file));
         var bachmann = ExperimentFile.Load(Path.Combine(folder, "cluster", "bachmann-nagarajan-2024-gpt.json"));
