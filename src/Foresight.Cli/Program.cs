@@ -3,24 +3,7 @@ using System.CommandLine.Help;
 using Foresight;
 using Foresight.Cli;
 
-// A plain command named "foresight" as the root, so usage lines and hints say what the user types
-// (a RootCommand takes its name from the executable, Foresight.Cli).
-var root = new Command("foresight", "Foresight: does next-token prediction limit what models can learn?")
-{
-    new HelpOption(),
-    new VersionOption(),
-    TrainCommand.Create(),
-    CompareCommand.Create(),
-    RunCommand.Create(),
-    CurveCommand.Create(),
-    BenchCommand.Create(),
-    EvalCommand.Create(),
-    DataCommand.Create(),
-    ExportCommand.Create(),
-    RunsCommand.Create(),
-    ProbeCommand.Create(),
-    ReportCommand.Create(),
-};
+var root = CommandTree.Root();
 
 // Logs and pipes have no width; wrapping the comparison tables at 80 columns would make them unreadable.
 if (Console.IsOutputRedirected) Spectre.Console.AnsiConsole.Profile.Width = 200;
