@@ -44,7 +44,7 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("train --resume {dir}/run", "run '{dir}/run' already finished (it has a summary.json); nothing to resume")]
     [InlineData("run {dir}/experiment.json", "{dir}/experiment.json: unknown field 'seedz' (known: tasks, methods, seeds, models, budgets, training, about)")]
     [InlineData("runs list --root {dir} --filter colour=red", "--filter 'colour=red' is not key=value with a key among id, method, task, seed, status")]
-    [InlineData("export --run {dir}/run --format onnx", "unknown export format 'onnx' (known: safetensors)")]
+    [InlineData("export --run {dir}/run --format onnx", "unknown export format 'onnx' (known: safetensors, pytorch)")]
     [InlineData("train --loss-positions last", "--loss-positions must be 'all' or 'first-decision', got 'last'")]
     [InlineData("probe clever-hans --run {dir}/run --examples 1", "--examples must be at least 2, got 1")]
     [InlineData("probe plans --run {dir}/run", "Unrecognized command or argument 'plans'")]

@@ -78,6 +78,24 @@ public sealed class PyTorchExportTests
         Assert.True(largest < 1e-4, $"PyTorch's logits differ from Foresight's by up to {largest:g3}");
     }
 
+    [Fact]
+    public void A_mamba_run_is_refused_in_one_line_and_an_existing_export_is_never_overwritten()
+    {
+        using var temp = new TempDirectory();
+        Assert.Equal(0, Cli.Run(["train", "--method", "ntp", .. Cli.TinyRun, "--backbone", "mamba", "--out", temp["mamba"]]).ExitCode);
+        var mamba = Cli.Run("export", "--run", temp["mamba"], "--format", "pytorch");
+        Assert.Equal(2, mamba.ExitCode);
+        Assert.Equal("error: --format pytorch writes GPT backbones; this run's model has none (a Mamba run exports as safetensors)", mamba.Stderr.Trim());
+        Assert.False(File.Exists(temp["mamba/model.pth"]));
+
+        Assert.Equal(0, Cli.Run(["train", "--method", "ntp", .. Cli.TinyRun, "--out", temp["gpt"]]).ExitCode);
+        File.WriteAllText(temp["gpt/model.json"], "mine");
+        var clash = Cli.Run("export", "--run", temp["gpt"], "--format", "pytorch");
+        Assert.Equal(2, clash.ExitCode);
+        Assert.Equal($"error: '{temp["gpt/model.json"]}' already exists; refusing to overwrite it", clash.Stderr.Trim());
+        Assert.Equal("mine", File.ReadAllText(temp["gpt/model.json"]));
+    }
+
     private static float[] Floats(string file)
     {
         byte[] bytes = File.ReadAllBytes(file);
