@@ -27,6 +27,22 @@ public sealed class LookaheadTests
     private static float Value(Tensor t) => t.item<float>();
 
     [Fact]
+    public void Mtp_head_init_gpt2_starts_the_extra_heads_as_the_trunks_blocks_and_torch_keeps_libtorchs_defaults()
+    {
+        double Std(ITrainingMethod method, string suffix) => method.Model.named_parameters().Where(x => x.name.StartsWith("heads.") && x.name.EndsWith(suffix))
+            .Select(x => x.parameter.std().item<float>()).Average();
+        using var gpt2 = Build<MultiToken>("mtp", new MtpOptions { HeadInit = MtpHeadInit.Gpt2 });
+        using var torchDefault = Build<MultiToken>("mtp");
+        Assert.InRange(Std(gpt2, "attention.qkv.weight"), 0.018, 0.022);
+        Assert.InRange(Std(gpt2, "attention.output_projection.weight"), 0.018 / 2, 0.022 / 2); // 0.02 / sqrt(2 x 2 layers)
+        Assert.Equal(0, gpt2.Model.named_parameters().Where(x => x.name.StartsWith("heads.") && x.name.EndsWith(".bias")).Sum(x => x.parameter.abs().sum().item<float>()));
+        Assert.InRange(Std(torchDefault, "attention.qkv.weight"), 0.08, 0.12); // Kaiming-uniform at fan-in 32: 1 / sqrt(3 x 32)
+        // the trunk is the same model either way: its draws come first
+        var trunk = (MultiToken m) => m.Model.named_parameters().Where(x => x.name.StartsWith("gpt.")).Select(x => x.parameter.sum().item<float>()).ToList();
+        Assert.Equal(trunk(torchDefault), trunk(gpt2));
+    }
+
+    [Fact]
     public void Mtp_head_k_at_each_position_is_scored_against_the_token_k_ahead()
     {
         using var method = Build<MultiToken>("mtp");

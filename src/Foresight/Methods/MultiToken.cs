@@ -6,11 +6,23 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace Foresight.Methods;
 
+/// <summary>How mtp's extra heads start: libtorch's defaults, or as the GPT's own blocks do.</summary>
+public enum MtpHeadInit
+{
+    /// <summary>libtorch's layer defaults (Kaiming-uniform Linear weights): what every mtp run before 2026-12-03 used.</summary>
+    Torch,
+    /// <summary>GPT-2's, as the trunk: N(0, 0.02), residual projections scaled by 1/sqrt(2 x layers).</summary>
+    Gpt2,
+}
+
 /// <summary>Multi-token prediction's options.</summary>
 public sealed record MtpOptions : IMethodOptions
 {
     [Option("output heads; head k predicts the token k ahead (1: plain next-token prediction)", Label = "{0} heads")]
     public int Heads { get; init; } = 4;
+
+    [Option("how the extra heads start: torch (libtorch's layer defaults) or gpt2 (as the trunk's blocks: N(0, 0.02), residual projections scaled)", Label = "{0} head init")]
+    public MtpHeadInit HeadInit { get; init; } = MtpHeadInit.Torch;
 
     public void Validate()
     {
@@ -41,6 +53,8 @@ public sealed class MultiToken : LeftToRightMethod
         var transformer = Backbone as Gpt
             ?? throw new UserError("mtp's extra heads are transformer blocks; --backbone mamba applies to ntp, reverse, teacherless, bst and nextlat");
         _extraHeads = new ModuleList<Gpt.Block>(Enumerable.Range(0, Heads - 1).Select(_ => new Gpt.Block(transformer.Config)).ToArray());
+        if (_options.HeadInit == MtpHeadInit.Gpt2)
+            foreach (var head in _extraHeads) Gpt.InitializeAsGpt2(head, transformer.Config.Layers); // a ModuleList lists no parameters before it is registered
         _model = new ModuleGroup(("gpt", Backbone), ("heads", _extraHeads));
     }
 

@@ -35,14 +35,22 @@ public sealed class Gpt : Backbone
         blocks = new ModuleList<Block>(Enumerable.Range(0, config.Layers).Select(_ => new Block(config)).ToArray());
         final_norm = LayerNorm(config.Width);
         RegisterComponents();
+        InitializeAsGpt2(this, config.Layers);
+    }
 
-        foreach (var (name, parameter) in named_parameters())
+    /// <summary>
+    /// GPT-2's initialisation, for this model and for blocks a method adds to it (mtp's extra heads): weights
+    /// N(0, 0.02), residual projections N(0, 0.02 / sqrt(2 x layers)) so the residual stream's variance stays put,
+    /// biases 0, norms 1.
+    /// </summary>
+    internal static void InitializeAsGpt2(nn.Module module, int layers)
+    {
+        using var _ = no_grad();
+        foreach (var (name, parameter) in module.named_parameters())
         {
-            using var _ = no_grad();
             if (name.EndsWith(".bias")) init.zeros_(parameter);
             else if (name.Contains("norm")) init.ones_(parameter);
-            // GPT-2: residual projections scaled by 1/sqrt(2 * layers) so the residual stream's variance stays put.
-            else if (name.EndsWith("output_projection.weight")) init.normal_(parameter, 0, 0.02 / Math.Sqrt(2 * config.Layers));
+            else if (name.EndsWith("output_projection.weight")) init.normal_(parameter, 0, 0.02 / Math.Sqrt(2 * layers));
             else init.normal_(parameter, 0, 0.02);
         }
     }
