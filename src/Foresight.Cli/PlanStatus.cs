@@ -19,13 +19,15 @@ internal static partial class PlanStatus
     private static readonly string[] RunningStates = ["RUNNING", "COMPLETING", "CONFIGURING", "SIGNALING", "STAGE_OUT", "RESIZING"];
 
     /// <summary>
-    /// One cell's state, first match wins: a summary means finished; a task in the queue is running or pending; a task
+    /// One cell's state, first match wins: a summary means finished; a live process of this machine training it (its
+    /// "running" file names it) or a task in the queue running means running; a queued one is pending; a task
     /// that accounting says ended, or whose log exists, without a summary failed; a checkpoint without a job is an
     /// interrupted local run; anything else has not started.
     /// </summary>
-    public static (State State, string? Note) Classify(bool finished, bool checkpoint, TaskState? queued, TaskState? accounted, bool logExists)
+    public static (State State, string? Note) Classify(bool finished, bool checkpoint, TaskState? queued, TaskState? accounted, bool logExists, string? trainingHere = null)
     {
         if (finished) return (State.Finished, null);
+        if (trainingHere is not null) return (State.Running, trainingHere);
         if (queued is { } q)
             return RunningStates.Contains(q.State) ? (State.Running, null)
                 : (State.Pending, q.State == "PENDING" ? q.Reason is { Length: > 0 } r && r != "None" ? r : null : q.State);
@@ -46,7 +48,8 @@ internal static partial class PlanStatus
         {
             string directory = Path.Combine(root, plan.Cells[i].Id), log = SlurmExecutor.LogOf(root, i);
             var (state, note) = Classify(File.Exists(Path.Combine(directory, RunDirectory.SummaryFileName)),
-                File.Exists(Path.Combine(directory, RunDirectory.TrainingCheckpointFileName)), queued.GetValueOrDefault(i), accounted.GetValueOrDefault(i), File.Exists(log));
+                File.Exists(Path.Combine(directory, RunDirectory.TrainingCheckpointFileName)), queued.GetValueOrDefault(i), accounted.GetValueOrDefault(i), File.Exists(log),
+                TrainingHere(directory));
             counts[state] = counts.GetValueOrDefault(state) + 1;
             string colour = state switch { State.Finished => "green", State.Failed => "red", State.Running => "blue", _ => "default" };
             AnsiConsole.MarkupLine($"{i,4}  [{colour}]{Name(state),-11}[/]  {Markup.Escape(plan.Cells[i].Id)}{(note is null ? "" : $"  [grey]({Markup.Escape(note)})[/]")}");
@@ -56,6 +59,16 @@ internal static partial class PlanStatus
         AnsiConsole.MarkupLine($"{plan.Cells.Count} cells: " + string.Join(", ", Enum.GetValues<State>().Where(counts.ContainsKey).Select(s => $"{counts[s]} {Name(s)}")) +
                                (jobs.Count > 0 ? $" (Slurm job {string.Join(", ", jobs)})" : ""));
         return 0;
+    }
+
+    /// <summary>"process PID on this machine" when a live process of this machine is training the cell; null otherwise (a stale file of a killed one included).</summary>
+    private static string? TrainingHere(string directory)
+    {
+        string file = Path.Combine(directory, ExperimentExecutor.RunningFile);
+        if (!File.Exists(file)) return null;
+        var parts = File.ReadAllText(file).Split(' ', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return parts.Length == 2 && parts[0] == Environment.MachineName && int.TryParse(parts[1], out int pid) && Directory.Exists($"/proc/{pid}")
+            ? $"process {pid} on this machine" : null;
     }
 
     public static string Name(State state) => state == State.NotStarted ? "not started" : state.ToString().ToLowerInvariant();

@@ -140,6 +140,24 @@ public sealed class SlurmTests
         Assert.Contains("4 cells: 1 finished, 3 not started", status.Stdout);
     }
 
+    [Fact]
+    public void Status_tells_a_cell_training_here_from_one_whose_process_was_killed()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(temp["slow.json"], Grid.Replace("\"train_samples\": 512", "\"train_samples\": 200000"));
+        string cell = Path.Combine(temp["out"], "G(2,4,20)", "ntp", "L1xW32xH2", "n200000x1", "seed-0");
+        using (var training = Cli.Start("run", temp["slow.json"], "--out", temp["out"], "--cell", "0"))
+        {
+            var clock = Stopwatch.StartNew();
+            while (!File.Exists(Path.Combine(cell, "trainer.ckpt")) && clock.Elapsed < TimeSpan.FromMinutes(1)) Thread.Sleep(50);
+            var running = Cli.Run("run", temp["slow.json"], "--out", temp["out"], "--status").Stdout;
+            Assert.Matches($@"(?m)^\s+0\s+running\s+.*\(process {training.Id} on this machine\)", running);
+            training.Kill(entireProcessTree: true);
+            training.WaitForExit();
+        }
+        Assert.Matches(@"(?m)^\s+0\s+interrupted\s", Cli.Run("run", temp["slow.json"], "--out", temp["out"], "--status").Stdout);
+    }
+
     [Theory]
     [InlineData("--executor cloud", "--executor must be 'local' or 'slurm', got 'cloud'")]
     [InlineData("--executor slurm --time 1:xx --dry-run", "--time must be MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS, got '1:xx'")]

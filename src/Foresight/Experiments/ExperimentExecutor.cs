@@ -20,6 +20,9 @@ public sealed record CellResult(ExperimentCell Cell, string Path, RunResult Resu
 /// </summary>
 public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult> train, Action<string>? log = null)
 {
+    /// <summary>In a cell's directory while a process trains it: "HOST PID", so --status can tell a run in progress from an interrupted one.</summary>
+    public const string RunningFile = "running";
+
     public string Root { get; } = root;
 
     /// <summary>
@@ -53,9 +56,13 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
             }
             else
             {
+                string stale = Path.Combine(Root, cell.Id, RunningFile);
+                if (state is null && File.Exists(stale)) File.Delete(stale); // of a process killed before it wrote config.json
                 var run = state?.Run ?? RunDirectory.Create(Path.Combine(Root, cell.Id));
                 var (trainSet, testSet) = data.For(cell);
-                result = train(new CellTraining(cell, run, trainSet, testSet, Resume: state is not null));
+                File.WriteAllText(Path.Combine(run.Path, RunningFile), $"{Environment.MachineName} {Environment.ProcessId}\n");
+                try { result = train(new CellTraining(cell, run, trainSet, testSet, Resume: state is not null)); }
+                finally { File.Delete(Path.Combine(run.Path, RunningFile)); } // a killed process leaves it: --status checks the pid
             }
             var done = new CellResult(cell, Path.Combine(Root, cell.Id), result);
             afterCell?.Invoke(done);
@@ -104,7 +111,7 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
         string directory = Path.Combine(Root, cell.Id);
         if (!File.Exists(Path.Combine(directory, "config.json")))
         {
-            if (Directory.Exists(directory) && Directory.EnumerateFiles(directory).Any())
+            if (Directory.Exists(directory) && Directory.EnumerateFiles(directory).Any(f => Path.GetFileName(f) != RunningFile))
                 throw new UserError($"'{directory}' holds files but no config.json; remove it to train it again");
             return null;
         }
