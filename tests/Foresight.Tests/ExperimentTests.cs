@@ -101,6 +101,30 @@ public sealed class ExperimentTests
     }
 
     [Fact]
+    public void A_plan_reads_back_as_written_and_an_old_cells_only_plan_json_is_a_one_line_error()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllText(temp["grid.json"], """
+            {"tasks": [{"name": "star", "degree": 2, "path_length": 4, "nodes": 20}], "methods": ["ntp", {"method": "mtp", "options": {"heads": 2}}],
+             "models": [{"layers": 1, "width": 32, "heads": 2}], "budgets": [{"train_samples": 512}]}
+            """);
+        var plan = new Plan("curve", ExperimentFile.Load(temp["grid.json"]), new JsonObject { ["sizes"] = new JsonArray(512) }, new Probes.ProbeSizes(10, 20));
+        File.WriteAllText(temp["plan.json"], plan.ToJson().ToJsonString());
+        var read = Plan.Read(temp["plan.json"]);
+        Assert.Equal(plan.ToJson().ToJsonString(), read.ToJson().ToJsonString());
+        Assert.Equal("curve.json", read.ResultsFile);
+        Assert.True(Plan.IsPlanFile(temp["plan.json"]));
+        Assert.False(Plan.IsPlanFile(temp["grid.json"]));
+
+        Directory.CreateDirectory(temp["old"]);
+        File.WriteAllText(temp["old/plan.json"], """{"cells": [{"id": "ntp", "group": "ntp", "config": {}}]}""");
+        var old = Cli.Run("run", temp["old/plan.json"], "--status");
+        Assert.Equal(2, old.ExitCode);
+        Assert.Equal($"error: {temp["old/plan.json"]} is a plan.json from before 2026-12-03, which lists the cells only: rerun the command that wrote it, with the same --out, to rewrite it",
+            old.Stderr.Trim());
+    }
+
+    [Fact]
     public void Every_experiment_file_in_the_repository_loads_and_the_cluster_files_cite_their_sources_and_wall_times()
     {
         string folder = Repository.PathOf("experiments");

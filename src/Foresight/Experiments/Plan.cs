@@ -38,10 +38,10 @@ public sealed record Plan(string Kind, IReadOnlyList<ExperimentCell> Cells, Json
         return json;
     }
 
-    /// <summary>Whether a JSON file is a plan (it has "kind" and "cells"), not an experiment file.</summary>
+    /// <summary>Whether a JSON file is a plan (it has "cells"), not an experiment file.</summary>
     public static bool IsPlanFile(string path)
     {
-        try { return JsonNode.Parse(File.ReadAllText(path)) is JsonObject json && json.ContainsKey("kind") && json.ContainsKey("cells"); }
+        try { return JsonNode.Parse(File.ReadAllText(path)) is JsonObject json && json.ContainsKey("cells"); }
         catch (Exception e) when (e is JsonException or IOException) { return false; }
     }
 
@@ -51,7 +51,8 @@ public sealed record Plan(string Kind, IReadOnlyList<ExperimentCell> Cells, Json
         try
         {
             var json = JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new UserError($"{path} is empty");
-            string kind = json["kind"]?.GetValue<string>() ?? throw new ConfigError("kind", "is missing");
+            string kind = json["kind"]?.GetValue<string>()
+                ?? throw new UserError($"{path} is a plan.json from before 2026-12-03, which lists the cells only: rerun the command that wrote it, with the same --out, to rewrite it");
             if (!Kinds.Contains(kind)) throw new ConfigError("kind", $"must be one of {string.Join(", ", Kinds)}, got '{kind}'");
             var cells = (json["cells"] as JsonArray ?? throw new ConfigError("cells", "is missing")).Select((node, i) =>
             {
