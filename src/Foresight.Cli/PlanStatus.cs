@@ -40,7 +40,8 @@ internal static partial class PlanStatus
     {
         if (!Directory.Exists(root)) throw new UserError($"'{root}' does not exist: nothing of this plan has run there");
         var jobs = ReadJobs(root);
-        var queued = jobs.Count == 0 ? [] : Tasks(jobs, SlurmExecutor.Execute("squeue", "-h", "-r", "-j", string.Join(",", jobs), "-o", "%i|%T|%r"));
+        // the whole queue, filtered here: squeue -j fails outright once one of the ids has left the controller's memory
+        var queued = jobs.Count == 0 ? [] : Tasks(jobs, SlurmExecutor.Execute("squeue", "-h", "-r", "-u", Environment.UserName, "-o", "%i|%T|%r"));
         var accounted = jobs.Count == 0 ? [] : Tasks(jobs, SlurmExecutor.Execute("sacct", "-n", "-X", "-P", "-j", string.Join(",", jobs), "-o", "JobID,State"));
 
         var counts = new Dictionary<State, int>();
