@@ -29,7 +29,6 @@ internal static class ExportCommand
 
             var (config, task, method) = Trainer.LoadTrained(run);
             using var _ = method;
-            var weights = method.Model.state_dict();
             if (formatName == "pytorch")
             {
                 string configFile = PyTorchExport.Write(file, method.Model, config, task.Description);
@@ -37,6 +36,7 @@ internal static class ExportCommand
                                        $"python3 tools/foresight_gpt.py {Markup.Escape(file)} rebuilds the model");
                 return 0;
             }
+            var weights = method.Model.state_dict();
             SafeTensors.Write(file, weights, new Dictionary<string, string>
             {
                 ["format"] = "pt",

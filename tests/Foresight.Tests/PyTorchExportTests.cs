@@ -44,7 +44,7 @@ public sealed class PyTorchExportTests
 
         var (config, task, trainedMethod) = Trainer.LoadTrained(RunDirectory.Open(temp["run"]));
         using var _ = trainedMethod;
-        var gpt = trainedMethod.Model as Gpt ?? trainedMethod.Model.modules().OfType<Gpt>().First();
+        var gpt = PyTorchExport.FindGpt(trainedMethod.Model).Gpt;
         using var test = Trainer.MakeTestSet(task, config.Training);
         var batch = test.Slice(0, 16);
         var tokens = cat([batch.Prefix, batch.Target], 1);

@@ -56,13 +56,13 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
             }
             else
             {
-                string stale = Path.Combine(Root, cell.Id, RunningFile);
-                if (state is null && File.Exists(stale)) File.Delete(stale); // of a process killed before it wrote config.json
+                string running = Path.Combine(Root, cell.Id, RunningFile);
+                if (state is null && File.Exists(running)) File.Delete(running); // left by a process killed before it wrote config.json
                 var run = state?.Run ?? RunDirectory.Create(Path.Combine(Root, cell.Id));
                 var (trainSet, testSet) = data.For(cell);
-                File.WriteAllText(Path.Combine(run.Path, RunningFile), $"{Environment.MachineName} {Environment.ProcessId}\n");
+                File.WriteAllText(running, $"{Environment.MachineName} {Environment.ProcessId}\n");
                 try { result = train(new CellTraining(cell, run, trainSet, testSet, Resume: state is not null)); }
-                finally { File.Delete(Path.Combine(run.Path, RunningFile)); } // a killed process leaves it: --status checks the pid
+                finally { File.Delete(running); } // a killed process leaves it: --status checks the pid
             }
             var done = new CellResult(cell, Path.Combine(Root, cell.Id), result);
             afterCell?.Invoke(done);

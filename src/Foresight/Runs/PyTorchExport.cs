@@ -15,8 +15,8 @@ namespace Foresight.Runs;
 /// </summary>
 public static partial class PyTorchExport
 {
-    /// <summary>Foresight's GPT parameter names -> nanoGPT's.</summary>
-    public static string NanoGptName(string name)
+    /// <summary>Foresight's GPT parameter names -> nanoGPT's; null for a name that is not a GPT parameter.</summary>
+    public static string? NanoGptName(string name)
     {
         if (BlockParameter().Match(name) is { Success: true } m)
         {
@@ -27,8 +27,7 @@ public static partial class PyTorchExport
                 "attention.output_projection" => "attn.c_proj",
                 "mlp_norm" => "ln_2",
                 "mlp.expand" => "mlp.c_fc",
-                "mlp.output_projection" => "mlp.c_proj",
-                var other => throw new ArgumentException($"unknown GPT block parameter '{other}'", nameof(name)),
+                _ => "mlp.c_proj", // mlp.output_projection: the pattern admits no other part
             };
             return $"transformer.h.{m.Groups[1].Value}.{part}.{m.Groups[3].Value}";
         }
@@ -38,27 +37,31 @@ public static partial class PyTorchExport
             "position_embedding.weight" => "transformer.wpe.weight",
             "final_norm.weight" => "transformer.ln_f.weight",
             "final_norm.bias" => "transformer.ln_f.bias",
-            _ => throw new ArgumentException($"unknown GPT parameter '{name}'", nameof(name)),
+            _ => null,
         };
     }
 
     [GeneratedRegex(@"^blocks\.(\d+)\.(attention_norm|attention\.qkv|attention\.output_projection|mlp_norm|mlp\.expand|mlp\.output_projection)\.(weight|bias)$")]
     private static partial Regex BlockParameter();
 
+    /// <summary>The (first) GPT in <paramref name="model"/> and the prefix of its parameter names there.</summary>
+    public static (string Prefix, Gpt Gpt) FindGpt(nn.Module model) =>
+        model is Gpt self ? ("", self)
+            : model.named_modules().Where(m => m.module is Gpt).Select(m => (m.name + ".", (Gpt)m.module)).FirstOrDefault() is { Item2: not null } found
+                ? found
+                : throw new UserError("--format pytorch writes GPT backbones; this run's model has none (a Mamba run exports as safetensors)");
+
     /// <summary>The state_dict as written: nanoGPT names for the (first) GPT in <paramref name="model"/>, lm_head tied to wte, the rest under "foresight.".</summary>
-    public static Dictionary<string, Tensor> StateDict(nn.Module model)
+    public static Dictionary<string, Tensor> StateDict(nn.Module model) => StateDict(model, FindGpt(model).Prefix);
+
+    private static Dictionary<string, Tensor> StateDict(nn.Module model, string prefix)
     {
-        var (prefix, gpt) = model is Gpt self ? ("", self)
-            : model.named_modules().Where(m => m.module is Gpt).Select(m => (m.name + ".", (Gpt)m.module)).FirstOrDefault();
-        if (gpt is null) throw new UserError("--format pytorch writes GPT backbones; this run's model has none (a Mamba run exports as safetensors)");
         var weights = new Dictionary<string, Tensor>();
         foreach (var (name, tensor) in model.state_dict())
-            weights[name.StartsWith(prefix) && IsGptParameter(name[prefix.Length..]) ? NanoGptName(name[prefix.Length..]) : $"foresight.{name}"] = tensor;
+            weights[(name.StartsWith(prefix) ? NanoGptName(name[prefix.Length..]) : null) ?? $"foresight.{name}"] = tensor;
         weights["lm_head.weight"] = weights["transformer.wte.weight"];
         return weights;
     }
-
-    private static bool IsGptParameter(string name) => BlockParameter().IsMatch(name) || name is "token_embedding.weight" or "position_embedding.weight" or "final_norm.weight" or "final_norm.bias";
 
     /// <summary>What tools/foresight_gpt.py needs to rebuild the GPT, and where the run came from.</summary>
     public static JsonObject Config(Gpt gpt, RunConfig run, string task, IEnumerable<string> extraTensors) => new()
@@ -83,8 +86,8 @@ public static partial class PyTorchExport
     /// <summary>Writes <paramref name="file"/> (torch.load reads it) and its config beside it; returns the config's path.</summary>
     public static string Write(string file, nn.Module model, RunConfig run, string task)
     {
-        var weights = StateDict(model);
-        var gpt = model as Gpt ?? model.modules().OfType<Gpt>().First();
+        var (prefix, gpt) = FindGpt(model);
+        var weights = StateDict(model, prefix);
         using (var stream = File.Create(file)) PyTorchPickler.PickleStateDict(stream, weights);
         string configFile = Path.ChangeExtension(file, ".json");
         Json.WriteAtomic(configFile, Config(gpt, run, task, weights.Keys.Where(k => k.StartsWith("foresight."))));
