@@ -22,6 +22,10 @@ internal sealed class TaskOptions
         foreach (var option in new Option[] { _task, _degree, _pathLength, _nodes, _digits, _answerOrder }) command.Options.Add(option);
     }
 
+    /// <summary>Whether any task flag was given on the command line (not just defaulted).</summary>
+    public bool AnyGiven(ParseResult result) =>
+        new Option[] { _task, _degree, _pathLength, _nodes, _digits, _answerOrder }.Any(o => TrainingOptions.Given(result, o));
+
     public ITask Build(ParseResult result)
     {
         string name = result.GetValue(_task)!;
@@ -155,6 +159,9 @@ internal sealed class TrainingOptions
     /// <summary>A library message with every config field it names written as its flag.</summary>
     public static string InFlags(string message) =>
         System.Text.RegularExpressions.Regex.Replace(message, @"\b[a-z]+\.[a-z_]+\b", m => FlagsByField.GetValueOrDefault(m.Value, m.Value));
+
+    /// <summary>Whether any model flag was given on the command line (not just defaulted).</summary>
+    public bool AnyModelFlagGiven(ParseResult r) => new Option[] { _backbone, _layers, _width, _heads, _positions, _precision }.Any(o => Given(r, o));
 
     public ModelSize Model(ParseResult r)
     {

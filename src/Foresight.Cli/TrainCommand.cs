@@ -30,12 +30,25 @@ internal static class TrainCommand
             string methodName = result.GetValue(method)!;
             MethodRegistry.Validate(methodName);
             var task = taskOptions.Build(result);
-            var runConfig = new RunConfig(methodName, task.ToJson(), trainingOptions.Model(result), trainingOptions.Training(result, methodName),
-                trainingOptions.MethodOptions(result, methodName));
+            var model = trainingOptions.Model(result);
+            var methodOptions = trainingOptions.MethodOptions(result, methodName);
+            if (methodOptions is GrpoOptions { Init: { } init } && StartingRun(init) is { } start)
+            {
+                if (!taskOptions.AnyGiven(result)) task = TaskRegistry.FromJson(start.Task);
+                if (!trainingOptions.AnyModelFlagGiven(result)) model = start.Model;
+            }
+            var runConfig = new RunConfig(methodName, task.ToJson(), model, trainingOptions.Training(result, methodName), methodOptions);
             return Train(runConfig, task, result.GetValue(output) ?? OutputPaths.Default(methodName));
         });
         return command;
     }
+
+    /// <summary>
+    /// The config of the run grpo starts from, whose task and model it keeps unless flags name others (which
+    /// grpo then refuses, naming the difference); null when there is none to read, which grpo reports itself.
+    /// </summary>
+    private static RunConfig? StartingRun(string init) =>
+        File.Exists(Path.Combine(init, RunDirectory.ConfigFileName)) ? RunDirectory.Open(init).ReadConfig() : null;
 
     private static int Train(RunConfig config, ITask task, string directory)
     {

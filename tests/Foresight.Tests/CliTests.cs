@@ -168,6 +168,23 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Train_grpo_takes_its_task_and_model_from_the_run_it_starts_from()
+    {
+        using var temp = new TempDirectory();
+        var ntp = Cli.Run(["train", "--method", "ntp", "--out", temp["ntp"], .. Cli.TinyRun]);
+        Assert.True(ntp.ExitCode == 0, ntp.Stderr);
+
+        // No task or model flags: G(2,4,20) and 1 x 32 come from --init, not the defaults G(2,5,50) and 4 x 128.
+        var grpo = Cli.Run(["train", "--method", "grpo", "--init", temp["ntp"], "--train-samples", "32", "--batch-size", "16", "--grpo-group-size", "4",
+            "--test-samples", "16", "--out", temp["grpo"]]);
+        Assert.True(grpo.ExitCode == 0, grpo.Stderr);
+        var started = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["ntp"], "config.json")))!;
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["grpo"], "config.json")))!;
+        Assert.Equal(started["task"]!.ToJsonString(), config["task"]!.ToJsonString());
+        Assert.Equal(started["model"]!.ToJsonString(), config["model"]!.ToJsonString());
+    }
+
+    [Fact]
     public void Compare_fine_tunes_grpo_from_its_own_ntp_run_on_its_own_budget()
     {
         using var temp = new TempDirectory();

@@ -9,7 +9,7 @@ namespace Foresight.Methods;
 /// <summary>GRPO's options: the run it starts from, its groups, sampling temperature, clip and KL weight.</summary>
 public sealed record GrpoOptions : IMethodOptions
 {
-    [Option("the finished run (of ntp, reverse, mtp, bst or nextlat) whose model it fine-tunes", Flag = "--init", IsPath = true)]
+    [Option("the finished run (of ntp, reverse, mtp, bst or nextlat) whose model it fine-tunes; the task and model are that run's unless their flags are given", Flag = "--init", IsPath = true)]
     public string? Init { get; init; }
 
     [Option("answers sampled per prompt; advantages are normalized within each group", Label = "group {0}")]

@@ -13,11 +13,12 @@ public sealed class RunDirectory
 {
     private RunDirectory(string path) => Path = path;
 
+    public const string ConfigFileName = "config.json";
     public const string SummaryFileName = "summary.json";
     public const string TrainingCheckpointFileName = "trainer.ckpt";
 
     public string Path { get; }
-    public string ConfigFile => System.IO.Path.Combine(Path, "config.json");
+    public string ConfigFile => System.IO.Path.Combine(Path, ConfigFileName);
     public string MetricsFile => System.IO.Path.Combine(Path, "metrics.jsonl");
     public string SummaryFile => System.IO.Path.Combine(Path, SummaryFileName);
     public string CheckpointFile => System.IO.Path.Combine(Path, "model.pt");
