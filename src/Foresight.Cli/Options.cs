@@ -17,14 +17,16 @@ internal sealed class TaskOptions
     private readonly Option<int> _digits = new("--digits") { Description = $"addition: digits per operand (1..{AdditionTask.MaxDigits}); the answer has one more", DefaultValueFactory = _ => 3 };
     private readonly Option<string> _answerOrder = new("--answer-order") { Description = "addition: msb-first (as people write it) or lsb-first", DefaultValueFactory = _ => "msb-first" };
 
+    private readonly Option[] _all;
+
     public TaskOptions(Command command)
     {
-        foreach (var option in new Option[] { _task, _degree, _pathLength, _nodes, _digits, _answerOrder }) command.Options.Add(option);
+        _all = [_task, _degree, _pathLength, _nodes, _digits, _answerOrder];
+        foreach (var option in _all) command.Options.Add(option);
     }
 
     /// <summary>Whether any task flag was given on the command line (not just defaulted).</summary>
-    public bool AnyGiven(ParseResult result) =>
-        new Option[] { _task, _degree, _pathLength, _nodes, _digits, _answerOrder }.Any(o => TrainingOptions.Given(result, o));
+    public bool AnyGiven(ParseResult result) => _all.Any(o => TrainingOptions.Given(result, o));
 
     public ITask Build(ParseResult result)
     {

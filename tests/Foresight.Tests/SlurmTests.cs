@@ -31,8 +31,7 @@ internal sealed class SubmittedJob(string submitOutput) : IDisposable
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < limit)
         {
-            using var squeue = Process.Start(new ProcessStartInfo("squeue", ["-h", "-j", Id]) { RedirectStandardOutput = true })!;
-            if (squeue.StandardOutput.ReadToEnd().Trim().Length == 0) return;
+            if (Queue().Trim().Length == 0) return;
             Thread.Sleep(1000);
         }
         throw new TimeoutException($"job {Id} still queued after {limit}");
@@ -44,9 +43,7 @@ internal sealed class SubmittedJob(string submitOutput) : IDisposable
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < limit)
         {
-            using var squeue = Process.Start(new ProcessStartInfo("squeue", ["-h", "-j", Id, "-o", "%i %T %r"]) { RedirectStandardOutput = true })!;
-            string queue = squeue.StandardOutput.ReadToEnd();
-            if (queue.Contains("BeginTime"))
+            if (Queue("-o", "%i %T %r").Contains("BeginTime"))
             {
                 using var update = Process.Start("scontrol", ["update", $"JobId={Id}_0", "StartTime=now"]);
                 update.WaitForExit();
@@ -55,6 +52,13 @@ internal sealed class SubmittedJob(string submitOutput) : IDisposable
             Thread.Sleep(500);
         }
         throw new TimeoutException($"job {Id} was not requeued within {limit}");
+    }
+
+    /// <summary>squeue's lines for this job (no header), with <paramref name="format"/> added to its arguments.</summary>
+    private string Queue(params string[] format)
+    {
+        using var squeue = Process.Start(new ProcessStartInfo("squeue", ["-h", "-j", Id, .. format]) { RedirectStandardOutput = true })!;
+        return squeue.StandardOutput.ReadToEnd();
     }
 
     public void Dispose() => Cancel(Id);
