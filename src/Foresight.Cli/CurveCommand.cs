@@ -71,10 +71,12 @@ internal static class CurveCommand
         var setSizes = extra["sizes"]!.AsArray().Select(s => s!.GetValue<int>()).ToList();
         var names = groups.Select(g => g.Method).Distinct().ToList();
         string figure = Path.Combine(root, "curve.png");
-        double ExactAt(string method, int size) => groups.Single(g => g.Method == method && g.TrainSamples == size).ExactMatch.Mean;
+        Estimate ExactAt(string method, int size) => groups.Single(g => g.Method == method && g.TrainSamples == size).ExactMatch;
+        int seeds = groups.Max(g => g.Seeds);
         Figures.LogXLines(figure, $"{groups[0].Task}: exact match against training-set size",
             $"training examples (log scale; each run sees about {Count(samplesSeen)} samples)", "exact match",
-            [.. names.Select(name => new Line(name, [.. setSizes.Select(s => (double)s)], [.. setSizes.Select(s => ExactAt(name, s))]))]);
+            [.. names.Select(name => new Line(seeds > 1 ? $"{name} (mean ± 95% CI, {seeds} seeds)" : name, [.. setSizes.Select(s => (double)s)],
+                [.. setSizes.Select(s => ExactAt(name, s).Mean)], seeds > 1 ? [.. setSizes.Select(s => ExactAt(name, s).Ci95)] : null))]);
         AnsiConsole.MarkupLine($"wrote {Markup.Escape(figure)}");
     }
 

@@ -98,7 +98,7 @@ internal static class Tables
         Legend(manySeeds ? "mean ± 95% CI over seeds (Student t)" : "[lower, upper] Wilson 95% interval over test examples", probed);
         foreach (string footnote in published.Footnotes) AnsiConsole.MarkupLine($"[grey]published {Markup.Escape(footnote)}[/]");
         if (withTrainSet)
-            AnsiConsole.MarkupLine($"[grey]train exact: the same greedy decoding on the first {Markup.Escape($"{results[0].Result.TrainSet?.Examples:N0}")} training graphs, which the run trained on. " +
+            AnsiConsole.MarkupLine($"[grey]train exact: the same greedy decoding on the first {Markup.Escape($"{results[0].Result.TrainSet?.Examples:N0}")} training examples, which the run trained on. " +
                                    $"fits: exact match >= {100 * Evaluation.Fits.Threshold:F0}% on the training sample, the test set, both or neither.[/]");
         if (anyStillLearning)
         {

@@ -84,6 +84,7 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("train --method diffusion --diffusion-focus -1", "--diffusion-focus must be a finite number >= 0 (0: off), got -1")]
     [InlineData("report --runs {dir}/full", "'{dir}/full' holds no runs (no config.json below it)")]
     [InlineData("report --runs {dir}/run", "{dir}/run/report.md already exists; pass --overwrite to replace it or --out to write elsewhere")]
+    [InlineData("report --runs {dir}/run --out {dir}/axis --x-axis epochs", "--x-axis must be 'samples' or 'iterations', got 'epochs'")]
     public void Bad_input_is_one_line_exit_code_2_and_touches_nothing(string command, string message)
     {
         string dir = fixture.Temp.Path;

@@ -226,7 +226,7 @@ public sealed class CliTests
         Assert.Equal(3, runs[0]!["per_position_accuracy"]!.AsArray().Count); // per digit of the 3-digit answer
         Assert.True(File.Exists(Path.Combine(temp["curve"], "curve.png")));
         // One seed: the Wilson interval; the talk's addition slide beside it; the training sample's exact match.
-        Assert.Matches(@"│ teacherless\s+│\s+128 x 4 │\s+\d+\.\d% \[\d+\.\d, \d+\.\d\]( \*)? │\s+≈95% by ~5\.5k iterations \[1\] │\s+\d+\.\d% │", first.Stdout);
+        Assert.Matches(@"│ teacherless\s+│\s+128 x 4 │\s+\d+\.\d% \[\d+\.\d, \d+\.\d\]( \*)? │\s+≈95% ±5 by ~5\.5k iterations \[1\] │\s+\d+\.\d% │", first.Stdout);
 
         var again = Cli.Run(args);
         Assert.True(again.ExitCode == 0, again.Stderr);

@@ -32,7 +32,9 @@ public sealed class PublishedTests
         Assert.Equal(0.97, Assert.Single(Published.For(new PathStarTask(2, 10, 100), "nextlat", BackboneKind.Gpt)).Result.ExactMatch);
         Assert.Empty(Published.For(new PathStarTask(2, 10, 50), "nextlat", BackboneKind.Gpt)); // NextLat states N = 100
         Assert.Empty(Published.For(new PathStarTask(2, 4, 20), "ntp", BackboneKind.Gpt));
-        Assert.Equal("≈100% by ~4k iterations", Published.Describe(Assert.Single(Published.For(new AdditionTask(3), "reverse", BackboneKind.Gpt)).Result));
+        Assert.Equal("≈100% ±5 by ~4k iterations", Published.Describe(Assert.Single(Published.For(new AdditionTask(3), "reverse", BackboneKind.Gpt)).Result));
+        Assert.Equal(["≈45% ±5 from ~4.5k to ~8.5k iterations (near 0 before ~4.5k)", "≈95% ±5 only by ~11.5k iterations"], // the slide's ntp: a plateau, then 95%
+            Published.For(new AdditionTask(5), "ntp", BackboneKind.Gpt).Select(f => Published.Describe(f.Result)));
     }
 
     [Theory]

@@ -2,8 +2,8 @@ using ScottPlot;
 
 namespace Foresight.Reports;
 
-/// <summary>A named curve.</summary>
-public sealed record Line(string Label, double[] X, double[] Y);
+/// <summary>A named curve; with <paramref name="Margin"/>, a shaded band Y ± Margin (a 95% interval over seeds) around it.</summary>
+public sealed record Line(string Label, double[] X, double[] Y, double[]? Margin = null);
 
 /// <summary>A dashed horizontal reference, such as chance.</summary>
 public sealed record ReferenceLevel(string Label, double Value);
@@ -68,7 +68,15 @@ public static class Figures
         var palette = new ScottPlot.Palettes.Category10();
         for (int i = 0; i < lines.Count; i++)
         {
-            var scatter = plot.Add.Scatter(lines[i].X, lines[i].Y, palette.GetColor(i));
+            var color = palette.GetColor(i);
+            if (lines[i].Margin is { } margin)
+            {
+                var band = plot.Add.FillY(lines[i].X,
+                    [.. lines[i].Y.Select((y, j) => Math.Max(0, y - margin[j]))], [.. lines[i].Y.Select((y, j) => Math.Min(1, y + margin[j]))]);
+                band.FillColor = color.WithAlpha(0.2);
+                band.LineWidth = 0;
+            }
+            var scatter = plot.Add.Scatter(lines[i].X, lines[i].Y, color);
             scatter.LegendText = lines[i].Label;
             scatter.LineWidth = 2;
             scatter.MarkerSize = markerSize;

@@ -5,6 +5,16 @@ using Foresight.Probes;
 
 namespace Foresight.Reports;
 
+/// <summary>What a report's training curves are drawn against.</summary>
+public enum CurveAxis
+{
+    /// <summary>Training samples seen: comparable across batch sizes.</summary>
+    Samples,
+
+    /// <summary>Optimizer steps (training iterations), as papers often plot; needs runs of one batch size.</summary>
+    Iterations,
+}
+
 /// <summary>
 /// report.md and its PNG figures for a set of runs: one row and one curve per method (per task),
 /// averaged over seeds where a method has several.
@@ -21,7 +31,7 @@ public static class Report
     }
 
     /// <summary>Writes the report into <paramref name="directory"/>; returns the files written.</summary>
-    public static IReadOnlyList<string> Write(IReadOnlyList<ReportRun> runs, string directory, bool overwrite)
+    public static IReadOnlyList<string> Write(IReadOnlyList<ReportRun> runs, string directory, bool overwrite, CurveAxis axis = CurveAxis.Samples)
     {
         if (runs.Count == 0) throw new UserError("there are no runs to report on");
         string markdownFile = Path.Combine(directory, FileName);
@@ -34,7 +44,7 @@ public static class Report
             .ToList();
         bool manyTasks = series.Select(s => s.Task.Description).Distinct().Count() > 1;
         var chance = series.Select(s => s.Task).DistinctBy(t => t.Description)
-            .Select(t => new ReferenceLevel(manyTasks ? $"chance 1/d, {t.Description}" : "chance (1/d)", t.FirstDecisionChance)).ToList();
+            .Select(t => new ReferenceLevel(manyTasks ? $"first decision at chance, {t.Description}" : "first decision at chance", t.FirstDecisionChance)).ToList();
 
         var files = new List<string>();
         var figures = new List<(string Title, string File)>();
@@ -49,19 +59,22 @@ public static class Report
         var withCurves = series.Where(s => s.Runs.Any(r => r.Metrics.Count > 0)).ToList();
         if (withCurves.Count > 0)
         {
-            Figure("Exact match during training", "exact_match_vs_samples.png", path => Figures.Lines(path,
-                "Exact match (greedy) during training", "training samples seen", "exact match",
-                withCurves.Select(s => Curve(s, m => m.ExactMatch, manyTasks)).ToList(), chance));
-            Figure("First decision during training (the Indecipherable token)", "first_decision_vs_samples.png", path => Figures.Lines(path,
-                "First decision accuracy during training", "training samples seen", "first-decision accuracy",
-                withCurves.Select(s => Curve(s, m => m.FirstDecisionAccuracy, manyTasks)).ToList(), chance));
+            var (xLabel, suffix) = axis == CurveAxis.Samples
+                ? ("training samples seen", "samples")
+                : ($"training iterations (optimizer steps of {IterationBatch(withCurves)} examples)", "iterations");
+            Figure("Exact match during training", $"exact_match_vs_{suffix}.png", path => Figures.Lines(path,
+                "Exact match (greedy) during training", xLabel, "exact match",
+                withCurves.Select(s => Curve(s, m => m.ExactMatch, manyTasks, axis)).ToList(), chance));
+            Figure("First decision during training (the Indecipherable token)", $"first_decision_vs_{suffix}.png", path => Figures.Lines(path,
+                "First decision accuracy during training", xLabel, "first-decision accuracy",
+                withCurves.Select(s => Curve(s, m => m.FirstDecisionAccuracy, manyTasks, axis)).ToList(), chance));
         }
 
         var finished = series.Where(s => s.Finished.Any()).ToList();
         int maxLength = finished.Select(s => s.Task.TargetLength).DefaultIfEmpty(0).Max();
         if (finished.Count > 0)
             Figure("Accuracy per target position", "accuracy_by_position.png", path => Figures.GroupedBars(path,
-                "Greedy accuracy per target position (held-out test set)", "target position (0 = source)", "accuracy",
+                "Greedy accuracy per target position (held-out test set)", "target position, in the task's order (path-star: 0 = source; addition: 0 = carry digit)", "accuracy",
                 Enumerable.Range(0, maxLength).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList(),
                 finished.Select(s => (s.Name(manyTasks), Pad(Format.Mean([.. s.Finished.Select(r => r.Summary!.Test.PerPositionAccuracy)]), maxLength))).ToList(),
                 chance));
@@ -70,13 +83,13 @@ public static class Report
             if (probe.Figure is { } figure && ProbeSeriesOf(series, probe, manyTasks) is { Count: > 0 } probed)
                 Figure(figure.Title, figure.FileName, path => figure.Draw(path, probed, chance));
 
-        File.WriteAllText(markdownFile + ".tmp", Markdown(series, manyTasks, figures));
+        File.WriteAllText(markdownFile + ".tmp", Markdown(series, manyTasks, figures, axis));
         File.Move(markdownFile + ".tmp", markdownFile, overwrite: true);
         files.Insert(0, markdownFile);
         return files;
     }
 
-    private static string Markdown(IReadOnlyList<Series> series, bool manyTasks, IReadOnlyList<(string Title, string File)> figures)
+    private static string Markdown(IReadOnlyList<Series> series, bool manyTasks, IReadOnlyList<(string Title, string File)> figures, CurveAxis axis)
     {
         var md = new StringBuilder();
         int runCount = series.Sum(s => s.Runs.Count);
@@ -113,13 +126,16 @@ public static class Report
         {
             "*exact*: the whole path right under greedy decoding; * marks a row with a run still learning when it stopped (its test exact match above " +
             "the 95% interval of its first evaluation in the last third of training, or its loss still falling by more than 10% over it): a budget, not a result. " +
-            $"*train exact*: the same decoding on the run's first training graphs; *fits*: exact match >= {100 * Fits.Threshold:F0}% on them, on the test set, both or neither. " +
+            $"*train exact*: the same decoding on the run's first training examples; *fits*: exact match >= {100 * Fits.Threshold:F0}% on them, on the test set, both or neither. " +
             "*first decision*: the node after the source, the only token the " +
             "prefix does not give away. *teacher-forced, later tokens*: accuracy after the first decision given the true earlier tokens.",
         }.Concat(ProbeSuite.All.Select(p => p.ReportLegend).OfType<string>()))).AppendLine();
 
         foreach (var (title, file) in figures)
             md.AppendLine($"## {title}").AppendLine().AppendLine($"![{title}]({file})").AppendLine();
+
+        md.Append(PerPositionSection(series, manyTasks));
+        md.Append(ReachSection(series, manyTasks, axis));
 
         foreach (var probe in ProbeSuite.All)
             if (ProbeSeriesOf(series, probe, manyTasks) is { Count: > 0 } probed && probe.ReportSection(probed) is { } section)
@@ -132,6 +148,55 @@ public static class Report
         return md.ToString();
     }
 
+    /// <summary>Greedy accuracy at each target position, in the task's order: a position stuck at chance shows as a column of its own.</summary>
+    private static string PerPositionSection(IReadOnlyList<Series> series, bool manyTasks)
+    {
+        var finished = series.Where(s => s.Finished.Any()).ToList();
+        if (finished.Count == 0) return "";
+        int length = finished.Max(s => s.Task.TargetLength);
+        var md = new StringBuilder("## Accuracy per target position, in numbers\n\n");
+        md.AppendLine("Greedy accuracy on the held-out test set at each position of the target in the task's order (path-star: 0 is the source; " +
+                      "addition: 0 is the carry digit, then the sum's digits, most significant first, whatever order a method writes them in).").AppendLine();
+        md.Append(Format.MarkdownTable(["method", "seeds", .. Enumerable.Range(0, length).Select(i => i.ToString(CultureInfo.InvariantCulture))], 1,
+            finished.Select(s =>
+            {
+                var done = s.Finished.ToList();
+                return (IReadOnlyList<string>)[s.Name(manyTasks), $"{done.Count}",
+                    .. Enumerable.Range(0, length).Select(i => i < s.Task.TargetLength ? Format.AcrossSeeds([.. done.Select(r => r.Summary!.Test.PerPositionAccuracy[i])]) : "-")];
+            })));
+        return md.ToString();
+    }
+
+    /// <summary>The exact match whose crossing <see cref="ReachSection"/> times.</summary>
+    public const double ReachLevel = 0.95;
+
+    /// <summary>
+    /// When each seed first reached 95% exact match at a periodic evaluation, in the curves' axis, and the mean over seeds
+    /// with its 95% interval when every seed reached it: the data efficiency a learning curve shows, as a number.
+    /// </summary>
+    private static string ReachSection(IReadOnlyList<Series> series, bool manyTasks, CurveAxis axis)
+    {
+        var withCurves = series.Where(s => s.Runs.Any(r => r.Metrics.Count > 0)).ToList();
+        if (withCurves.Count == 0) return "";
+        string unit = axis == CurveAxis.Samples ? "samples seen" : "iterations";
+        var md = new StringBuilder($"## Reaching {100 * ReachLevel:F0}% exact match\n\n");
+        md.AppendLine($"The {unit} at the first periodic evaluation whose exact match (on the evaluation's held-out examples) was {100 * ReachLevel:F0}% or more, " +
+                      "per seed; the mean ± 95% CI over seeds when every seed reached it. Evaluations are spaced, so each value is the crossing " +
+                      "rounded up to the next evaluation.").AppendLine();
+        md.Append(Format.MarkdownTable(["method", "per seed", $"mean {unit}"], 2, withCurves.Select(s =>
+        {
+            var reached = s.Runs.Where(r => r.Metrics.Count > 0).Select(r => r.Metrics.FirstOrDefault(m => m.Metrics.ExactMatch >= ReachLevel) is { } m
+                ? (double?)(axis == CurveAxis.Samples ? m.SamplesSeen : m.Step) : null).ToList();
+            string mean = reached.All(v => v is not null)
+                ? reached.Count == 1 ? reached[0]!.Value.ToString("N0", CultureInfo.InvariantCulture) : Mean(Statistics.MeanWithMargin([.. reached.Select(v => v!.Value)]))
+                : $"not reached by {reached.Count(v => v is null)} of {reached.Count} seeds";
+            return (IReadOnlyList<string>)[s.Name(manyTasks), string.Join(", ", reached.Select(v => v is { } x ? x.ToString("N0", CultureInfo.InvariantCulture) : "not reached")), mean];
+        })));
+        return md.ToString();
+
+        static string Mean((double Mean, double Margin95) m) => string.Create(CultureInfo.InvariantCulture, $"{m.Mean:N0} ± {m.Margin95:N0}");
+    }
+
     /// <summary>The rows whose runs have this probe's result, each with its seeds' results.</summary>
     private static List<ProbeSeries> ProbeSeriesOf(IReadOnlyList<Series> series, IProbe probe, bool withTask) =>
         [.. from s in series
@@ -139,13 +204,25 @@ public static class Report
             where results.Count > 0
             select new ProbeSeries(s.Name(withTask), results)];
 
-    private static Line Curve(Series s, Func<EvalMetrics, double> value, bool withTask)
+    /// <summary>The seeds' mean curve; with several seeds, a band of the 95% interval over them at each evaluation.</summary>
+    private static Line Curve(Series s, Func<EvalMetrics, double> value, bool withTask, CurveAxis axis)
     {
         var curves = s.Runs.Where(r => r.Metrics.Count > 0).ToList();
         int points = curves.Min(r => r.Metrics.Count);
-        var x = curves[0].Metrics.Take(points).Select(m => (double)m.SamplesSeen).ToArray();
-        var y = Format.Mean(curves.Select(r => r.Metrics.Take(points).Select(m => value(m.Metrics)).ToArray()).ToList());
-        return new Line(curves.Count > 1 ? $"{s.Name(withTask)} (mean of {curves.Count} seeds)" : s.Name(withTask), x, y);
+        var x = curves[0].Metrics.Take(points).Select(m => axis == CurveAxis.Samples ? m.SamplesSeen : (double)m.Step).ToArray();
+        var perPoint = Enumerable.Range(0, points)
+            .Select(i => Statistics.MeanWithMargin([.. curves.Select(r => value(r.Metrics[i].Metrics))])).ToArray();
+        return curves.Count > 1
+            ? new Line($"{s.Name(withTask)} (mean ± 95% CI, {curves.Count} seeds)", x, [.. perPoint.Select(p => p.Mean)], [.. perPoint.Select(p => p.Margin95)])
+            : new Line(s.Name(withTask), x, [.. perPoint.Select(p => p.Mean)]);
+    }
+
+    /// <summary>The one batch size of the curves' runs: an iteration means the same number of examples in each.</summary>
+    private static int IterationBatch(IReadOnlyList<Series> series)
+    {
+        var sizes = series.SelectMany(s => s.Runs).Where(r => r.Metrics.Count > 0).Select(r => r.Config.Training.BatchSize).Distinct().Order().ToList();
+        return sizes.Count == 1 ? sizes[0]
+            : throw new UserError($"curves against iterations need runs of one batch size; these have {string.Join(", ", sizes)} (plot against samples seen instead)");
     }
 
     private static double[] Pad(double[] values, int length) => values.Concat(Enumerable.Repeat(double.NaN, length - values.Length)).ToArray();
