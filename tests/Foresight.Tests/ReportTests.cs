@@ -123,6 +123,21 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
     }
 
     [Fact]
+    public void Runs_of_one_method_on_two_budgets_get_rows_of_their_own_instead_of_being_pooled_as_seeds()
+    {
+        using var temp = new TempDirectory();
+        var runs = ReportRun.Find([fixture.Root]);
+        var ntp = runs.Single(r => r.Config.Method == "ntp");
+        var larger = ntp with { Path = ntp.Path + "-larger", Config = ntp.Config with { Training = ntp.Config.Training with { TrainSamples = 2048 } } };
+        Report.Write([.. runs, larger], temp.Path, overwrite: false);
+        string markdown = File.ReadAllText(temp["report.md"]);
+
+        Assert.Contains("| ntp (1 x 32, 1,024 x 1, batch 64, lr 0.001) | G(2,4,20) | 1 |", markdown);
+        Assert.Contains("| ntp (1 x 32, 2,048 x 1, batch 64, lr 0.001) | G(2,4,20) | 1 |", markdown);
+        Assert.Contains("| reverse | G(2,4,20) | 1 |", markdown); // one budget: no need to name it
+    }
+
+    [Fact]
     public void Curves_against_iterations_need_one_batch_size_and_say_which_sizes_differ()
     {
         using var temp = new TempDirectory();

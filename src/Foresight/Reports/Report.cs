@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Foresight.Evaluation;
 using Foresight.Probes;
+using Foresight.Runs;
 
 namespace Foresight.Reports;
 
@@ -23,12 +24,19 @@ public static class Report
 {
     public const string FileName = "report.md";
 
-    /// <summary>Runs of one method (label) on one task: the seeds of one table row.</summary>
-    private sealed record Series(string Label, Tasks.ITask Task, IReadOnlyList<ReportRun> Runs)
+    /// <summary>
+    /// Runs of one method (label) on one task, model and budget: the seeds of one table row. <paramref name="ShowBudget"/>:
+    /// the report holds other budgets or models of this method, so the name says which one this is.
+    /// </summary>
+    private sealed record Series(string Label, Tasks.ITask Task, string Budget, IReadOnlyList<ReportRun> Runs, bool ShowBudget = false)
     {
-        public string Name(bool withTask) => withTask ? $"{Label} {Task.Description}" : Label;
+        public string Name(bool withTask) => (withTask ? $"{Label} {Task.Description}" : Label) + (ShowBudget ? $" ({Budget})" : "");
         public IEnumerable<ReportRun> Finished => Runs.Where(r => r.Summary is not null);
     }
+
+    /// <summary>What sets runs of one method apart besides their seed: "4 x 128, 1,000 x 192, batch 64, lr 0.0005" (model, training samples x epochs, recipe).</summary>
+    private static string BudgetOf(RunConfig config) => string.Create(CultureInfo.InvariantCulture,
+        $"{config.Model.Layers} x {config.Model.Width}, {config.Training.TrainSamples:N0} x {config.Training.Epochs}, batch {config.Training.BatchSize}, lr {config.Training.LearningRate}");
 
     /// <summary>Writes the report into <paramref name="directory"/>; returns the files written.</summary>
     public static IReadOnlyList<string> Write(IReadOnlyList<ReportRun> runs, string directory, bool overwrite, CurveAxis axis = CurveAxis.Samples)
@@ -39,9 +47,10 @@ public static class Report
             throw new UserError($"{markdownFile} already exists; pass --overwrite to replace it or --out to write elsewhere");
         Directory.CreateDirectory(directory);
 
-        var series = runs.GroupBy(r => (r.Task.Description, r.Label))
-            .Select(g => new Series(g.Key.Label, g.First().Task, g.OrderBy(r => r.Config.Training.Seed).ToList()))
+        var series = runs.GroupBy(r => (r.Task.Description, r.Label, Budget: BudgetOf(r.Config)))
+            .Select(g => new Series(g.Key.Label, g.First().Task, g.Key.Budget, g.OrderBy(r => r.Config.Training.Seed).ToList()))
             .ToList();
+        series = [.. series.Select(s => s with { ShowBudget = series.Count(o => o.Label == s.Label && o.Task.Description == s.Task.Description) > 1 })];
         bool manyTasks = series.Select(s => s.Task.Description).Distinct().Count() > 1;
         var chance = series.Select(s => s.Task).DistinctBy(t => t.Description)
             .Select(t => new ReferenceLevel(manyTasks ? $"first decision at chance, {t.Description}" : "first decision at chance", t.FirstDecisionChance)).ToList();
@@ -116,7 +125,7 @@ public static class Report
                 string fits = trainSet.Count == 0 || trainSet.Count < done.Count ? "-"
                     : Fits.Describe(Fits.Of(trainSet.Average(t => t.ExactMatch), done.Average(r => r.Summary!.Test.ExactMatch)));
                 double LaterForced(ReportRun r) => r.Summary!.Test.TeacherForcedPerPosition.Skip(r.Task.FirstDecisionPosition + 1).DefaultIfEmpty(double.NaN).Average();
-                return (IReadOnlyList<string>)[s.Label, s.Task.Description, $"{s.Runs.Count}", exact, publishedCells[row], Format.AcrossSeeds([.. trainSet.Select(t => t.ExactMatch)]), fits,
+                return (IReadOnlyList<string>)[s.Name(withTask: false), s.Task.Description, $"{s.Runs.Count}", exact, publishedCells[row], Format.AcrossSeeds([.. trainSet.Select(t => t.ExactMatch)]), fits,
                     Format.AcrossSeeds([.. done.Select(r => r.Summary!.Test.FirstDecisionAccuracy)]), Format.Percent(s.Task.FirstDecisionChance),
                     Format.AcrossSeeds([.. done.Select(LaterForced)]),
                     .. probeColumns.Select(c => c.Column.Cell([.. done.Select(r => r.Probe(c.Probe.Name)).OfType<object>()]))];
