@@ -26,13 +26,7 @@ internal static class ReportCommand
             string[] paths = result.GetValue(runs)!;
             var found = ReportRun.Find(paths);
             string directory = result.GetValue(output) ?? (paths.Length == 1 ? paths[0] : OutputPaths.Default("report"));
-            var curveAxis = result.GetValue(axis) switch
-            {
-                "samples" => CurveAxis.Samples,
-                "iterations" => CurveAxis.Iterations,
-                var other => throw new UserError($"--x-axis must be 'samples' or 'iterations', got '{other}'"),
-            };
-            Write(found, directory, result.GetValue(overwrite), curveAxis);
+            Write(found, directory, result.GetValue(overwrite), TrainingOptions.ParseFlag<CurveAxis>("--x-axis", result.GetValue(axis)!));
             return 0;
         });
         return command;

@@ -32,6 +32,9 @@ public static class Report
     {
         public string Name(bool withTask) => (withTask ? $"{Label} {Task.Description}" : Label) + (ShowBudget ? $" ({Budget})" : "");
         public IEnumerable<ReportRun> Finished => Runs.Where(r => r.Summary is not null);
+
+        /// <summary>The runs with periodic evaluations to draw a training curve from.</summary>
+        public IReadOnlyList<ReportRun> WithCurves => [.. Runs.Where(r => r.Metrics.Count > 0)];
     }
 
     /// <summary>What sets runs of one method apart besides their seed: "4 x 128, 1,000 x 192, batch 64, lr 0.0005" (model, training samples x epochs, recipe).</summary>
@@ -65,7 +68,7 @@ public static class Report
             figures.Add((title, file));
         }
 
-        var withCurves = series.Where(s => s.Runs.Any(r => r.Metrics.Count > 0)).ToList();
+        var withCurves = series.Where(s => s.WithCurves.Count > 0).ToList();
         if (withCurves.Count > 0)
         {
             var (xLabel, suffix) = axis == CurveAxis.Samples
@@ -185,7 +188,7 @@ public static class Report
     /// </summary>
     private static string ReachSection(IReadOnlyList<Series> series, bool manyTasks, CurveAxis axis)
     {
-        var withCurves = series.Where(s => s.Runs.Any(r => r.Metrics.Count > 0)).ToList();
+        var withCurves = series.Where(s => s.WithCurves.Count > 0).ToList();
         if (withCurves.Count == 0) return "";
         string unit = axis == CurveAxis.Samples ? "samples seen" : "iterations";
         var md = new StringBuilder($"## Reaching {100 * ReachLevel:F0}% exact match\n\n");
@@ -194,7 +197,7 @@ public static class Report
                       "rounded up to the next evaluation.").AppendLine();
         md.Append(Format.MarkdownTable(["method", "per seed", $"mean {unit}"], 2, withCurves.Select(s =>
         {
-            var reached = s.Runs.Where(r => r.Metrics.Count > 0).Select(r => r.Metrics.FirstOrDefault(m => m.Metrics.ExactMatch >= ReachLevel) is { } m
+            var reached = s.WithCurves.Select(r => r.Metrics.FirstOrDefault(m => m.Metrics.ExactMatch >= ReachLevel) is { } m
                 ? (double?)(axis == CurveAxis.Samples ? m.SamplesSeen : m.Step) : null).ToList();
             string mean = reached.All(v => v is not null)
                 ? reached.Count == 1 ? reached[0]!.Value.ToString("N0", CultureInfo.InvariantCulture) : Mean(Statistics.MeanWithMargin([.. reached.Select(v => v!.Value)]))
@@ -216,7 +219,7 @@ public static class Report
     /// <summary>The seeds' mean curve; with several seeds, a band of the 95% interval over them at each evaluation.</summary>
     private static Line Curve(Series s, Func<EvalMetrics, double> value, bool withTask, CurveAxis axis)
     {
-        var curves = s.Runs.Where(r => r.Metrics.Count > 0).ToList();
+        var curves = s.WithCurves;
         int points = curves.Min(r => r.Metrics.Count);
         var x = curves[0].Metrics.Take(points).Select(m => axis == CurveAxis.Samples ? m.SamplesSeen : (double)m.Step).ToArray();
         var perPoint = Enumerable.Range(0, points)
@@ -229,7 +232,7 @@ public static class Report
     /// <summary>The one batch size of the curves' runs: an iteration means the same number of examples in each.</summary>
     private static int IterationBatch(IReadOnlyList<Series> series)
     {
-        var sizes = series.SelectMany(s => s.Runs).Where(r => r.Metrics.Count > 0).Select(r => r.Config.Training.BatchSize).Distinct().Order().ToList();
+        var sizes = series.SelectMany(s => s.WithCurves).Select(r => r.Config.Training.BatchSize).Distinct().Order().ToList();
         return sizes.Count == 1 ? sizes[0]
             : throw new UserError($"curves against iterations need runs of one batch size; these have {string.Join(", ", sizes)} (plot against samples seen instead)");
     }
