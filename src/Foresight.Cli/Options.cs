@@ -10,18 +10,20 @@ namespace Foresight.Cli;
 /// <summary>The task flags shared by train, compare, curve and data.</summary>
 internal sealed class TaskOptions
 {
-    private readonly Option<string> _task = new("--task") { Description = "task: star (path-star graph) or addition", DefaultValueFactory = _ => "star" };
+    private readonly Option<string> _task = new("--task") { Description = "task: star (path-star graph), addition, or planning (Ye et al.'s two chains sharing a node)", DefaultValueFactory = _ => "star" };
     private readonly Option<int> _degree = new("--degree") { Description = "path-star: arms at the source (d)", DefaultValueFactory = _ => 2 };
     private readonly Option<int> _pathLength = new("--path-length") { Description = "path-star: nodes on the source-to-goal path, source included (l)", DefaultValueFactory = _ => 5 };
     private readonly Option<int> _nodes = new("--nodes") { Description = "path-star: node labels are drawn from 0..N-1 (N)", DefaultValueFactory = _ => 50 };
     private readonly Option<int> _digits = new("--digits") { Description = $"addition: digits per operand (1..{AdditionTask.MaxDigits}); the answer has one more", DefaultValueFactory = _ => 3 };
     private readonly Option<string> _answerOrder = new("--answer-order") { Description = "addition: msb-first (as people write it) or lsb-first", DefaultValueFactory = _ => "msb-first" };
 
+    private readonly Option<int> _chainLength = new("--chain-length") { Description = $"planning: nodes per chain (k, {MinimalPlanningTask.MinChainLength}..{MinimalPlanningTask.MaxChainLength}); labels are 0..2k-1", DefaultValueFactory = _ => 6 };
+
     private readonly Option[] _all;
 
     public TaskOptions(Command command)
     {
-        _all = [_task, _degree, _pathLength, _nodes, _digits, _answerOrder];
+        _all = [_task, _degree, _pathLength, _nodes, _digits, _answerOrder, _chainLength];
         foreach (var option in _all) command.Options.Add(option);
     }
 
@@ -35,14 +37,16 @@ internal sealed class TaskOptions
         {
             "star" => new Option[] { _degree, _pathLength, _nodes },
             "addition" => new Option[] { _digits, _answerOrder },
+            "planning" => new Option[] { _chainLength },
             _ => [],
         };
-        foreach (var option in new Option[] { _degree, _pathLength, _nodes, _digits, _answerOrder }.Except(own))
+        foreach (var option in _all.Skip(1).Except(own))
             if (result.GetResult(option) is { Implicit: false })
                 throw new UserError($"{option.Name} does not apply to --task {name}");
         return TaskRegistry.FromJson(name switch
         {
             "addition" => new JsonObject { ["name"] = name, ["digits"] = result.GetValue(_digits), ["answer_order"] = result.GetValue(_answerOrder) },
+            "planning" => new JsonObject { ["name"] = name, ["chain_length"] = result.GetValue(_chainLength) },
             _ => new JsonObject
             {
                 ["name"] = name,

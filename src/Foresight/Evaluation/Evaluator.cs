@@ -12,7 +12,8 @@ public sealed record EvalMetrics(
     double FirstDecisionChance,
     double[] PerPositionAccuracy,
     double TeacherForcedAccuracy,
-    double[] TeacherForcedPerPosition)
+    double[] TeacherForcedPerPosition,
+    DistanceAccuracy[]? ByPlanningDistance = null)
 {
     /// <summary>Lower end of the Wilson 95% interval of <see cref="ExactMatch"/> over the test examples.</summary>
     public double ExactMatchLow95 => Statistics.Wilson95(ExactMatch, Examples).Low;
@@ -20,6 +21,9 @@ public sealed record EvalMetrics(
     /// <summary>Upper end of the Wilson 95% interval of <see cref="ExactMatch"/>.</summary>
     public double ExactMatchHigh95 => Statistics.Wilson95(ExactMatch, Examples).High;
 }
+
+/// <summary>Exact match of the test examples at one planning distance (tasks that have one).</summary>
+public sealed record DistanceAccuracy(int Distance, int Examples, double ExactMatch);
 
 /// <summary>Scores a method on a data set: greedy decoding (exact match, per position) and teacher forcing.</summary>
 public static class Evaluator
@@ -31,6 +35,9 @@ public static class Evaluator
         var decodedCorrect = new long[targetLength];
         var forcedCorrect = new long[targetLength];
         long exact = 0;
+        var planning = task as IPlanningDistanceTask;
+        var byDistance = new (long Examples, long Exact)[(planning?.MaxPlanningDistance ?? -1) + 1];
+        long decisions = 0, decisionsRight = 0;
 
         using (Inference(method.Model))
         {
@@ -43,6 +50,7 @@ public static class Evaluator
                 exact += decoded.all(1).sum().item<long>();
                 Accumulate(decodedCorrect, decoded);
                 Accumulate(forcedCorrect, forced);
+                if (planning is not null) CountByExample(planning, batch, decoded, byDistance, ref decisions, ref decisionsRight);
             }
         }
 
@@ -51,11 +59,32 @@ public static class Evaluator
         return new EvalMetrics(
             Examples: count,
             ExactMatch: (double)exact / count,
-            FirstDecisionAccuracy: perPosition[task.FirstDecisionPosition],
+            FirstDecisionAccuracy: planning is null ? perPosition[task.FirstDecisionPosition] : decisions == 0 ? double.NaN : (double)decisionsRight / decisions,
             FirstDecisionChance: task.FirstDecisionChance,
             PerPositionAccuracy: perPosition,
             TeacherForcedAccuracy: forcedPerPosition.Average(),
-            TeacherForcedPerPosition: forcedPerPosition);
+            TeacherForcedPerPosition: forcedPerPosition,
+            ByPlanningDistance: planning is null ? null
+                : [.. byDistance.Select((d, i) => new DistanceAccuracy(i, (int)d.Examples, d.Examples == 0 ? double.NaN : (double)d.Exact / d.Examples))]);
+    }
+
+    /// <summary>Exact match per planning distance, and the decision (wherever the example has it) right or not.</summary>
+    private static void CountByExample(IPlanningDistanceTask task, Batch batch, Tensor decoded, (long Examples, long Exact)[] byDistance, ref long decisions, ref long right)
+    {
+        long[] prefixes = batch.Prefix.contiguous().data<long>().ToArray(), targets = batch.Target.contiguous().data<long>().ToArray();
+        bool[] correct = decoded.contiguous().data<bool>().ToArray(); // (B * T)
+        int p = task.PrefixLength, t = task.TargetLength;
+        for (int i = 0; i < (int)batch.Size; i++)
+        {
+            var example = new Example([.. prefixes.Skip(i * p).Take(p).Select(x => (int)x)], [.. targets.Skip(i * t).Take(t).Select(x => (int)x)]);
+            var row = correct.AsSpan(i * t, t);
+            int distance = task.PlanningDistance(example);
+            byDistance[distance].Examples++;
+            if (!row.Contains(false)) byDistance[distance].Exact++;
+            if (task.Decision(example) is not { } decision) continue;
+            decisions++;
+            if (!row[decision].Contains(false)) right++;
+        }
     }
 
     /// <summary>Eval mode and no gradients until disposed; then the model's mode is what it was.</summary>

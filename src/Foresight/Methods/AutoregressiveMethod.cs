@@ -26,12 +26,20 @@ public abstract class AutoregressiveMethod(MethodContext context) : BackboneMeth
     }
 
     public override Tensor TeacherForced(Batch batch) =>
-        ToTaskOrder(TeacherForcedLogits(batch.Prefix, ToTrainingOrder(batch.Target)).argmax(-1));
+        ToTaskOrder(TeacherForcedLogits(batch.Prefix, ToTrainingOrder(batch.Target)).argmax(-1), batch.Target);
+
+    /// <summary>
+    /// Predictions (B, T) in training order back to task order, each to the place of the target token it was
+    /// scored against; <see cref="ToTaskOrder(Tensor)"/> unless the order depends on the example.
+    /// </summary>
+    protected virtual Tensor ToTaskOrder(Tensor predictions, Tensor target) => ToTaskOrder(predictions);
 
     public override Tensor Decode(Tensor prefix) => ToTaskOrder(Generate(prefix, forced: null));
 
-    public IReadOnlyList<int> WritingOrder => _writingOrder ??=
+    public IReadOnlyList<int> WritingOrder => VariableOrder is { } why ? throw new UserError(why) : _writingOrder ??=
         [.. ToTrainingOrder(arange(TargetLength, dtype: ScalarType.Int64).unsqueeze(0)).squeeze(0).data<long>().Select(p => (int)p)];
+
+    public virtual string? VariableOrder => null;
 
     public Tensor NextTokenLogits(Tensor prefix, Tensor written) =>
         NextLogits(written.shape[1] == 0 ? prefix : cat([prefix, written], 1));

@@ -29,7 +29,8 @@ public abstract class BackboneMethod : ITrainingMethod, IPrefixStates
         _lossPositions = context.LossPositions switch
         {
             LossPositions.All => null,
-            LossPositions.FirstDecision => tensor(new long[] { context.Task.FirstDecisionPosition }),
+            LossPositions.FirstDecision => context.Task.FirstDecisionPosition >= 0 ? tensor(new long[] { context.Task.FirstDecisionPosition })
+                : throw new ConfigError("loss_positions", $"first-decision needs one decision position; {context.Task.Description} has its decision at a different place in each example"),
             _ => throw new ArgumentOutOfRangeException(nameof(context), context.LossPositions, null),
         };
     }

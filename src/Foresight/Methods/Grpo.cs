@@ -65,6 +65,7 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
         _reference = LoadInit(init, context);
         foreach (var parameter in _reference.Model.parameters()) parameter.requires_grad = false;
         _writer = (IStepwiseDecoder)_policy;
+        if (_writer.VariableOrder is { } why) throw new ConfigError("init", $"cannot be fine-tuned with grpo: {why}");
     }
 
     private static ITrainingMethod LoadInit(string init, MethodContext context)

@@ -56,6 +56,9 @@ public interface IStepwiseDecoder
     /// <summary>The task-order target positions in the order the method writes them.</summary>
     IReadOnlyList<int> WritingOrder { get; }
 
+    /// <summary>Null when <see cref="WritingOrder"/> holds for every example; otherwise why it does not (search and RL need it to).</summary>
+    string? VariableOrder => null;
+
     /// <summary>Prefixes (B, P) and the tokens written so far (B, k), in writing order: (B, V) logits of the next one.</summary>
     Tensor NextTokenLogits(Tensor prefix, Tensor written);
 

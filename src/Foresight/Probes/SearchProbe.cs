@@ -21,10 +21,11 @@ public sealed class SearchProbe : IProbe
     public bool TakesExamples => true;
     public Type ResultType => typeof(SearchProbeResult);
 
-    public static bool Applies(ITrainingMethod method, ITask task) => method is IStepwiseDecoder && task is IVerifiableTask;
+    public static bool Applies(ITrainingMethod method, ITask task) => method is IStepwiseDecoder { VariableOrder: null } && task is IVerifiableTask;
 
     public string? WhyNot(ITrainingMethod method, ITask task, Runs.RunConfig config) =>
-        Applies(method, task) ? null : $"{config.Method} does not write one token at a time, or {task.Description} has no verifier";
+        method is IStepwiseDecoder { VariableOrder: { } why } ? why
+        : Applies(method, task) ? null : $"{config.Method} does not write one token at a time, or {task.Description} has no verifier";
 
     object IProbe.Run(ProbeContext c) => Run(c.Method, c.Task, ProbeData.Examples(c.Task, c.Sizes.CleverHansExamples, c.Config.Training.Seed), c.Config.Training.Seed);
 

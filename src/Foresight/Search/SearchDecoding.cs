@@ -58,6 +58,7 @@ public static class SearchDecoding
         method = IFineTuning.Underlying(method); // a grpo run decodes with the model it fine-tuned
         if (method is not IStepwiseDecoder model)
             throw new UserError($"--decode {decoder.Name} needs a run of a method that writes one token at a time (ntp, reverse, mtp, bst, nextlat)");
+        if (model.VariableOrder is { } why) throw new UserError($"--decode {decoder.Name}: {why}");
         if (task is not IVerifiableTask verifiable)
             throw new UserError($"--decode {decoder.Name} needs a task with a verifier; {task.Description} has none");
 

@@ -24,7 +24,10 @@ public interface ITask
     /// <summary>A token that never appears in data; stands in for target inputs the model must not see.</summary>
     int FillerToken { get; }
 
-    /// <summary>Target index of the first token the prefix does not give away (the hard decision).</summary>
+    /// <summary>
+    /// Target index of the first token the prefix does not give away (the hard decision), or -1 when its
+    /// place varies with the example (<see cref="IPlanningDistanceTask.Decision"/> then says where).
+    /// </summary>
     int FirstDecisionPosition { get; }
 
     /// <summary>Accuracy of a uniform guess at the first decision (1/degree for path-star).</summary>

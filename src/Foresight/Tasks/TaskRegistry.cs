@@ -5,7 +5,7 @@ namespace Foresight.Tasks;
 /// <summary>Builds a task from its config.json form.</summary>
 public static class TaskRegistry
 {
-    public static IReadOnlyList<string> Names { get; } = ["star", "addition"];
+    public static IReadOnlyList<string> Names { get; } = ["star", "addition", "planning"];
 
     public static ITask FromJson(JsonObject json)
     {
@@ -14,6 +14,7 @@ public static class TaskRegistry
         {
             "star" => new PathStarTask(Int(json, "degree"), Int(json, "path_length"), Int(json, "nodes")),
             "addition" => new AdditionTask(Int(json, "digits"), json["answer_order"] is { } order ? Order(order.GetValue<string>()) : AnswerOrder.MsbFirst),
+            "planning" => new MinimalPlanningTask(Int(json, "chain_length")),
             _ => throw new UserError($"unknown task '{name}' (known: {string.Join(", ", Names)})"),
         };
     }
