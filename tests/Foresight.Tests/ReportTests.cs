@@ -123,6 +123,26 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
     }
 
     [Fact]
+    public void Runs_with_planning_distances_get_a_table_and_a_figure_of_exact_match_by_distance()
+    {
+        using var temp = new TempDirectory();
+        var ntp = ReportRun.Find([fixture.Root]).Single(r => r.Config.Method == "ntp");
+        ReportRun Seed(int seed, params double[] exact) => ntp with
+        {
+            Path = $"{ntp.Path}-{seed}",
+            Config = ntp.Config with { Training = ntp.Config.Training with { Seed = seed } },
+            Summary = ntp.Summary! with { Test = ntp.Summary.Test with { ByPlanningDistance = [.. exact.Select((e, d) => new Evaluation.DistanceAccuracy(d, 100 + d, e))] } },
+        };
+        var files = Report.Write([Seed(0, 1.0, 1.0, 0.5), Seed(1, 1.0, 0.9, 0.4)], temp.Path, overwrite: false);
+        string markdown = File.ReadAllText(temp["report.md"]);
+
+        Assert.Contains(temp["exact_match_by_distance.png"], files);
+        Assert.Contains("## Exact match by planning distance", markdown);
+        Assert.Contains("| method | seeds | 0 | 1 | 2 |", markdown);
+        Assert.Contains("| ntp | 2 | 100.0% ± 0.0 (100) | 95.0% ± 63.5 (101) | 45.0% ± 63.5 (102) |", markdown); // t(1) = 12.706 x 0.05
+    }
+
+    [Fact]
     public void Runs_of_one_method_on_two_budgets_get_rows_of_their_own_instead_of_being_pooled_as_seeds()
     {
         using var temp = new TempDirectory();

@@ -91,6 +91,12 @@ public static class Report
                 finished.Select(s => (s.Name(manyTasks), Pad(Format.Mean([.. s.Finished.Select(r => r.Summary!.Test.PerPositionAccuracy)]), maxLength))).ToList(),
                 chance));
 
+        var byDistance = finished.Where(s => s.Finished.All(r => r.Summary!.Test.ByPlanningDistance is not null)).ToList();
+        if (byDistance.Count > 0)
+            Figure("Exact match by planning distance", "exact_match_by_distance.png", path => Figures.Lines(path,
+                "Exact match by planning distance (held-out test set)", "planning distance (steps from the shared node to the goal)", "exact match",
+                byDistance.Select(s => DistanceLine(s, manyTasks)).ToList(), []));
+
         foreach (var probe in ProbeSuite.All)
             if (probe.Figure is { } figure && ProbeSeriesOf(series, probe, manyTasks) is { Count: > 0 } probed)
                 Figure(figure.Title, figure.FileName, path => figure.Draw(path, probed, chance));
@@ -140,13 +146,14 @@ public static class Report
             "the 95% interval of its first evaluation in the last third of training, or its loss still falling by more than 10% over it): a budget, not a result. " +
             $"*train exact*: the same decoding on the run's first training examples; *fits*: exact match >= {100 * Fits.Threshold:F0}% on them, on the test set, both or neither. " +
             "*first decision*: the node after the source, the only token the " +
-            "prefix does not give away. *teacher-forced, later tokens*: accuracy after the first decision given the true earlier tokens.",
+            "prefix does not give away (minimal planning: the successor of the shared node, where the planning distance is 2 or more). *teacher-forced, later tokens*: accuracy after the first decision given the true earlier tokens.",
         }.Concat(ProbeSuite.All.Select(p => p.ReportLegend).OfType<string>()))).AppendLine();
 
         foreach (var (title, file) in figures)
             md.AppendLine($"## {title}").AppendLine().AppendLine($"![{title}]({file})").AppendLine();
 
         md.Append(PerPositionSection(series, manyTasks));
+        md.Append(DistanceSection(series, manyTasks));
         md.Append(ReachSection(series, manyTasks, axis));
 
         foreach (var probe in ProbeSuite.All)
@@ -177,6 +184,39 @@ public static class Report
                     .. Enumerable.Range(0, length).Select(i => i < s.Task.TargetLength ? Format.AcrossSeeds([.. done.Select(r => r.Summary!.Test.PerPositionAccuracy[i])]) : "-")];
             })));
         return md.ToString();
+    }
+
+    /// <summary>Exact match at each planning distance (tasks that have one), mean ± 95% CI over seeds, and the examples each distance had.</summary>
+    private static string DistanceSection(IReadOnlyList<Series> series, bool manyTasks)
+    {
+        var rows = series.Where(s => s.Finished.Any() && s.Finished.All(r => r.Summary!.Test.ByPlanningDistance is not null)).ToList();
+        if (rows.Count == 0) return "";
+        int distances = rows.Max(s => s.Finished.First().Summary!.Test.ByPlanningDistance!.Length);
+        var md = new StringBuilder("## Exact match by planning distance\n\n");
+        md.AppendLine("The whole answer right under greedy decoding, on the held-out examples of each planning distance (minimal planning: the steps " +
+                      "from the node the two chains share to the goal; 0: the shared node is the goal, so nothing branches). " +
+                      "In brackets, a run's test examples at that distance.").AppendLine();
+        md.Append(Format.MarkdownTable(["method", "seeds", .. Enumerable.Range(0, distances).Select(d => d.ToString(CultureInfo.InvariantCulture))], 2,
+            rows.Select(s =>
+            {
+                var done = s.Finished.Select(r => r.Summary!.Test.ByPlanningDistance!).ToList();
+                return (IReadOnlyList<string>)[s.Name(manyTasks), $"{done.Count}",
+                    .. Enumerable.Range(0, distances).Select(d => d < done[0].Length
+                        ? $"{Format.AcrossSeeds([.. done.Select(r => r[d].ExactMatch)])} ({done[0][d].Examples:N0})" : "-")];
+            })));
+        return md.ToString();
+    }
+
+    /// <summary>The seeds' mean exact match at each planning distance, with a band of the 95% interval over them when there are several.</summary>
+    private static Line DistanceLine(Series s, bool withTask)
+    {
+        var runs = s.Finished.Select(r => r.Summary!.Test.ByPlanningDistance!).ToList();
+        int points = runs.Min(r => r.Length);
+        var perPoint = Enumerable.Range(0, points).Select(d => Statistics.MeanWithMargin([.. runs.Select(r => r[d].ExactMatch)])).ToArray();
+        double[] x = [.. Enumerable.Range(0, points).Select(d => (double)d)];
+        return runs.Count > 1
+            ? new Line($"{s.Name(withTask)} (mean ± 95% CI, {runs.Count} seeds)", x, [.. perPoint.Select(p => p.Mean)], [.. perPoint.Select(p => p.Margin95)])
+            : new Line(s.Name(withTask), x, [.. perPoint.Select(p => p.Mean)]);
     }
 
     /// <summary>The exact match whose crossing <see cref="ReachSection"/> times.</summary>
