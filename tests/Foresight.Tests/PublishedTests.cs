@@ -9,9 +9,9 @@ namespace Foresight.Tests;
 public sealed class PublishedTests
 {
     [Fact]
-    public void The_three_sources_load_with_every_configuration_value_cited()
+    public void The_four_sources_load_with_every_configuration_value_cited()
     {
-        Assert.Equal(["bachmann-nagarajan-2024", "nagarajan-talk-addition", "teoh-2025-nextlat"], Published.All.Select(p => p.Id).Order());
+        Assert.Equal(["bachmann-nagarajan-2024", "nagarajan-talk-addition", "teoh-2025-nextlat", "ye-2025-minimal-planning"], Published.All.Select(p => p.Id).Order());
         foreach (var paper in Published.All)
         {
             Assert.NotEmpty(paper.Config);
@@ -35,6 +35,8 @@ public sealed class PublishedTests
         Assert.Equal("≈100% ±5 by ~4k iterations", Published.Describe(Assert.Single(Published.For(new AdditionTask(3), "reverse", BackboneKind.Gpt)).Result));
         Assert.Equal(["≈45% ±5 from ~4.5k to ~8.5k iterations (near 0 before ~4.5k)", "≈95% ±5 only by ~11.5k iterations"], // the slide's ntp: a plateau, then 95%
             Published.For(new AdditionTask(5), "ntp", BackboneKind.Gpt).Select(f => Published.Describe(f.Result)));
+        Assert.Equal("≈67% ±5 (mean over distances: 100% at 0-1, ≈50% at 2-5)", Published.Describe(Assert.Single(Published.For(new MinimalPlanningTask(6), "ntp", BackboneKind.Gpt)).Result));
+        Assert.Empty(Published.For(new MinimalPlanningTask(7), "diffusion", BackboneKind.Gpt)); // the figure is of chains of 6
     }
 
     [Theory]
