@@ -123,6 +123,8 @@ public sealed class DiffusionTests
     [InlineData(DiffusionSampler.LowConfidence, 0, true)]
     [InlineData(DiffusionSampler.LowConfidence, 0, false, true)]
     [InlineData(DiffusionSampler.Ancestral, 3, false, true)]
+    [InlineData(DiffusionSampler.TopKRemasking, 0)]
+    [InlineData(DiffusionSampler.TopKRemasking, 3, true)]
     public void Samplers_leave_the_prefix_alone_and_end_with_no_mask_left(DiffusionSampler sampler, int steps, bool shift = false, bool neighbours = false)
     {
         using var method = Build(sampler, steps, shift: shift, neighbours: neighbours);
@@ -146,6 +148,90 @@ public sealed class DiffusionTests
             }
         }
         Assert.True(method.Decode(batch.Prefix).eq(answer).all().item<bool>()); // deterministic
+    }
+
+    private static MaskedDiffusion Build(DiffusionOptions options)
+    {
+        manual_seed(0);
+        return (MaskedDiffusion)MethodRegistry.Create("diffusion", new MethodContext(Task, new ModelSize(1, 32, 2), Options: options));
+    }
+
+    [Fact]
+    public void Discrete_time_masks_at_one_of_T_rates_and_weighs_each_masked_token_by_T_minus_i_with_the_focal_alpha_over_the_masked_count()
+    {
+        const int T = 5;
+        using var method = Build(new DiffusionOptions { TimeSteps = T, Weighting = DiffusionWeighting.Linear, Shift = true, Focus = 1, FocusScale = 0.25 });
+        var batch = Data(3000);
+        var (time, masked) = method.Noise(batch);
+        float[] t = time.data<float>().ToArray();
+        Assert.Equal(Enumerable.Range(1, T).Select(i => (float)i / T), t.Distinct().Order()); // (i + 1) / T
+        Assert.All(t.GroupBy(v => v), g => Assert.InRange(g.Count(), 3000 / T - 120, 3000 / T + 120)); // i uniform
+        var rate = masked.to_type(ScalarType.Float32).mean([1]).data<float>().ToArray();
+        foreach (var g in Enumerable.Range(0, t.Length).GroupBy(i => t[i]))
+            Assert.Equal(g.Key, g.Average(i => (double)rate[i]), 2e-2);
+
+        var small = Data(48);
+        (time, masked) = method.Noise(small);
+        var input = cat([small.Prefix, small.Target.masked_fill(masked, Task.FillerToken)], 1);
+        var logits = ((Gpt)method.Model).forward(input).narrow(1, Task.PrefixLength - 1, Task.TargetLength);
+        var perToken = F.cross_entropy(logits.flatten(0, 1), small.Target.flatten(), reduction: nn.Reduction.None).view(48, Task.TargetLength);
+        double sum = 0;
+        int count = 0;
+        for (int i = 0; i < 48; i++)
+            for (int j = 0; j < Task.TargetLength; j++)
+                if (masked[i, j].item<bool>())
+                {
+                    double loss = perToken[i, j].item<float>(), level = Math.Round(time[i].item<float>() * T) - 1;
+                    sum += 0.25 * (1 - Math.Exp(-loss)) * loss * (T - level); // α (1 - p)^γ CE, times T - i
+                    count++;
+                }
+        Assert.Equal(sum / count, method.Loss(small).item<float>(), 4);
+        using var elbo = Build(new DiffusionOptions { TimeSteps = T });
+        Assert.True(elbo.Noise(small).Masked.eq(masked).all().item<bool>()); // the same draws whatever the weights
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_full_sequence_variant_masks_the_prompt_at_the_same_rate_and_scores_every_masked_token(bool shift)
+    {
+        using var method = Build(new DiffusionOptions { NoisePrompt = true, Shift = shift });
+        var batch = Data(2000);
+        var (time, masked) = method.Noise(batch);
+        int p = Task.PrefixLength, length = p + Task.TargetLength;
+        Assert.Equal([2000, length], masked.shape);
+        var promptRate = masked.narrow(1, 0, p).to_type(ScalarType.Float32).mean().item<float>();
+        Assert.Equal(time.mean().item<float>(), promptRate, 2); // the prompt is masked as often as the answer
+
+        var small = Data(24);
+        (time, masked) = method.Noise(small);
+        var clean = cat([small.Prefix, small.Target], 1);
+        var all = ((Gpt)method.Model).forward(clean.masked_fill(masked, Task.FillerToken)); // (B, P + T, V)
+        double sum = 0;
+        for (int i = 0; i < 24; i++)
+            for (int j = 0; j < length; j++)
+                if (masked[i, j].item<bool>())
+                {
+                    var read = all[i, shift ? Math.Max(j - 1, 0) : j]; // shifted: token j read at j - 1, the first at its own place
+                    sum += F.cross_entropy(read.unsqueeze(0), clean[i, j].unsqueeze(0)).item<float>() / time[i].item<float>();
+                }
+        Assert.Equal(sum / (24 * length), method.Loss(small).item<float>(), 4);
+
+        var error = Assert.Throws<ConfigError>(() => MethodOptionSet.Validated("diffusion", new DiffusionOptions { NoisePrompt = true, Attention = DiffusionAttention.Causal }));
+        Assert.Equal("diffusion.noise_prompt", error.Field);
+    }
+
+    [Fact]
+    public void Top_k_remasking_rewrites_every_position_and_remasks_the_least_confident_share_so_one_step_is_the_one_shot_argmax()
+    {
+        var batch = Data(32);
+        using var method = Build(new DiffusionOptions { Sampler = DiffusionSampler.TopKRemasking });
+        var oneShot = method.Sample(batch.Prefix, DiffusionSampler.LowConfidence, 1).Answer;
+        Assert.True(method.Sample(batch.Prefix, DiffusionSampler.TopKRemasking, 1).Answer.eq(oneShot).all().item<bool>());
+        // With K = T the schedule remasks T - 1 - s tokens after step s: the last step commits one position, so some commit at K - 1.
+        var (answer, commitStep) = method.Sample(batch.Prefix, DiffusionSampler.TopKRemasking, Task.TargetLength);
+        Assert.False(answer.eq(Task.FillerToken).any().item<bool>());
+        Assert.True(commitStep.eq(Task.TargetLength - 1).any(1).all().item<bool>());
     }
 
     [Fact]
@@ -174,8 +260,8 @@ public sealed class DiffusionTests
         var result = Probes.DecodeStepsProbe.Run(method, Task, data, batchSize: 40);
 
         Assert.Equal([1, 2, 4, 5], Probes.DecodeStepsProbe.Budgets(Task)); // K = 1, 2, 5 and T = 4
-        Assert.Equal(["low-confidence", "ancestral"], result.Points.Select(p => p.Sampler).Distinct());
-        Assert.Equal(8, result.Points.Count);
+        Assert.Equal(["low-confidence", "ancestral", "top-k-remasking"], result.Points.Select(p => p.Sampler).Distinct());
+        Assert.Equal(12, result.Points.Count);
         var own = result.Points.Single(p => p is { Sampler: "low-confidence", Steps: 4 });
         var metrics = Evaluation.Evaluator.Evaluate(method, Task, data);
         Assert.Equal(metrics.ExactMatch, own.ExactMatch);

@@ -14,19 +14,26 @@ public enum DiffusionSampler
 
     /// <summary>MDLM: going from time t to s, each masked position is revealed with probability (t - s) / t.</summary>
     Ancestral,
+
+    /// <summary>
+    /// HKUNLP's top-k decoding with remasking ("stochastic0.5-linear"): every step predicts every answer token, then masks again
+    /// the (K - 1 - step) / K share of them that are least confident, log-probabilities perturbed by Gumbel noise of scale
+    /// 0.5 x that share; so a token written early can be rewritten later.
+    /// </summary>
+    TopKRemasking,
 }
 
 /// <summary>How the masked-diffusion loss weights each masked token.</summary>
 public enum DiffusionWeighting
 {
-    /// <summary>1/t, the continuous-time ELBO of MDLM and LLaDA.</summary>
+    /// <summary>1/t, the continuous-time ELBO of MDLM and LLaDA (in discrete time, HKUNLP's "original" 1 / (i + 1)).</summary>
     Elbo,
 
     /// <summary>1 for every masked token, averaged over them (BERT's masked-LM loss): lower variance, not a likelihood bound.</summary>
     Uniform,
 
     /// <summary>
-    /// 1 - t, averaged over the masked tokens: HKUNLP's "linear" time reweighting (their T - t over T discrete steps).
+    /// 1 - t, averaged over the masked tokens: HKUNLP's "linear" time reweighting (in discrete time exactly theirs, T - i).
     /// Like 1/t it favours lightly masked answers, but it is bounded: no blow-up as t -> 0. Not a likelihood bound.
     /// </summary>
     Linear,
@@ -48,7 +55,7 @@ public enum DiffusionAttention
 /// <summary>Masked diffusion's options: its loss, readout, attention and sampler.</summary>
 public sealed record DiffusionOptions : IMethodOptions
 {
-    [Option("low-confidence (LLaDA: commit the most confident masked tokens) or ancestral (MDLM)")]
+    [Option("low-confidence (LLaDA: commit the most confident masked tokens), ancestral (MDLM) or top-k-remasking (HKUNLP: rewrite every token, remask the least confident)")]
     public DiffusionSampler Sampler { get; init; } = DiffusionSampler.LowConfidence;
 
     [Option("denoising steps K (0: one per target token; 1: one-shot)")]
@@ -78,13 +85,32 @@ public sealed record DiffusionOptions : IMethodOptions
     [Option("bidirectional (MDLM/LLaDA), or the controls causal and causal-prefix (a causal prefix under a bidirectional answer)", Label = "{0} attention")]
     public DiffusionAttention Attention { get; init; } = DiffusionAttention.Bidirectional;
 
+    /// <summary>α of HKUNLP's focal token reweighting, α (1 - p)^γ: a constant factor of the loss, which the gradient clip (not AdamW) sees.</summary>
+    [Option("α of HKUNLP's token reweighting: each masked token's loss times α (1 - p)^γ (1: none; theirs 0.25)", Label = "α {0}")]
+    public double FocusScale { get; init; } = 1;
+
+    /// <summary>
+    /// HKUNLP's discrete time: i uniform in 0..T-1, each maskable token masked with probability (i + 1) / T, the masked tokens'
+    /// weighted loss summed and divided by the number of masked tokens in the batch (weights: elbo 1 / (i + 1), linear T - i, uniform 1).
+    /// </summary>
+    [Option("train on T discrete noise levels as HKUNLP's MDM does, masking rate (i + 1)/T for i uniform in 0..T-1 (0: continuous t, stratified over the batch)", Label = "T = {0}")]
+    public int TimeSteps { get; init; }
+
+    /// <summary>MDLM's own objective noises the whole sequence; LLaDA's fine-tuning loss (the default here) never masks the prompt.</summary>
+    [Option("mask and predict the prompt's tokens too, at the same rate t (full-sequence MDLM); decoding is still given the whole prompt", Label = "noised prompt")]
+    public bool NoisePrompt { get; init; }
+
     public void Validate()
     {
         if (Steps < 0) throw new ConfigError("steps", $"must not be negative (0: one step per target token), got {Steps}");
         OptionChecks.NonNegative(Temperature, "temperature", " (0: argmax)");
         OptionChecks.NonNegative(Focus, "focus", " (0: off)");
+        OptionChecks.Positive(FocusScale, "focus_scale");
+        if (TimeSteps < 0) throw new ConfigError("time_steps", $"must not be negative (0: continuous time), got {TimeSteps}");
         if (Shift && Neighbours)
             throw new ConfigError("neighbours", "already reads each token at the position before it (and after it): drop diffusion.shift");
+        if (NoisePrompt && (Neighbours || Attention != DiffusionAttention.Bidirectional))
+            throw new ConfigError("noise_prompt", "is full-sequence MDLM: it needs bidirectional attention and no neighbour readout");
     }
 }
 
@@ -136,34 +162,54 @@ public sealed class MaskedDiffusion : BackboneMethod
 
     /// <summary>
     /// The continuous-time ELBO of MDLM / LLaDA: L = E_t [ (1/t) * sum over masked tokens of -log p(x_0 | x_t) ],
-    /// normalised per target token. 1/t is the ELBO weight of the absorbing process: at small t few
+    /// normalised per token. 1/t is the ELBO weight of the absorbing process: at small t few
     /// tokens are masked, so each one stands for many. The uniform variant is the plain mean over masked tokens; linear weights them by 1 - t first.
-    /// With --diffusion-focus γ > 0, each token's loss is first scaled by (1 - p)^γ, p = exp(-loss) (HKUNLP's MDM).
+    /// With --diffusion-focus γ > 0 or --diffusion-focus-scale α, each token's loss is first scaled by α (1 - p)^γ, p = exp(-loss) (HKUNLP's MDM).
+    /// In HKUNLP's discrete time (--diffusion-time-steps T), L = sum over masked tokens of w(i) * loss / (masked tokens in the batch).
+    /// The tokens are the answer's, or with --diffusion-noise-prompt the whole sequence's.
     /// </summary>
     public override Tensor Loss(Batch batch)
     {
-        var (time, masked) = Noise(batch); // (B,), (B, T)
-        var logits = AnswerLogits(batch.Prefix, batch.Target.masked_fill(masked, _mask)); // (B, T, V)
-        var perToken = F.cross_entropy(logits.flatten(0, 1), batch.Target.flatten(), reduction: nn.Reduction.None).view(masked.shape);
-        if (_options.Focus > 0) perToken = (1 - (-perToken).exp()).pow(_options.Focus) * perToken;
+        var (time, masked) = Noise(batch); // (B,), (B, P + T) with the prompt noised, else (B, T)
+        var clean = _options.NoisePrompt ? cat([batch.Prefix, batch.Target], 1) : batch.Target;
+        var logits = _options.NoisePrompt ? SequenceLogits(clean.masked_fill(masked, _mask)) // (B, P + T, V)
+            : AnswerLogits(batch.Prefix, batch.Target.masked_fill(masked, _mask)); // (B, T, V)
+        var perToken = F.cross_entropy(logits.flatten(0, 1), clean.flatten(), reduction: nn.Reduction.None).view(masked.shape);
+        if (_options.Focus > 0 || _options.FocusScale != 1) perToken = _options.FocusScale * (1 - (-perToken).exp()).pow(_options.Focus) * perToken;
+        var maskedLoss = perToken * masked;
+        if (_options.TimeSteps is > 0 and var steps)
+        {
+            var level = (time * steps).round() - 1; // (B,): i in 0..T-1
+            var weight = _options.Weighting switch
+            {
+                DiffusionWeighting.Elbo => 1 / (level + 1),
+                DiffusionWeighting.Linear => steps - level,
+                _ => ones_like(level),
+            };
+            return (maskedLoss * weight.unsqueeze(1)).sum() / masked.sum().clamp_min(1);
+        }
         return _options.Weighting switch
         {
-            DiffusionWeighting.Elbo => (perToken * masked / time.unsqueeze(1)).sum() / masked.numel(),
-            DiffusionWeighting.Linear => (perToken * masked * (1 - time).unsqueeze(1)).sum() / masked.sum().clamp_min(1),
-            _ => (perToken * masked).sum() / masked.sum().clamp_min(1),
+            DiffusionWeighting.Elbo => (maskedLoss / time.unsqueeze(1)).sum() / masked.numel(),
+            DiffusionWeighting.Linear => (maskedLoss * (1 - time).unsqueeze(1)).sum() / masked.sum().clamp_min(1),
+            _ => maskedLoss.sum() / masked.sum().clamp_min(1),
         };
     }
 
     /// <summary>
     /// t per example, stratified over the batch (one uniform offset, t_i = 1 - (i + u) / B, so every
-    /// batch covers (0, 1] evenly), and each target token masked independently with probability t.
+    /// batch covers (0, 1] evenly), or in discrete time (i + 1) / T with i uniform in 0..T-1; each target
+    /// token (with the prompt noised, each token of the sequence) masked independently with probability t.
     /// </summary>
     internal (Tensor Time, Tensor Masked) Noise(Batch batch)
     {
         var generator = new Generator((ulong)batch.NoiseSeed);
         long b = batch.Size;
-        var time = 1 - (arange(b, dtype: ScalarType.Float32) + rand(1, generator: generator)) / b; // (B,) in (0, 1]
-        var masked = rand(b, TargetLength, generator: generator) < time.unsqueeze(1); // (B, T)
+        var time = _options.TimeSteps is > 0 and var steps
+            ? (randint(0, steps, [b], generator: generator).to_type(ScalarType.Float32) + 1) / steps // (B,) in {1/T, .., 1}
+            : 1 - (arange(b, dtype: ScalarType.Float32) + rand(1, generator: generator)) / b; // (B,) in (0, 1]
+        long width = _options.NoisePrompt ? PrefixLength + TargetLength : TargetLength;
+        var masked = rand(b, width, generator: generator) < time.unsqueeze(1); // (B, width)
         return (time, masked);
     }
 
@@ -177,6 +223,9 @@ public sealed class MaskedDiffusion : BackboneMethod
     /// </summary>
     public (Tensor Answer, Tensor CommitStep) Sample(Tensor prefix) =>
         Sample(prefix, _options.Sampler, Steps, _options.Temperature);
+
+    /// <summary>The scale of the Gumbel noise on the top-k remasking sampler's scores, times the share still to remask (HKUNLP's "stochastic0.5").</summary>
+    public const double RemaskingNoise = 0.5;
 
     /// <summary>Decodes with any sampler and step budget K >= 1 (the accuracy-vs-steps sweep uses this).</summary>
     public (Tensor Answer, Tensor CommitStep) Sample(Tensor prefix, DiffusionSampler sampler, int steps, double temperature = 0)
@@ -199,6 +248,22 @@ public sealed class MaskedDiffusion : BackboneMethod
             var confidence = probabilities.gather(-1, prediction.unsqueeze(-1)).squeeze(-1); // (B, T)
             var stillMasked = answer.eq(_mask);
             Tensor commit; // (B, T) bool: positions revealed at this step
+            if (sampler == DiffusionSampler.TopKRemasking)
+            {
+                // Every position takes its new prediction; the least confident share (K - 1 - step) / K goes back under the mask.
+                double share = (double)(steps - 1 - step) / steps;
+                int remask = (int)(TargetLength * share);
+                var remasked = zeros_like(stillMasked);
+                if (remask > 0)
+                {
+                    var gumbel = rand(confidence.shape, generator: generator).log().neg().log().neg();
+                    var lowest = (confidence.log() + RemaskingNoise * share * gumbel).topk(remask, 1, largest: false).indexes; // (B, remask)
+                    remasked = remasked.scatter(1, lowest, ones_like(lowest, dtype: ScalarType.Bool));
+                }
+                answer = prediction.masked_fill(remasked, _mask).MoveToOuterDisposeScope();
+                commitStep = where(remasked, -1, where(commitStep.eq(-1), step, commitStep)).MoveToOuterDisposeScope();
+                continue;
+            }
             if (sampler == DiffusionSampler.LowConfidence)
             {
                 // Commit counts spread evenly over the K steps; the most confident masked positions go first.
@@ -229,6 +294,13 @@ public sealed class MaskedDiffusion : BackboneMethod
             predictions.Add(AnswerLogits(batch.Prefix, input).select(1, j).argmax(-1));
         }
         return stack(predictions, 1); // (B, T)
+    }
+
+    /// <summary>(B, P + T) -> (B, P + T, V): every token's prediction, read at its own position or, shifted, at the one before (the first token at its own).</summary>
+    private Tensor SequenceLogits(Tensor sequence)
+    {
+        var logits = Backbone.Logits(Backbone.Hidden(sequence)); // (B, P + T, V)
+        return _options.Shift ? cat([logits.narrow(1, 0, 1), logits.narrow(1, 0, logits.shape[1] - 1)], 1) : logits;
     }
 
     /// <summary>At '=', with the whole answer still masked: the state decoding starts from.</summary>

@@ -25,7 +25,8 @@ public sealed class DecodeStepsProbe : IProbe
     public Type ResultType => typeof(DecodeStepsResult);
 
     public string? WhyNot(ITrainingMethod method, ITask task, Runs.RunConfig config) =>
-        method is MaskedDiffusion ? null : $"{config.Method} has no denoising steps to vary";
+        method is not MaskedDiffusion ? $"{config.Method} has no denoising steps to vary"
+        : task.FirstDecisionPosition < 0 ? $"{task.Description} has its decision at a different place in each example" : null;
 
     object IProbe.Run(ProbeContext c)
     {

@@ -35,7 +35,8 @@ public sealed class IndecipherableProbe : IProbe
     public string Description => "first-decision accuracy against chance (1/d) over training, from metrics.jsonl";
     public bool TakesExamples => false;
     public Type ResultType => typeof(IndecipherableResult);
-    public string? WhyNot(Methods.ITrainingMethod method, Tasks.ITask task, RunConfig config) => null;
+    public string? WhyNot(Methods.ITrainingMethod method, Tasks.ITask task, RunConfig config) =>
+        task.FirstDecisionPosition < 0 ? $"{task.Description} has its decision at a different place in each example" : null;
     object IProbe.Run(ProbeContext c) => Run(c.Run);
 
     public ProbeTable Describe(object result)
