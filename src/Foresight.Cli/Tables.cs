@@ -121,7 +121,7 @@ internal static class Tables
     private static void Legend(string interval, bool probed)
     {
         AnsiConsole.MarkupLine($"[grey]exact: the whole answer right under greedy decoding ({Markup.Escape(interval)}). first dec.: the hard token (path-star: the node " +
-                               "after the source, chance 1/degree; addition: the first digit written). forced: per-token accuracy given the true earlier tokens. time: training only.[/]");
+                               "after the source, chance 1/degree; addition: the first digit written; minimal planning: the shared node's successor, at distances 2 and up). forced: per-token accuracy given the true earlier tokens. time: training only.[/]");
         if (probed)
             AnsiConsole.MarkupLine("[grey]CH follow: after a forced wrong first node, greedy continuations that follow the wrong arm at every step " +
                                    "before the last (Clever Hans). plan probe: a linear probe at '=' picks the goal's arm (chance 1/d), best layer, held out. " +

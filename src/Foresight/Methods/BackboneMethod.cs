@@ -30,7 +30,7 @@ public abstract class BackboneMethod : ITrainingMethod, IPrefixStates
         {
             LossPositions.All => null,
             LossPositions.FirstDecision => context.Task.FirstDecisionPosition >= 0 ? tensor(new long[] { context.Task.FirstDecisionPosition })
-                : throw new ConfigError("loss_positions", $"first-decision needs one decision position; {context.Task.Description} has its decision at a different place in each example"),
+                : throw new UserError($"--loss-positions first-decision needs one decision position; {context.Task.Description} has its decision at a different place in each example"),
             _ => throw new ArgumentOutOfRangeException(nameof(context), context.LossPositions, null),
         };
     }
