@@ -18,7 +18,7 @@ internal static class EvalCommand
         var command = new Command("eval", "Evaluate a saved run on its test set or on a data file (the reference format)");
         var runOption = new Option<string>("--run") { Description = "run directory", Required = true };
         var data = new Option<string?>("--data") { Description = "data file, one example per line (default: the run's own test set)" };
-        var sampler = new Option<string?>("--diffusion-sampler") { Description = "diffusion runs: decode with this sampler instead of the run's (low-confidence, ancestral)" };
+        var sampler = new Option<string?>("--diffusion-sampler") { Description = "diffusion runs: decode with this sampler instead of the run's (low-confidence, ancestral, top-k-remasking)" };
         var steps = new Option<int?>("--diffusion-steps") { Description = "diffusion runs: decode with K steps instead of the run's" };
         command.Options.Add(runOption);
         command.Options.Add(data);

@@ -18,7 +18,9 @@ public enum DiffusionSampler
     /// <summary>
     /// HKUNLP's top-k decoding with remasking ("stochastic0.5-linear"): every step predicts every answer token, then masks again
     /// the (K - 1 - step) / K share of them that are least confident, log-probabilities perturbed by Gumbel noise of scale
-    /// 0.5 x that share; so a token written early can be rewritten later.
+    /// 0.5 x that share; so a token written early can be rewritten later. The rewrite of a visible token is read where the
+    /// loss never trained one (it covers masked tokens only): while the model is unsure, two tokens that must agree can
+    /// each copy the other and stay apart (docs/results/minimal-planning.md: 0% exact where low-confidence decodes 17%).
     /// </summary>
     TopKRemasking,
 }
