@@ -127,7 +127,7 @@ public sealed class CliTests
 
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "diffusion", "summary.json")))!;
         // Only diffusion's own options, in its declaration order; ntp has none, in its summary and in its config.
-        Assert.Equal("""{"sampler":"low-confidence","steps":2,"temperature":0,"weighting":"elbo","shift":false,"neighbours":false,"focus":0,"attention":"bidirectional"}""",
+        Assert.Equal("""{"sampler":"low-confidence","steps":2,"temperature":0,"weighting":"elbo","shift":false,"neighbours":false,"focus":0,"attention":"bidirectional","focus_scale":1,"time_steps":0,"noise_prompt":false}""",
             summary["options"]!.ToJsonString());
         Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "summary.json")))!["options"]);
         Assert.Null(JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "config.json")))!["options"]);

@@ -96,7 +96,7 @@ public sealed class PipelineTests
 
     [Theory]
     [InlineData("""{"method": "diffusion", "options": {"sideways": true}}""",
-        "methods[0]: options: diffusion.sideways is not an option of diffusion (known: sampler, steps, temperature, weighting, shift, neighbours, focus, attention)")]
+        "methods[0]: options: diffusion.sideways is not an option of diffusion (known: sampler, steps, temperature, weighting, shift, neighbours, focus, attention, focus_scale, time_steps, noise_prompt)")]
     [InlineData("""{"method": "diffusion", "options": {"attention": "sideways"}}""",
         "methods[0]: options: diffusion.attention has a value of the wrong type")]
     [InlineData("""{"method": "mtp", "options": {"heads": 0}}""", "methods[0]: options: mtp.heads must be at least 1")]

@@ -95,7 +95,7 @@ public static class Report
         if (byDistance.Count > 0)
             Figure("Exact match by planning distance", "exact_match_by_distance.png", path => Figures.Lines(path,
                 "Exact match by planning distance (held-out test set)", "planning distance (steps from the shared node to the goal)", "exact match",
-                byDistance.Select(s => DistanceLine(s, manyTasks)).ToList(), []));
+                byDistance.Select(s => DistanceLine(s, manyTasks)).ToList(), [], markers: true));
 
         foreach (var probe in ProbeSuite.All)
             if (probe.Figure is { } figure && ProbeSeriesOf(series, probe, manyTasks) is { Count: > 0 } probed)
