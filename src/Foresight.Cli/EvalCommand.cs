@@ -81,7 +81,13 @@ internal static class EvalCommand
                 return 0;
             }
 
-            var metrics = Evaluator.Evaluate(method, task, dataset, examples);
+            IReadOnlySet<string>? memory = null;
+            if (task is IOpenEndedTask)
+            {
+                using var train = Trainer.MakeTrainingSet(task, config.Training);
+                memory = Trainer.Memory(task, train);
+            }
+            var metrics = Evaluator.Evaluate(method, task, dataset, examples, memory: memory);
             Print(config.Method, task, file ?? "the run's test set", metrics);
             Save(options is DiffusionOptions d && overridden ? $"-{Json.EnumName(d.Sampler)}-k{d.Steps}" + (d.Temperature > 0 ? $"-t{Number(d.Temperature)}" : "") : "",
                 options is null ? [] : new JsonObject { ["options"] = MethodOptionSet.ToJson(config.Method, options) }, Json.ToObject(metrics));
@@ -111,6 +117,11 @@ internal static class EvalCommand
         table.AddRow("teacher-forced", $"{100 * m.TeacherForcedAccuracy:F1}%");
         table.AddRow("per position", string.Join("  ", m.PerPositionAccuracy.Select(a => $"{100 * a:F1}")));
         table.AddRow("teacher-forced per position", string.Join("  ", m.TeacherForcedPerPosition.Select(a => $"{100 * a:F1}")));
+        if (m.Creativity is { } c)
+        {
+            table.AddRow($"creativity ({c.Samples:N0} answers, {Markup.Escape(c.Prefix)} prefix, temperature {c.Temperature:0.##})", $"{100 * c.Creativity:F1}%");
+            table.AddRow("coherent / unique / original", $"{100 * c.Coherence:F1}% / {100 * c.Uniqueness:F1}% / {100 * c.Originality:F1}%");
+        }
         AnsiConsole.Write(table);
     }
 }

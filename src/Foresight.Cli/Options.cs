@@ -10,7 +10,11 @@ namespace Foresight.Cli;
 /// <summary>The task flags shared by train, compare, curve and data.</summary>
 internal sealed class TaskOptions
 {
-    private readonly Option<string> _task = new("--task") { Description = "task: star (path-star graph), addition, or planning (Ye et al.'s two chains sharing a node)", DefaultValueFactory = _ => "star" };
+    private readonly Option<string> _task = new("--task")
+    {
+        Description = "task: star (path-star graph), addition, planning (Ye et al.'s two chains sharing a node), or the open-ended sibling, triangle, circle, line (Nagarajan et al.'s creativity tasks)",
+        DefaultValueFactory = _ => "star",
+    };
     private readonly Option<int> _degree = new("--degree") { Description = "path-star: arms at the source (d)", DefaultValueFactory = _ => 2 };
     private readonly Option<int> _pathLength = new("--path-length") { Description = "path-star: nodes on the source-to-goal path, source included (l)", DefaultValueFactory = _ => 5 };
     private readonly Option<int> _nodes = new("--nodes") { Description = "path-star: node labels are drawn from 0..N-1 (N)", DefaultValueFactory = _ => 50 };
@@ -19,11 +23,23 @@ internal sealed class TaskOptions
 
     private readonly Option<int> _chainLength = new("--chain-length") { Description = $"planning: nodes per chain (k, {MinimalPlanningTask.MinChainLength}..{MinimalPlanningTask.MaxChainLength}); labels are 0..2k-1", DefaultValueFactory = _ => 6 };
 
+    private readonly Option<int?> _parents = new("--parents") { Description = $"sibling: parents in the hidden graph (default {SiblingDiscoveryTask.DefaultParents})" };
+    private readonly Option<int?> _children = new("--children") { Description = $"sibling: children of each parent (default {SiblingDiscoveryTask.DefaultChildren})" };
+    private readonly Option<double?> _edgeProbability = new("--edge-probability") { Description = $"triangle: probability of each edge of the hidden graph (default {TriangleDiscoveryTask.DefaultEdgeProbability}); --nodes sets its size (default {TriangleDiscoveryTask.DefaultNodes})" };
+    private readonly Option<double?> _heldOut = new("--held-out") { Description = $"triangle: share of the graph's triangles never shown in training (default {TriangleDiscoveryTask.DefaultHeldOut})" };
+    private readonly Option<int?> _graphSeed = new("--graph-seed") { Description = "sibling, triangle: seed of the hidden graph (default 0), apart from the run's --seed" };
+    private readonly Option<int?> _labels = new("--labels") { Description = $"circle, line: vertex labels to choose from (default {ConstructionTask.DefaultLabels})" };
+    private readonly Option<int?> _size = new("--size") { Description = $"circle, line: vertices in the shape (default {ConstructionTask.DefaultSize})" };
+    private readonly Option<string> _prefix = new("--prefix") { Description = "open-ended tasks: seed (a random seed string before each example, answers decoded greedily) or null (a constant prefix, answers sampled)", DefaultValueFactory = _ => "seed" };
+    private readonly Option<int> _seedLength = new("--seed-length") { Description = "open-ended tasks: tokens in the prefix", DefaultValueFactory = _ => OpenEndedTask.DefaultSeedLength };
+    private readonly Option<double?> _temperature = new("--temperature") { Description = "open-ended tasks: softmax temperature answers are drawn at when scored (default 0, greedy, with --prefix seed; 1 with --prefix null)" };
+
     private readonly Option[] _all;
 
     public TaskOptions(Command command)
     {
-        _all = [_task, _degree, _pathLength, _nodes, _digits, _answerOrder, _chainLength];
+        _all = [_task, _degree, _pathLength, _nodes, _digits, _answerOrder, _chainLength, _parents, _children, _edgeProbability, _heldOut, _graphSeed, _labels, _size,
+            _prefix, _seedLength, _temperature];
         foreach (var option in _all) command.Options.Add(option);
     }
 
@@ -38,6 +54,9 @@ internal sealed class TaskOptions
             "star" => new Option[] { _degree, _pathLength, _nodes },
             "addition" => new Option[] { _digits, _answerOrder },
             "planning" => new Option[] { _chainLength },
+            "sibling" => [_parents, _children, _graphSeed, _prefix, _seedLength, _temperature],
+            "triangle" => [_nodes, _edgeProbability, _heldOut, _graphSeed, _prefix, _seedLength, _temperature],
+            "circle" or "line" => [_labels, _size, _prefix, _seedLength, _temperature],
             _ => [],
         };
         foreach (var option in _all.Skip(1).Except(own))
@@ -47,6 +66,7 @@ internal sealed class TaskOptions
         {
             "addition" => new JsonObject { ["name"] = name, ["digits"] = result.GetValue(_digits), ["answer_order"] = result.GetValue(_answerOrder) },
             "planning" => new JsonObject { ["name"] = name, ["chain_length"] = result.GetValue(_chainLength) },
+            "sibling" or "triangle" or "circle" or "line" => OpenEnded(name, result),
             _ => new JsonObject
             {
                 ["name"] = name,
@@ -55,6 +75,26 @@ internal sealed class TaskOptions
                 ["nodes"] = result.GetValue(_nodes),
             },
         });
+    }
+
+    /// <summary>An open-ended task's config.json fields from its flags; a flag not given leaves the task's own default.</summary>
+    private JsonObject OpenEnded(string name, ParseResult result)
+    {
+        var json = new JsonObject { ["name"] = name, ["prefix"] = result.GetValue(_prefix), ["seed_length"] = result.GetValue(_seedLength) };
+        void Set<T>(string key, Option<T?> option) where T : struct
+        {
+            if (result.GetValue(option) is { } value) json[key] = JsonValue.Create(value);
+        }
+        Set("parents", _parents);
+        Set("children", _children);
+        Set("edge_probability", _edgeProbability);
+        Set("held_out", _heldOut);
+        Set("graph_seed", _graphSeed);
+        Set("labels", _labels);
+        Set("size", _size);
+        Set("temperature", _temperature);
+        if (name == "triangle" && result.GetResult(_nodes) is { Implicit: false }) json["nodes"] = result.GetValue(_nodes);
+        return json;
     }
 }
 
@@ -160,6 +200,9 @@ internal sealed class TrainingOptions
         ["training.eval_samples"] = "--eval-samples", ["training.loss_positions"] = "--loss-positions",
         ["model.layers"] = "--layers", ["model.width"] = "--width", ["model.heads"] = "--heads", ["model.positions"] = "--positions",
         ["model.backbone"] = "--backbone", ["model.precision"] = "--precision",
+        ["task.parents"] = "--parents", ["task.children"] = "--children", ["task.nodes"] = "--nodes", ["task.edge_probability"] = "--edge-probability",
+        ["task.held_out"] = "--held-out", ["task.labels"] = "--labels", ["task.size"] = "--size", ["task.prefix"] = "--prefix",
+        ["task.seed_length"] = "--seed-length", ["task.temperature"] = "--temperature",
     }.Concat(MethodRegistry.AllOptions().Select(o => KeyValuePair.Create(o.Field, o.Flag))).ToDictionary();
 
     /// <summary>A library message with every config field it names written as its flag.</summary>

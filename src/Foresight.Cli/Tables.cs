@@ -46,6 +46,11 @@ internal static class Tables
                 Papers.PublishedColumn.Budget(first.Cell.Config.Training, g.Model, first.Result.Training.Parameters));
         }
         var publishedCells = groups.ToDictionary(g => g.Group, PublishedCell);
+        if (groups.All(g => g.Creativity is not null))
+        {
+            PrintCreativity(table, groups, results, publishedCells, published, manyTasks, manyModels, manyBudgets, manySeeds);
+            return;
+        }
         Column("exact");
         if (published.Any) Column("published");
         if (withTrainSet)
@@ -114,6 +119,38 @@ internal static class Tables
     {
         var results = new[] { new CellResult(new ExperimentCell(path, path, config, task), path, result) };
         Print(GroupResult.Aggregate(results), results);
+    }
+
+    /// <summary>Open-ended tasks: creativity and its parts per group, the published creativity beside them.</summary>
+    private static void PrintCreativity(Table table, IReadOnlyList<GroupResult> groups, IReadOnlyList<CellResult> results, IReadOnlyDictionary<string, string> publishedCells,
+        Papers.PublishedColumn published, bool manyTasks, bool manyModels, bool manyBudgets, bool manySeeds)
+    {
+        void Column(string header) => table.AddColumn(new TableColumn(header).RightAligned());
+        foreach (string header in new[] { "creativity" }.Concat(published.Any ? ["published"] : []).Concat(["coherent", "unique", "original", "answers", "drawn", "time"])) Column(header);
+        foreach (var g in groups)
+        {
+            var c = g.Creativity!;
+            string Cell(Estimate e) => g.Seeds == 1 ? Format.Percent(e.Mean) : Format.Estimate(e);
+            var cells = new List<string> { g.Label };
+            if (manyTasks) cells.Add(g.Task);
+            if (manyModels) cells.Add($"{g.Model.Layers}x{g.Model.Width}");
+            if (manyBudgets) cells.Add($"{g.TrainSamples:N0}" + (g.Epochs > 1 ? $" x {g.Epochs}" : ""));
+            if (manySeeds) cells.Add($"{g.Seeds}");
+            cells.Add(Cell(c.Creativity) + (g.StillLearning > 0 ? " *" : ""));
+            if (published.Any) cells.Add(publishedCells[g.Group]);
+            cells.AddRange([Cell(c.Coherence), Cell(c.Uniqueness), Cell(c.Originality), $"{c.Samples:N0}",
+                c.Temperature == 0 ? $"{c.Prefix} prefix, greedy" : $"{c.Prefix} prefix, T = {c.Temperature:0.##}", $"{g.TrainSeconds:F0} s"]);
+            table.AddRow([.. cells.Select(Markup.Escape)]);
+        }
+        AnsiConsole.Write(table);
+        if (!manySeeds)
+            foreach (var r in results) AnsiConsole.MarkupLine($"[grey]{Markup.Escape(ReportLabel(r))}: {Markup.Escape(r.Path)}[/]");
+        AnsiConsole.MarkupLine("[grey]" + Markup.Escape((manySeeds ? "mean ± 95% CI over seeds (Student t). " : "") +
+            "creativity (Nagarajan et al. 2025): distinct answers that are coherent and not in the training set, over all answers generated for the " +
+            "held-out prompts; coherent, unique, original: each part alone, as a share of all answers. drawn: the prompts' prefix and how answers were decoded.") + "[/]");
+        foreach (string footnote in published.Footnotes) AnsiConsole.MarkupLine($"[grey]published {Markup.Escape(footnote)}[/]");
+        if (groups.Any(g => g.StillLearning > 0))
+            AnsiConsole.MarkupLine("[yellow]* still learning when it stopped: a budget, not a result.[/]");
     }
 
     private static string ReportLabel(CellResult r) => Reports.ReportRun.VariantLabel(r.Cell.Config);

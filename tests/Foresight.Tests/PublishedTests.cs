@@ -9,9 +9,10 @@ namespace Foresight.Tests;
 public sealed class PublishedTests
 {
     [Fact]
-    public void The_four_sources_load_with_every_configuration_value_cited()
+    public void The_five_sources_load_with_every_configuration_value_cited()
     {
-        Assert.Equal(["bachmann-nagarajan-2024", "nagarajan-talk-addition", "teoh-2025-nextlat", "ye-2025-minimal-planning"], Published.All.Select(p => p.Id).Order());
+        Assert.Equal(["bachmann-nagarajan-2024", "nagarajan-2025-creativity", "nagarajan-talk-addition", "teoh-2025-nextlat", "ye-2025-minimal-planning"],
+            Published.All.Select(p => p.Id).Order());
         foreach (var paper in Published.All)
         {
             Assert.NotEmpty(paper.Config);
@@ -20,6 +21,19 @@ public sealed class PublishedTests
         }
         // Bachmann & Nagarajan: 3 methods x 5 graphs x 2 backbones.
         Assert.Equal(30, Published.All.Single(p => p.Id == "bachmann-nagarajan-2024").Results.Count);
+    }
+
+    [Fact]
+    public void Creativity_results_show_beside_open_ended_runs_only_and_by_prefix()
+    {
+        var seeded = Published.For(new ConstructionTask(Shape.Circle, 10, 6, PrefixMode.Seed), "ntp", Models.BackboneKind.Gpt);
+        Assert.Equal([0.34, 0.35], seeded.Select(r => r.Result.Value).Order()); // the main table's and the seed-conditioning panel's
+        Assert.All(seeded, r => Assert.NotNull(r.Result.Creativity));
+        var nulls = Published.For(new ConstructionTask(Shape.Circle, 10, 6, PrefixMode.Null), "ntp", Models.BackboneKind.Gpt);
+        Assert.Equal([0.22, 0.34], nulls.Select(r => r.Result.Value).Order());
+        Assert.Equal("≈11.5% ±3 (main table, absorbing diffusion)",
+            Published.Describe(Published.For(new TriangleDiscoveryTask(40, 0.3, 0.5, 0, PrefixMode.Null), "diffusion", Models.BackboneKind.Gpt).Single().Result));
+        Assert.DoesNotContain(Published.For(new PathStarTask(2, 5, 50), "ntp", Models.BackboneKind.Gpt), r => r.Result.Creativity is not null);
     }
 
     [Fact]

@@ -13,7 +13,8 @@ public sealed record EvalMetrics(
     double[] PerPositionAccuracy,
     double TeacherForcedAccuracy,
     double[] TeacherForcedPerPosition,
-    DistanceAccuracy[]? ByPlanningDistance = null)
+    DistanceAccuracy[]? ByPlanningDistance = null,
+    CreativityMetrics? Creativity = null)
 {
     /// <summary>Lower end of the Wilson 95% interval of <see cref="ExactMatch"/> over the test examples.</summary>
     public double ExactMatchLow95 => Statistics.Wilson95(ExactMatch, Examples).Low;
@@ -25,10 +26,17 @@ public sealed record EvalMetrics(
 /// <summary>Exact match of the test examples at one planning distance (tasks that have one).</summary>
 public sealed record DistanceAccuracy(int Distance, int Examples, double ExactMatch);
 
-/// <summary>Scores a method on a data set: greedy decoding (exact match, per position) and teacher forcing.</summary>
+/// <summary>
+/// Scores a method on a data set: greedy decoding (exact match, per position) and teacher forcing; on an open-ended task
+/// also the creativity of the answers it generates for the data's prompts, against the answers of <paramref name="memory"/>.
+/// </summary>
 public static class Evaluator
 {
-    public static EvalMetrics Evaluate(ITrainingMethod method, ITask task, TokenDataset data, int limit = int.MaxValue, int batchSize = 500)
+    /// <summary>Seeds the draws of an open-ended task's answers: fixed, so an evaluation (and a resumed run's) repeats exactly.</summary>
+    public const ulong SamplingSeed = 20250421;
+
+    public static EvalMetrics Evaluate(ITrainingMethod method, ITask task, TokenDataset data, int limit = int.MaxValue, int batchSize = 500,
+        IReadOnlySet<string>? memory = null)
     {
         int count = Math.Min(limit, data.Count);
         int targetLength = data.TargetLength;
@@ -38,6 +46,9 @@ public static class Evaluator
         var planning = task as IPlanningDistanceTask;
         var byDistance = new (long Examples, long Exact)[(planning?.MaxPlanningDistance ?? -1) + 1];
         long decisions = 0, decisionsRight = 0;
+        var openEnded = task as IOpenEndedTask;
+        var creativity = openEnded is null ? null : new CreativityScore(openEnded, memory ?? new HashSet<string>());
+        using var generator = new Generator(SamplingSeed);
 
         using (Inference(method.Model))
         {
@@ -51,6 +62,7 @@ public static class Evaluator
                 Accumulate(decodedCorrect, decoded);
                 Accumulate(forcedCorrect, forced);
                 if (planning is not null) CountByExample(planning, batch, decoded, byDistance, ref decisions, ref decisionsRight);
+                if (creativity is not null) Score(creativity, method.Sample(batch.Prefix, openEnded!.Temperature, generator));
             }
         }
 
@@ -65,7 +77,20 @@ public static class Evaluator
             TeacherForcedAccuracy: forcedPerPosition.Average(),
             TeacherForcedPerPosition: forcedPerPosition,
             ByPlanningDistance: planning is null ? null
-                : [.. byDistance.Select((d, i) => new DistanceAccuracy(i, (int)d.Examples, d.Examples == 0 ? double.NaN : (double)d.Exact / d.Examples))]);
+                : [.. byDistance.Select((d, i) => new DistanceAccuracy(i, (int)d.Examples, d.Examples == 0 ? double.NaN : (double)d.Exact / d.Examples))],
+            Creativity: creativity?.Result());
+    }
+
+    private static void Score(CreativityScore score, Tensor answers)
+    {
+        long[] tokens = answers.contiguous().data<long>().ToArray();
+        int length = (int)answers.shape[1];
+        var answer = new int[length];
+        for (int r = 0; r < (int)answers.shape[0]; r++)
+        {
+            for (int j = 0; j < length; j++) answer[j] = (int)tokens[r * length + j];
+            score.Add(answer);
+        }
     }
 
     /// <summary>Exact match per planning distance, and the decision (wherever the example has it) right or not.</summary>

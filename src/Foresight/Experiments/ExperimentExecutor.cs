@@ -175,7 +175,7 @@ public sealed record Estimate(double Mean, double Ci95)
 public sealed record GroupResult(
     string Group, string Method, string Label, string Task, Models.ModelSize Model, int TrainSamples, int Epochs, int BatchSize, double LearningRate,
     int Seeds, Estimate ExactMatch, Estimate FirstDecisionAccuracy, double FirstDecisionChance, Estimate TeacherForcedAccuracy, double TrainSeconds,
-    IReadOnlyList<string> Runs, Estimate? TrainExactMatch = null, int StillLearning = 0)
+    IReadOnlyList<string> Runs, Estimate? TrainExactMatch = null, int StillLearning = 0, CreativityEstimate? Creativity = null)
 {
     /// <summary>Which sets the group fits, judged on its mean exact matches; null without training-set numbers.</summary>
     public Fit? Fits => TrainExactMatch is null ? null : Evaluation.Fits.Of(TrainExactMatch.Mean, ExactMatch.Mean);
@@ -192,6 +192,15 @@ public sealed record GroupResult(
                 tests[0].FirstDecisionChance, Estimate.Of(tests.Select(t => t.TeacherForcedAccuracy)),
                 group.Sum(r => r.Result.Training.TrainSeconds), [.. group.Select(r => r.Path)],
                 group.All(r => r.Result.TrainSet is not null) ? Estimate.Of(group.Select(r => r.Result.TrainSet!.ExactMatch)) : null,
-                group.Count(r => r.Result.Convergence is { Converged: false }));
+                group.Count(r => r.Result.Convergence is { Converged: false }),
+                tests.All(t => t.Creativity is not null) ? CreativityEstimate.Of([.. tests.Select(t => t.Creativity!)]) : null);
         })];
+}
+
+/// <summary>An open-ended task's creativity and its parts over a group's seeds; the generation settings of its first run.</summary>
+public sealed record CreativityEstimate(Estimate Creativity, Estimate Coherence, Estimate Uniqueness, Estimate Originality, int Samples, double Temperature, string Prefix)
+{
+    public static CreativityEstimate Of(IReadOnlyList<Evaluation.CreativityMetrics> runs) => new(
+        Estimate.Of(runs.Select(r => r.Creativity)), Estimate.Of(runs.Select(r => r.Coherence)), Estimate.Of(runs.Select(r => r.Uniqueness)),
+        Estimate.Of(runs.Select(r => r.Originality)), runs[0].Samples, runs[0].Temperature, runs[0].Prefix);
 }

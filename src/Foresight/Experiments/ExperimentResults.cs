@@ -49,6 +49,15 @@ public static class ExperimentResults
             json["train_set_exact_match_ci95"] = train.Ci95;
             json["fits"] = Evaluation.Fits.Describe(g.Fits!.Value);
         }
+        if (g.Creativity is { } c)
+        {
+            foreach (var (name, estimate) in new[] { ("creativity", c.Creativity), ("coherence", c.Coherence), ("uniqueness", c.Uniqueness), ("originality", c.Originality) })
+            {
+                json[$"{name}_mean"] = estimate.Mean;
+                json[$"{name}_ci95"] = estimate.Ci95;
+            }
+            json["generation"] = new JsonObject { ["samples"] = c.Samples, ["prefix"] = c.Prefix, ["temperature"] = c.Temperature };
+        }
         json["still_learning"] = g.StillLearning;
         json["first_decision_chance"] = g.FirstDecisionChance;
         json["train_seconds"] = g.TrainSeconds;

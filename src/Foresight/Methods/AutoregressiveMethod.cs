@@ -36,6 +36,9 @@ public abstract class AutoregressiveMethod(MethodContext context) : BackboneMeth
 
     public override Tensor Decode(Tensor prefix) => ToTaskOrder(Generate(prefix, forced: null));
 
+    public override Tensor Sample(Tensor prefix, double temperature, Generator generator) =>
+        ToTaskOrder(Generate(prefix, forced: null, temperature, generator));
+
     public IReadOnlyList<int> WritingOrder => VariableOrder is { } why ? throw new UserError(why) : _writingOrder ??=
         [.. ToTrainingOrder(arange(TargetLength, dtype: ScalarType.Int64).unsqueeze(0)).squeeze(0).data<long>().Select(p => (int)p)];
 
@@ -46,15 +49,15 @@ public abstract class AutoregressiveMethod(MethodContext context) : BackboneMeth
 
     public Tensor WrittenLogits(Tensor prefix, Tensor written) => TargetLogits(TeacherForcedInput(prefix, written));
 
-    /// <summary>Greedy decoding in training order after the forced training-order tokens (B, k): (B, T), training order.</summary>
-    protected Tensor Generate(Tensor prefix, Tensor? forced)
+    /// <summary>Decoding in training order after the forced training-order tokens (B, k), greedy or at a temperature: (B, T), training order.</summary>
+    protected Tensor Generate(Tensor prefix, Tensor? forced, double temperature = 0, Generator? generator = null)
     {
         var sequence = forced is null ? prefix : cat([prefix, forced], 1); // (B, P + i)
         using var decoder = StartDecoding();
         for (int i = (int)(forced?.shape[1] ?? 0); i < TargetLength; i++)
         {
             using var step = NewDisposeScope(); // keep only the grown sequence from each step
-            var next = (decoder?.NextLogits(sequence) ?? NextLogits(sequence)).argmax(-1, keepdim: true); // (B, 1)
+            var next = Pick(decoder?.NextLogits(sequence) ?? NextLogits(sequence), temperature, generator); // (B, 1)
             sequence = cat([sequence, next], 1).MoveToOuterDisposeScope();
         }
         return sequence.narrow(1, PrefixLength, TargetLength);

@@ -47,6 +47,18 @@ public abstract class BackboneMethod : ITrainingMethod, IPrefixStates
     public abstract Tensor Decode(Tensor prefix);
     public abstract Tensor TeacherForced(Tasks.Batch batch);
 
+    public virtual Tensor Sample(Tensor prefix, double temperature, Generator generator) =>
+        temperature == 0 ? Decode(prefix) : throw new UserError($"{GetType().Name} cannot draw answers at a temperature; use task.temperature 0 (greedy)");
+
+    /// <summary>One token per row of <paramref name="logits"/> (..., V): drawn from softmax(logits / τ), or the argmax at τ = 0. Shape (..., 1).</summary>
+    protected static Tensor Pick(Tensor logits, double temperature, Generator? generator)
+    {
+        if (temperature == 0) return logits.argmax(-1, keepdim: true);
+        var probabilities = (logits.to_type(ScalarType.Float32) / temperature).softmax(-1);
+        var flat = probabilities.reshape(-1, probabilities.shape[^1]);
+        return multinomial(flat, 1, generator: generator).reshape([.. logits.shape[..^1], 1]);
+    }
+
     public virtual IMethodOptions? ResolvedOptions => null;
 
     public virtual Tensor PrefixStates(Tensor prefix) => StatesAt(prefix, PrefixLength - 1);

@@ -118,6 +118,13 @@ public interface ITrainingMethod : IDisposable
     /// <summary>Argmax prediction at each target position given the training-time inputs: (B, T), task order.</summary>
     Tensor TeacherForced(Batch batch);
 
+    /// <summary>
+    /// Answers for each prefix (B, P) drawn at softmax temperature <paramref name="temperature"/> with the randomness of
+    /// <paramref name="generator"/>: (B, T), task order; temperature 0 is <see cref="Decode"/>. Open-ended tasks are scored on these.
+    /// </summary>
+    Tensor Sample(Tensor prefix, double temperature, Generator generator) =>
+        temperature == 0 ? Decode(prefix) : throw new UserError($"{GetType().Name} cannot draw answers at a temperature; use task.temperature 0 (greedy)");
+
     /// <summary>The method's options as it runs them (diffusion's step count resolved), recorded in summary.json; null when it has none.</summary>
     IMethodOptions? ResolvedOptions { get; }
 }

@@ -229,14 +229,18 @@ public sealed class MaskedDiffusion : BackboneMethod
     /// <summary>The scale of the Gumbel noise on the top-k remasking sampler's scores, times the share still to remask (HKUNLP's "stochastic0.5").</summary>
     public const double RemaskingNoise = 0.5;
 
+    /// <summary>Answers drawn with the configured sampler and step budget, each token picked at <paramref name="temperature"/> (Gumbel-max).</summary>
+    public override Tensor Sample(Tensor prefix, double temperature, Generator generator) =>
+        Sample(prefix, _options.Sampler, Steps, temperature, generator).Answer;
+
     /// <summary>Decodes with any sampler and step budget K >= 1 (the accuracy-vs-steps sweep uses this).</summary>
-    public (Tensor Answer, Tensor CommitStep) Sample(Tensor prefix, DiffusionSampler sampler, int steps, double temperature = 0)
+    public (Tensor Answer, Tensor CommitStep) Sample(Tensor prefix, DiffusionSampler sampler, int steps, double temperature = 0, Generator? randomness = null)
     {
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "a sampler needs at least one step");
         long b = prefix.shape[0];
         var answer = AllMasked(b); // (B, T)
         var commitStep = full(b, TargetLength, -1, dtype: ScalarType.Int64);
-        var generator = new Generator(0); // reveals and Gumbel noise; fixed, so evaluation is deterministic
+        var generator = randomness ?? new Generator(0); // reveals and Gumbel noise; fixed by default, so evaluation is deterministic
         for (int step = 0; step < steps; step++)
         {
             using var scope = NewDisposeScope();

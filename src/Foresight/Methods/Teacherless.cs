@@ -17,6 +17,10 @@ public sealed class Teacherless(MethodContext context) : BackboneMethod(context)
 
     public override Tensor Decode(Tensor prefix) => AnswerLogits(prefix).argmax(-1);
 
+    /// <summary>Each position drawn on its own from the one parallel pass: nothing ties a token to the ones drawn beside it.</summary>
+    public override Tensor Sample(Tensor prefix, double temperature, Generator generator) =>
+        Pick(AnswerLogits(prefix), temperature, generator).squeeze(-1);
+
     public override Tensor TeacherForced(Batch batch) => Decode(batch.Prefix);
 
     private Tensor AnswerLogits(Tensor prefix)

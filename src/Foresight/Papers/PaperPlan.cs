@@ -16,10 +16,12 @@ public static class PaperPlan
     {
         var scale = paper.CpuScale ?? throw new UserError($"{paper.Id} has no cpu_scale: its source gives no configuration to scale ({paper.Budget})");
         var cells = new List<ExperimentCell>();
-        foreach (var result in paper.Results.DistinctBy(r => (r.Task.ToJsonString(), r.Backbone, r.Method)))
+        // Rows that differ only in fields the defaults fill in (the main table's and a panel's of one setting) are one cell.
+        JsonObject TaskOf(PublishedResult r) => Json.Merge(scale.TaskDefaults[r.Task["name"]!.GetValue<string>()]?.AsObject() ?? [], r.Task);
+        foreach (var result in paper.Results.DistinctBy(r => (TaskOf(r).ToJsonString(), r.Backbone, r.Method)))
         {
             string taskName = result.Task["name"]!.GetValue<string>();
-            var taskJson = Json.Merge(scale.TaskDefaults[taskName]?.AsObject() ?? [], result.Task);
+            var taskJson = TaskOf(result);
             if (taskName == "star" && taskJson["degree"] is { } degree && taskJson["path_length"] is { } length)
             {
                 int needed = 1 + degree.GetValue<int>() * (length.GetValue<int>() - 1); // the smallest N the graph fits in

@@ -8,7 +8,13 @@ namespace Foresight.Papers;
 /// <summary>One published accuracy: on which task (only the fields the source states), method and backbone, and where it was read.</summary>
 /// <param name="PlusMinus">How far off a value read by eye may be; null where the source gives none.</param>
 /// <param name="At">When in training it was reached, where the source gives a curve ("by ~4k iterations").</param>
-public sealed record PublishedResult(JsonObject Task, string Method, string Backbone, double ExactMatch, string Read, double? PlusMinus = null, string? At = null);
+/// <param name="Creativity">Set instead of an exact match on an open-ended task: the published algorithmic creativity.</param>
+public sealed record PublishedResult(JsonObject Task, string Method, string Backbone, double ExactMatch, string Read, double? PlusMinus = null, string? At = null,
+    double? Creativity = null)
+{
+    /// <summary>The published number, whichever metric it is.</summary>
+    public double Value => Creativity ?? ExactMatch;
+}
 
 /// <summary>A configuration value of a paper's runs with the source it was taken from.</summary>
 public sealed record CitedValue(JsonNode? Value, string Source);
@@ -46,16 +52,17 @@ public static class Published
     {
         var ours = task.ToJson();
         string kind = Json.EnumName(backbone);
+        bool creativity = task is IOpenEndedTask;
         return [.. from paper in All
                    from result in paper.Results
-                   where result.Method == method && result.Backbone == kind
+                   where result.Method == method && result.Backbone == kind && (result.Creativity is not null) == creativity
                          && result.Task.All(field => ours[field.Key]?.ToJsonString() == field.Value?.ToJsonString())
                    select (paper, result)];
     }
 
     /// <summary>"≈50% ±3" or "≈100% by ~4k iterations".</summary>
     public static string Describe(PublishedResult result) =>
-        $"≈{100 * result.ExactMatch:0}%" + (result.PlusMinus is { } pm ? $" ±{100 * pm:0}" : "") + (result.At is { } at ? $" {at}" : "");
+        $"≈{100 * result.Value:0.#}%" + (result.PlusMinus is { } pm ? $" ±{100 * pm:0}" : "") + (result.At is { } at ? $" {at}" : "");
 
     /// <summary>Whether a JSON file is a paper file (it has a citation) rather than an experiment file.</summary>
     public static bool IsPaperFile(string path)
@@ -83,6 +90,7 @@ public static class Published
                 var result = node.Deserialize<PublishedResult>(Json.File) ?? throw new UserError($"{name}: results[{i}] is empty");
                 if (result.Read is not { Length: > 0 }) throw new UserError($"{name}: results[{i}] does not say where it was read");
                 if (result.ExactMatch is < 0 or > 1) throw new UserError($"{name}: results[{i}].exact_match must be a fraction in [0, 1]");
+                if (result.Creativity is < 0 or > 1) throw new UserError($"{name}: results[{i}].creativity must be a fraction in [0, 1]");
                 Methods.MethodRegistry.Validate(result.Method);
                 if (!TaskRegistry.Names.Contains(result.Task?["name"]?.GetValue<string>() ?? ""))
                     throw new UserError($"{name}: results[{i}].task.name must be one of {string.Join(", ", TaskRegistry.Names)}");

@@ -50,10 +50,13 @@ public static class Report
             throw new UserError($"{markdownFile} already exists; pass --overwrite to replace it or --out to write elsewhere");
         Directory.CreateDirectory(directory);
 
-        var series = runs.GroupBy(r => (r.Task.Description, r.Label, Budget: BudgetOf(r.Config)))
+        var allSeries = runs.GroupBy(r => (r.Task.Description, r.Label, Budget: BudgetOf(r.Config)))
             .Select(g => new Series(g.Key.Label, g.First().Task, g.Key.Budget, g.OrderBy(r => r.Config.Training.Seed).ToList()))
             .ToList();
-        series = [.. series.Select(s => s with { ShowBudget = series.Count(o => o.Label == s.Label && o.Task.Description == s.Task.Description) > 1 })];
+        allSeries = [.. allSeries.Select(s => s with { ShowBudget = allSeries.Count(o => o.Label == s.Label && o.Task.Description == s.Task.Description) > 1 })];
+        // Open-ended tasks are scored by the answers a model generates, not by one target: a section of their own.
+        var openEnded = allSeries.Where(s => s.Task is Tasks.IOpenEndedTask).ToList();
+        var series = allSeries.Except(openEnded).ToList();
         bool manyTasks = series.Select(s => s.Task.Description).Distinct().Count() > 1;
         var chance = series.Select(s => s.Task).DistinctBy(t => t.Description)
             .Select(t => new ReferenceLevel(manyTasks ? $"first decision at chance, {t.Description}" : "first decision at chance", t.FirstDecisionChance)).ToList();
@@ -101,20 +104,40 @@ public static class Report
             if (probe.Figure is { } figure && ProbeSeriesOf(series, probe, manyTasks) is { Count: > 0 } probed)
                 Figure(figure.Title, figure.FileName, path => figure.Draw(path, probed, chance));
 
-        File.WriteAllText(markdownFile + ".tmp", Markdown(series, manyTasks, figures, axis));
+        var creative = openEnded.Where(s => s.Finished.Any()).ToList();
+        if (creative.Count > 0)
+        {
+            var tasks = creative.Select(s => s.Task.Description).Distinct().ToList();
+            var labels = creative.Select(s => s.Name(withTask: false)).Distinct().ToList();
+            Figure("Algorithmic creativity", "creativity.png", path => Figures.GroupedBars(path,
+                "Algorithmic creativity (coherent, unique and unseen answers / answers generated)", "task", "creativity",
+                tasks, [.. labels.Select(label => (label, tasks.Select(t => creative.FirstOrDefault(s => s.Name(false) == label && s.Task.Description == t) is { } s
+                    ? s.Finished.Average(r => r.Summary!.Test.Creativity!.Creativity) : double.NaN).ToArray()))], []));
+        }
+
+        File.WriteAllText(markdownFile + ".tmp", Markdown(series, manyTasks, figures, axis, openEnded));
         File.Move(markdownFile + ".tmp", markdownFile, overwrite: true);
         files.Insert(0, markdownFile);
         return files;
     }
 
-    private static string Markdown(IReadOnlyList<Series> series, bool manyTasks, IReadOnlyList<(string Title, string File)> figures, CurveAxis axis)
+    private static string Markdown(IReadOnlyList<Series> series, bool manyTasks, IReadOnlyList<(string Title, string File)> figures, CurveAxis axis,
+        IReadOnlyList<Series> openEnded)
     {
         var md = new StringBuilder();
-        int runCount = series.Sum(s => s.Runs.Count);
+        int runCount = series.Concat(openEnded).Sum(s => s.Runs.Count);
         md.AppendLine("# Foresight report").AppendLine();
-        md.AppendLine($"{runCount} run(s) on {string.Join(", ", series.Select(s => s.Task.Description).Distinct())}. " +
+        md.AppendLine($"{runCount} run(s) on {string.Join(", ", series.Concat(openEnded).Select(s => s.Task.Description).Distinct())}. " +
                       "Accuracies on each run's held-out test set; with several seeds, mean ± 95% CI over seeds (Student t), " +
                       "otherwise [the Wilson 95% interval over test examples].").AppendLine();
+        md.Append(CreativitySection(openEnded));
+        if (series.Count == 0)
+        {
+            foreach (var (title, file) in figures)
+                md.AppendLine($"## {title}").AppendLine().AppendLine($"![{title}]({file})").AppendLine();
+            AppendRuns(md, openEnded, withTask: true);
+            return md.ToString();
+        }
 
         var probeColumns = ProbeSuite.All.SelectMany(p => p.ReportColumns.Select(c => (Probe: p, Column: c))).ToList();
         var published = new Papers.PublishedColumn();
@@ -160,10 +183,42 @@ public static class Report
             if (ProbeSeriesOf(series, probe, manyTasks) is { Count: > 0 } probed && probe.ReportSection(probed) is { } section)
                 md.AppendLine(section.TrimEnd()).AppendLine();
 
+        AppendRuns(md, [.. series, .. openEnded], manyTasks || openEnded.Count > 0);
+        return md.ToString();
+    }
+
+    private static void AppendRuns(StringBuilder md, IReadOnlyList<Series> series, bool withTask)
+    {
         md.AppendLine("## Runs").AppendLine();
         foreach (var s in series)
             foreach (var run in s.Runs)
-                md.AppendLine($"- {s.Name(manyTasks)}, seed {run.Config.Training.Seed}: `{run.Path}`{(run.Summary is null ? " (not finished)" : "")}");
+                md.AppendLine($"- {s.Name(withTask)}, seed {run.Config.Training.Seed}: `{run.Path}`{(run.Summary is null ? " (not finished)" : "")}");
+    }
+
+    /// <summary>Open-ended tasks: creativity and its parts per method and task, mean ± 95% CI over seeds, the published creativity beside.</summary>
+    private static string CreativitySection(IReadOnlyList<Series> series)
+    {
+        var rows = series.Where(s => s.Finished.Any()).ToList();
+        if (rows.Count == 0) return "";
+        var md = new StringBuilder("## Algorithmic creativity\n\n");
+        var published = new Papers.PublishedColumn();
+        md.Append(Format.MarkdownTable(["method", "task", "seeds", "creativity", "published", "coherent", "unique", "original", "answers", "drawn"], 3,
+            rows.Select(s =>
+            {
+                var done = s.Finished.ToList();
+                var c = done.Select(r => r.Summary!.Test.Creativity!).ToList();
+                string cell = published.Cell(s.Task, done[0].Config.Method, done[0].Config.Model.Backbone,
+                    Papers.PublishedColumn.Budget(done[0].Config.Training, done[0].Config.Model, done[0].Summary!.Training.Parameters));
+                string creativity = Format.AcrossSeeds([.. c.Select(x => x.Creativity)]) + (done.Any(r => r.Summary!.Convergence is { Converged: false }) ? " *" : "");
+                return (IReadOnlyList<string>)[s.Name(withTask: false), s.Task.Description, $"{done.Count}", creativity, cell,
+                    Format.AcrossSeeds([.. c.Select(x => x.Coherence)]), Format.AcrossSeeds([.. c.Select(x => x.Uniqueness)]),
+                    Format.AcrossSeeds([.. c.Select(x => x.Originality)]), $"{c[0].Samples:N0}",
+                    c[0].Temperature == 0 ? $"{c[0].Prefix} prefix, greedy" : $"{c[0].Prefix} prefix, T = {c[0].Temperature.ToString("0.##", CultureInfo.InvariantCulture)}"];
+            })));
+        foreach (string footnote in published.Footnotes) md.AppendLine($"Published {footnote}").AppendLine();
+        md.AppendLine("*creativity* (Nagarajan et al. 2025): the distinct answers that are coherent and not in the run's training set, over all the answers " +
+                      "generated, one per held-out prompt; *coherent*, *unique*, *original*: each part alone, as a share of all answers. *drawn*: the prompts' prefix " +
+                      "(a fresh random seed string each, or the constant null one) and the decoding. * marks a run still learning when it stopped.").AppendLine();
         return md.ToString();
     }
 

@@ -39,11 +39,24 @@ public sealed class TokenDataset : IDisposable
     public int PrefixLength { get; }
     public int TargetLength { get; }
 
-    public static TokenDataset Generate(ITask task, int count, SeededRandom random)
+    /// <summary><paramref name="count"/> examples from <paramref name="draw"/> (the task's own generator when null).</summary>
+    public static TokenDataset Generate(ITask task, int count, SeededRandom random, Func<SeededRandom, Example>? draw = null)
     {
+        draw ??= task.Generate;
         var examples = new Example[count];
-        for (int i = 0; i < count; i++) examples[i] = task.Generate(random);
+        for (int i = 0; i < count; i++) examples[i] = draw(random);
         return new TokenDataset(task, examples);
+    }
+
+    /// <summary>The examples back as token ids.</summary>
+    public IEnumerable<Example> Examples()
+    {
+        long[] flat = _tokens.contiguous().data<long>().ToArray();
+        int width = PrefixLength + TargetLength;
+        for (int i = 0; i < Count; i++)
+            yield return new Example(
+                [.. flat.AsSpan(i * width, PrefixLength).ToArray().Select(x => (int)x)],
+                [.. flat.AsSpan(i * width + PrefixLength, TargetLength).ToArray().Select(x => (int)x)]);
     }
 
     /// <summary>Rows <paramref name="indices"/> (int64, (B,)) as a batch.</summary>

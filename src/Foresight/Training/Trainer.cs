@@ -99,8 +99,13 @@ public static class Trainer
     public static TokenDataset MakeTrainingSet(ITask task, TrainingConfig config) =>
         TokenDataset.Generate(task, config.TrainSamples, SeededRandom.For(config.Seed, "train"));
 
+    /// <summary>The test set; for an open-ended task, the prompts its answers are generated for (fresh seed strings).</summary>
     public static TokenDataset MakeTestSet(ITask task, TrainingConfig config) =>
-        TokenDataset.Generate(task, config.TestSamples, SeededRandom.For(config.Seed, "test"));
+        TokenDataset.Generate(task, config.TestSamples, SeededRandom.For(config.Seed, "test"), task is IOpenEndedTask open ? open.GeneratePrompt : null);
+
+    /// <summary>The answer keys an open-ended task's generations are checked against (null for other tasks).</summary>
+    public static IReadOnlySet<string>? Memory(ITask task, TokenDataset train) =>
+        task is IOpenEndedTask open ? CreativityScore.Memory(open, train.Examples()) : null;
 
     /// <summary>The run's method with its model initialised from the seed.</summary>
     public static ITrainingMethod BuildMethod(RunConfig config, ITask task)
@@ -155,6 +160,7 @@ public static class Trainer
         else TrainingCheckpoint.Save(run.TrainingCheckpointFile, position, method.Model, optimizer); // a run killed before its first evaluation can resume too
         var order = new SeededRandom(position.EpochOrderState);
         var board = new TensorBoardLog(run.Path);
+        var memory = Memory(task, train);
         method.Model.train();
 
         var clock = new Stopwatch();
@@ -195,8 +201,8 @@ public static class Trainer
 
                 if (step % config.EvalInterval == 0 && step < config.TotalSteps)
                 {
-                    var metrics = Evaluator.Evaluate(method, task, test, config.EvalSamples);
-                    var trainSet = Evaluator.Evaluate(method, task, train, config.EvalSamples);
+                    var metrics = Evaluator.Evaluate(method, task, test, config.EvalSamples, memory: memory);
+                    var trainSet = Evaluator.Evaluate(method, task, train, config.EvalSamples, memory: memory);
                     var line = new EvaluationLine(step, epoch, samplesSeen, learningRate, lossSum / lossCount, TrainSeconds(), metrics, trainSet);
                     run.AppendMetrics(line.ToJson());
                     board.Evaluation(step, metrics, trainSet);
@@ -223,8 +229,8 @@ public static class Trainer
             }
         }
 
-        var final = Evaluator.Evaluate(method, task, test);
-        var finalTrainSet = Evaluator.Evaluate(method, task, train, config.EvalSamples);
+        var final = Evaluator.Evaluate(method, task, test, memory: memory);
+        var finalTrainSet = Evaluator.Evaluate(method, task, train, config.EvalSamples, memory: memory);
         var finalLine = new EvaluationLine(step, config.Epochs - 1, samplesSeen, config.LearningRateAt(step - 1),
             lossCount > 0 ? lossSum / lossCount : lastLoss, TrainSeconds(), final, finalTrainSet);
         run.AppendMetrics(finalLine.ToJson());

@@ -1,0 +1,162 @@
+using System.Text.Json.Nodes;
+
+namespace Foresight.Tasks;
+
+/// <summary>What an open-ended task's examples start with.</summary>
+public enum PrefixMode
+{
+    /// <summary>A fresh random seed string before every example; answers decoded greedily (Nagarajan et al.'s seed-conditioning).</summary>
+    Seed,
+
+    /// <summary>The same constant string before every example; answers drawn at a temperature.</summary>
+    Null,
+}
+
+/// <summary>
+/// A task with many right answers (Nagarajan, Wu, Ding & Raghunathan, ICML 2025): a model is judged by the answers it
+/// generates, not by one target. An answer is coherent when it obeys the task's rules, and two answers are the same
+/// when their <see cref="AnswerKey"/>s are equal (the same sibling pair written in either order, the same graph with
+/// its edges in another order).
+/// </summary>
+public interface IOpenEndedTask : ITask
+{
+    PrefixMode Prefix { get; }
+
+    /// <summary>Softmax temperature answers are drawn at when scored (0: greedy).</summary>
+    double Temperature { get; }
+
+    /// <summary>A prompt the model is asked to answer at evaluation; its target is one coherent answer (for teacher forcing).</summary>
+    Example GeneratePrompt(SeededRandom random);
+
+    bool IsCoherent(ReadOnlySpan<int> answer);
+
+    /// <summary>The answer's identity: equal for two writings of the same answer.</summary>
+    string AnswerKey(ReadOnlySpan<int> answer);
+
+    /// <summary>Whether a training example is an answer (counts as memorised), not side knowledge such as an edge of the graph.</summary>
+    bool IsAnswer(Example example);
+}
+
+/// <summary>
+/// What the open-ended tasks share: the prefix (a seed string of <see cref="SeedLength"/> symbols, or as many null
+/// tokens), the token layout ('$', '_', the seed symbols s0..s15, then the task's own tokens) and the text format
+/// <c>prefix tokens = answer tokens</c>, tokens by name.
+/// </summary>
+public abstract class OpenEndedTask : IOpenEndedTask
+{
+    public const int SeedSymbols = 16;
+    public const int DefaultSeedLength = 8;
+    private const int OwnTokensStart = 2 + SeedSymbols;
+
+    private readonly string[] _names;
+    private readonly Dictionary<string, int> _ids;
+
+    protected OpenEndedTask(PrefixMode prefix, int seedLength, double? temperature, IReadOnlyList<string> ownTokens, int promptLength)
+    {
+        if (seedLength is < 1 or > 64) throw new ConfigError("task.seed_length", $"must be in 1..64, got {seedLength}");
+        if (temperature is < 0 || temperature is { } t && !double.IsFinite(t))
+            throw new ConfigError("task.temperature", $"must be a non-negative number (0: greedy), got {temperature}");
+        Prefix = prefix;
+        SeedLength = seedLength;
+        Temperature = temperature ?? (prefix == PrefixMode.Seed ? 0 : 1);
+        _names = ["$", "_", .. Enumerable.Range(0, SeedSymbols).Select(i => $"s{i}"), .. ownTokens];
+        _ids = _names.Select((name, id) => (name, id)).ToDictionary(x => x.name, x => x.id);
+        PrefixLength = seedLength + promptLength;
+    }
+
+    public PrefixMode Prefix { get; }
+    public int SeedLength { get; }
+    public double Temperature { get; }
+
+    public abstract string Name { get; }
+    public abstract string Description { get; }
+    public int VocabularySize => _names.Length;
+    public int PrefixLength { get; }
+    public abstract int TargetLength { get; }
+    public int FillerToken => 0;
+    public int NullToken => 1;
+
+    /// <summary>No single decision: every answer token is a choice among many right ones.</summary>
+    public int FirstDecisionPosition => 0;
+    public abstract double FirstDecisionChance { get; }
+
+    /// <summary>The id of the task's own token <paramref name="index"/> (0-based, in the order the constructor was given them).</summary>
+    protected int Own(int index) => OwnTokensStart + index;
+
+    /// <summary>The index among the task's own tokens of <paramref name="token"/>; -1 for a shared token ('$', '_', a seed symbol).</summary>
+    protected int OwnIndex(int token) => token >= OwnTokensStart && token < _names.Length ? token - OwnTokensStart : -1;
+
+    public Example Generate(SeededRandom random)
+    {
+        var seed = SeedString(random);
+        var (prompt, answer) = DrawTrainingExample(random);
+        return new Example([.. seed, .. prompt], answer);
+    }
+
+    public Example GeneratePrompt(SeededRandom random)
+    {
+        var seed = SeedString(random);
+        var (prompt, answer) = DrawPrompt(random);
+        return new Example([.. seed, .. prompt], answer);
+    }
+
+    private int[] SeedString(SeededRandom random)
+    {
+        var seed = new int[SeedLength];
+        for (int i = 0; i < seed.Length; i++) seed[i] = Prefix == PrefixMode.Seed ? 2 + random.Next(SeedSymbols) : NullToken;
+        return seed;
+    }
+
+    /// <summary>One training example after the seed: the task's prompt tokens (often none) and an answer, or side knowledge.</summary>
+    protected abstract (int[] Prompt, int[] Answer) DrawTrainingExample(SeededRandom random);
+
+    /// <summary>The prompt asked at evaluation and one coherent answer to it.</summary>
+    protected abstract (int[] Prompt, int[] Answer) DrawPrompt(SeededRandom random);
+
+    public abstract bool IsCoherent(ReadOnlySpan<int> answer);
+    public abstract string AnswerKey(ReadOnlySpan<int> answer);
+    public virtual bool IsAnswer(Example example) => true;
+
+    public string Format(Example example) =>
+        string.Join(' ', example.Prefix.Select(t => _names[t])) + " = " + string.Join(' ', example.Target.Select(t => _names[t]));
+
+    public Example Parse(string line)
+    {
+        var parts = line.Split(" = ");
+        if (parts.Length != 2) throw new FormatException($"expected 'prefix tokens = answer tokens', got '{line}'");
+        int[] prefix = Tokens(parts[0]), target = Tokens(parts[1]);
+        if (prefix.Length != PrefixLength) throw new FormatException($"the prefix has {prefix.Length} tokens; {Description} has {PrefixLength}");
+        if (target.Length != TargetLength) throw new FormatException($"the answer has {target.Length} tokens; {Description} has {TargetLength}");
+        return new Example(prefix, target);
+    }
+
+    private int[] Tokens(string text) =>
+        [.. text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(name => _ids.TryGetValue(name, out int id) ? id : throw new FormatException($"unknown token '{name}'"))];
+
+    public string TokenName(int token) => token >= 0 && token < _names.Length ? _names[token] : $"<{token}>";
+
+    public JsonObject ToJson()
+    {
+        var json = new JsonObject { ["name"] = Name };
+        foreach (var (key, value) in OwnParameters()) json[key] = value;
+        json["prefix"] = Json.EnumName(Prefix);
+        json["seed_length"] = SeedLength;
+        json["temperature"] = Temperature;
+        return json;
+    }
+
+    /// <summary>The task's own fields of config.json (sizes, the graph's seed).</summary>
+    protected abstract IEnumerable<(string Key, JsonNode Value)> OwnParameters();
+
+    /// <summary>The shared fields of an open-ended task's config.json: prefix mode, seed length and temperature (null: the mode's default).</summary>
+    public static (PrefixMode Prefix, int SeedLength, double? Temperature) SharedFields(JsonObject json)
+    {
+        var prefix = json["prefix"]?.GetValue<string>() switch
+        {
+            null or "seed" => PrefixMode.Seed,
+            "null" => PrefixMode.Null,
+            var other => throw new ConfigError("task.prefix", $"must be 'seed' or 'null', got '{other}'"),
+        };
+        return (prefix, json["seed_length"]?.GetValue<int>() ?? DefaultSeedLength, json["temperature"]?.GetValue<double>());
+    }
+}
