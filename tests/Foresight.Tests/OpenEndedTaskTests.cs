@@ -208,6 +208,38 @@ public sealed class OpenEndedTaskTests
     }
 
     [Fact]
+    public void A_trained_run_records_its_creativity_and_the_report_shows_it_beside_the_poster()
+    {
+        using var temp = new TempDirectory();
+        var task = new ConstructionTask(Shape.Line, 10, 6, PrefixMode.Null);
+        var training = new Training.TrainingConfig(TrainSamples: 256, TestSamples: 64, BatchSize: 64, WarmupSteps: 2, EvalEvery: 2, EvalSamples: 32);
+        var (train, test) = Training.Trainer.MakeData(task, training);
+        using (train)
+        using (test)
+        {
+            Assert.All(test.Examples(), e => Assert.All(e.Prefix, t => Assert.Equal(task.NullToken, t)));
+            foreach (string method in new[] { "ntp", "teacherless" })
+            {
+                var run = Runs.RunDirectory.Create(temp[method]);
+                var result = Training.Trainer.Train(new Runs.RunConfig(method, task.ToJson(), new Models.ModelSize(1, 32, 2), training), task, train, test, run);
+                var c = result.Test.Creativity!;
+                Assert.Equal(64, c.Samples);
+                Assert.Equal(1, c.Temperature);
+                Assert.InRange(c.Creativity, 0, Math.Min(c.Coherence, Math.Min(c.Uniqueness, c.Originality)));
+            }
+        }
+        var runs = Reports.ReportRun.Find([temp.Path]);
+        var files = Reports.Report.Write(runs, temp["report"], overwrite: false);
+        Assert.Contains(temp["report/creativity.png"], files);
+        string markdown = File.ReadAllText(temp["report/report.md"]);
+        Assert.Contains("## Algorithmic creativity", markdown);
+        Assert.Contains("≈47% ±3 (main table) [1]", markdown);  // the poster's ntp on line construction
+        Assert.Contains("≈32% ±3 (null prefix, temperature) [1]", markdown);
+        Assert.Contains("null prefix, T = 1", markdown);
+        Assert.DoesNotContain("exact_match_vs_samples.png", markdown); // exact match against one drawn answer means nothing here
+    }
+
+    [Fact]
     public void Bad_sizes_name_their_field()
     {
         Assert.Contains("task.size", Assert.Throws<ConfigError>(() => new ConstructionTask(Shape.Circle, 10, 2, PrefixMode.Seed)).Message);
