@@ -48,7 +48,7 @@ public static class Evaluator
         long decisions = 0, decisionsRight = 0;
         var openEnded = task as IOpenEndedTask;
         var creativity = openEnded is null ? null : new CreativityScore(openEnded, memory ?? new HashSet<string>());
-        using var generator = new Generator(SamplingSeed);
+        using var generator = openEnded is null ? null : new Generator(SamplingSeed);
 
         using (Inference(method.Model))
         {
@@ -62,7 +62,7 @@ public static class Evaluator
                 Accumulate(decodedCorrect, decoded);
                 Accumulate(forcedCorrect, forced);
                 if (planning is not null) CountByExample(planning, batch, decoded, byDistance, ref decisions, ref decisionsRight);
-                if (creativity is not null) Score(creativity, method.Sample(batch.Prefix, openEnded!.Temperature, generator));
+                if (creativity is not null) Score(creativity, method.Sample(batch.Prefix, openEnded!.Temperature, generator!));
             }
         }
 

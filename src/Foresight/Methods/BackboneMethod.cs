@@ -47,8 +47,7 @@ public abstract class BackboneMethod : ITrainingMethod, IPrefixStates
     public abstract Tensor Decode(Tensor prefix);
     public abstract Tensor TeacherForced(Tasks.Batch batch);
 
-    public virtual Tensor Sample(Tensor prefix, double temperature, Generator generator) =>
-        temperature == 0 ? Decode(prefix) : throw new UserError($"{GetType().Name} cannot draw answers at a temperature; use task.temperature 0 (greedy)");
+    public abstract Tensor Sample(Tensor prefix, double temperature, Generator generator);
 
     /// <summary>One token per row of <paramref name="logits"/> (..., V): drawn from softmax(logits / τ), or the argmax at τ = 0. Shape (..., 1).</summary>
     protected static Tensor Pick(Tensor logits, double temperature, Generator? generator)

@@ -92,7 +92,6 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
     public IMethodOptions ResolvedOptions => _options;
 
     public Tensor Decode(Tensor prefix) => _policy.Decode(prefix);
-
     public Tensor Sample(Tensor prefix, double temperature, Generator generator) => _policy.Sample(prefix, temperature, generator);
     public Tensor TeacherForced(Batch batch) => _policy.TeacherForced(batch);
 
