@@ -113,7 +113,8 @@ internal static class EvalCommand
         var table = new Table().Title($"{Markup.Escape(method)} on {Markup.Escape(task.Description)}: {Markup.Escape(source)} ({m.Examples:N0} examples)")
             .AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
         table.AddRow("exact match", Markup.Escape(Format.Proportion(m.ExactMatch, m.Examples)));
-        table.AddRow("first decision", $"{100 * m.FirstDecisionAccuracy:F1}% (chance {100 * m.FirstDecisionChance:F1}%)");
+        if (m.Creativity is null) // an open-ended answer has no one hard token: every token is a choice among right ones
+            table.AddRow("first decision", $"{100 * m.FirstDecisionAccuracy:F1}% (chance {100 * m.FirstDecisionChance:F1}%)");
         table.AddRow("teacher-forced", $"{100 * m.TeacherForcedAccuracy:F1}%");
         table.AddRow("per position", string.Join("  ", m.PerPositionAccuracy.Select(a => $"{100 * a:F1}")));
         table.AddRow("teacher-forced per position", string.Join("  ", m.TeacherForcedPerPosition.Select(a => $"{100 * a:F1}")));

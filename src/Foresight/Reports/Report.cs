@@ -107,11 +107,12 @@ public static class Report
         var creative = openEnded.Where(s => s.Finished.Any()).ToList();
         if (creative.Count > 0)
         {
-            var tasks = creative.Select(s => s.Task.Description).Distinct().ToList();
+            static string Short(Series s) => $"{s.Task.Name}, {Json.EnumName(((Tasks.IOpenEndedTask)s.Task).Prefix)}";
+            var tasks = creative.Select(Short).Distinct().ToList();
             var labels = creative.Select(s => s.Name(withTask: false)).Distinct().ToList();
             Figure("Algorithmic creativity", "creativity.png", path => Figures.GroupedBars(path,
-                "Algorithmic creativity (coherent, unique and unseen answers / answers generated)", "task", "creativity",
-                tasks, [.. labels.Select(label => (label, tasks.Select(t => creative.FirstOrDefault(s => s.Name(false) == label && s.Task.Description == t) is { } s
+                "Algorithmic creativity (held-out prompts)", "task, prefix", "creativity",
+                tasks, [.. labels.Select(label => (label, tasks.Select(t => creative.FirstOrDefault(s => s.Name(false) == label && Short(s) == t) is { } s
                     ? s.Finished.Average(r => r.Summary!.Test.Creativity!.Creativity) : double.NaN).ToArray()))], []));
         }
 
