@@ -46,7 +46,7 @@ internal static class TrainingView
                         bar.Value = p.Step;
                         bar.Description = $"{label,-12} loss {p.Loss:F3}{lastEval}";
                     },
-                    onEvaluation: line => lastEval = $"  exact {Format.Percent(line.Metrics.ExactMatch)}  first {Format.Percent(line.Metrics.FirstDecisionAccuracy)}",
+                    onEvaluation: line => lastEval = $"  {Scores(line.Metrics)}",
                     resume: resume, interrupt: StopSignals.Token);
                 bar.Description = $"{label,-12} done{lastEval}";
             });
@@ -64,11 +64,16 @@ internal static class TrainingView
             int step = line.Step;
             var eta = TimeSpan.FromSeconds(wall.Elapsed.TotalSeconds / Math.Max(1, step - firstStep) * (total - step));
             Console.WriteLine($"{label}: step {step}/{total} ({100.0 * step / total:F0}%)  loss {line.TrainLoss:F3}  " +
-                              $"exact {Format.Percent(line.Metrics.ExactMatch)}  first {Format.Percent(line.Metrics.FirstDecisionAccuracy)}  eta {Clock(eta)}");
+                              $"{Scores(line.Metrics)}  eta {Clock(eta)}");
         });
     }
 
     /// <summary>m:ss, or h:mm:ss from an hour on.</summary>
     private static string Clock(TimeSpan span) =>
         span.TotalHours >= 1 ? $"{(int)span.TotalHours}:{span:mm\\:ss}" : $"{(int)span.TotalMinutes}:{span:ss}";
+
+    /// <summary>What an evaluation line shows: exact match and the first decision, or an open-ended task's creativity and coherence.</summary>
+    private static string Scores(Foresight.Evaluation.EvalMetrics m) => m.Creativity is { } c
+        ? $"creativity {Format.Percent(c.Creativity)}  coherent {Format.Percent(c.Coherence)}"
+        : $"exact {Format.Percent(m.ExactMatch)}  first {Format.Percent(m.FirstDecisionAccuracy)}";
 }
