@@ -163,7 +163,7 @@ public sealed class SearchTests
         var batch = data.Slice(0, 16);
         using var _ = no_grad();
         var own = SearchDecoding.ToAnswers(method.Decode(batch.Prefix), [.. Enumerable.Range(0, Task.TargetLength)]);
-        var greedy = new GreedyDecoder().Decode((IStepwiseDecoder)method, Task, SearchDecoding.Examples(batch), batch.Prefix);
+        var greedy = new GreedyDecoder().Decode((IStepwiseDecoder)method, Task, batch.Examples(), batch.Prefix);
         Assert.Equal(own, greedy.Select(r => r.Answer));
     }
 

@@ -96,12 +96,12 @@ public static class Evaluator
     /// <summary>Exact match per planning distance, and the decision (wherever the example has it) right or not.</summary>
     private static void CountByExample(IPlanningDistanceTask task, Batch batch, Tensor decoded, (long Examples, long Exact)[] byDistance, ref long decisions, ref long right)
     {
-        long[] prefixes = batch.Prefix.contiguous().data<long>().ToArray(), targets = batch.Target.contiguous().data<long>().ToArray();
         bool[] correct = decoded.contiguous().data<bool>().ToArray(); // (B * T)
-        int p = task.PrefixLength, t = task.TargetLength;
-        for (int i = 0; i < (int)batch.Size; i++)
+        int t = task.TargetLength;
+        var examples = batch.Examples();
+        for (int i = 0; i < examples.Count; i++)
         {
-            var example = new Example([.. prefixes.Skip(i * p).Take(p).Select(x => (int)x)], [.. targets.Skip(i * t).Take(t).Select(x => (int)x)]);
+            var example = examples[i];
             var row = correct.AsSpan(i * t, t);
             int distance = task.PlanningDistance(example);
             byDistance[distance].Examples++;

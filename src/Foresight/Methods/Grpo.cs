@@ -143,7 +143,7 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
     /// <summary>1 where the verifier accepts the answer (put back in task order), else 0: (B G).</summary>
     private Tensor Rewards(Batch batch, Tensor answers)
     {
-        var examples = SearchDecoding.Examples(batch);
+        var examples = batch.Examples();
         var taskOrder = SearchDecoding.ToAnswers(answers, _writer.WritingOrder);
         int group = _options.GroupSize;
         var rewards = new float[taskOrder.Length];

@@ -70,7 +70,7 @@ public static class SearchDecoding
             {
                 using var scope = NewDisposeScope();
                 var batch = data.Slice(start, Math.Min(batchSize, count - start));
-                var examples = Examples(batch);
+                var examples = batch.Examples();
                 var results = decoder.Decode(model, verifiable, examples, batch.Prefix);
                 for (int i = 0; i < results.Count; i++)
                 {
@@ -85,16 +85,6 @@ public static class SearchDecoding
         double? sampleAcceptance = decoder is VerifiedSampling sampling ? (double)samplesAccepted / ((long)count * sampling.Samples) : null;
         return new SearchMetrics(decoder.Name, count, (double)exact / count, (double)accepted / count,
             (double)tokens / count, (double)calls / count, sampleAcceptance);
-    }
-
-    /// <summary>The rows of a batch as examples, for the verifier.</summary>
-    internal static IReadOnlyList<Example> Examples(Batch batch)
-    {
-        long[] prefixes = batch.Prefix.data<long>().ToArray(), targets = batch.Target.data<long>().ToArray();
-        int p = (int)batch.Prefix.shape[1], t = (int)batch.Target.shape[1];
-        return [.. Enumerable.Range(0, (int)batch.Size).Select(i => new Example(
-            [.. prefixes.AsSpan(i * p, p).ToArray().Select(x => (int)x)],
-            [.. targets.AsSpan(i * t, t).ToArray().Select(x => (int)x)]))];
     }
 
     /// <summary>One answer per prompt (N, P), sampled token by token at <paramref name="temperature"/>: (N, T) in writing order.</summary>

@@ -11,6 +11,16 @@ namespace Foresight.Tasks;
 public sealed record Batch(Tensor Prefix, Tensor Target, long NoiseSeed = 0)
 {
     public long Size => Prefix.shape[0];
+
+    /// <summary>The rows as examples (token ids), for code that checks answers one by one (verifiers, creativity).</summary>
+    public IReadOnlyList<Example> Examples()
+    {
+        long[] prefixes = Prefix.contiguous().data<long>().ToArray(), targets = Target.contiguous().data<long>().ToArray();
+        int p = (int)Prefix.shape[1], t = (int)Target.shape[1];
+        return [.. Enumerable.Range(0, (int)Size).Select(i => new Example(
+            [.. prefixes.AsSpan(i * p, p).ToArray().Select(x => (int)x)],
+            [.. targets.AsSpan(i * t, t).ToArray().Select(x => (int)x)]))];
+    }
 }
 
 /// <summary>A task's examples as one int64 tensor (N, P + T), so batches are built by indexing, not copying arrays.</summary>
@@ -49,15 +59,7 @@ public sealed class TokenDataset : IDisposable
     }
 
     /// <summary>The examples back as token ids.</summary>
-    public IEnumerable<Example> Examples()
-    {
-        long[] flat = _tokens.contiguous().data<long>().ToArray();
-        int width = PrefixLength + TargetLength;
-        for (int i = 0; i < Count; i++)
-            yield return new Example(
-                [.. flat.AsSpan(i * width, PrefixLength).ToArray().Select(x => (int)x)],
-                [.. flat.AsSpan(i * width + PrefixLength, TargetLength).ToArray().Select(x => (int)x)]);
-    }
+    public IReadOnlyList<Example> Examples() => Slice(0, Count).Examples();
 
     /// <summary>Rows <paramref name="indices"/> (int64, (B,)) as a batch.</summary>
     public Batch Take(Tensor indices) => Split(_tokens.index_select(0, indices));
