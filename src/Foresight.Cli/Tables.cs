@@ -65,11 +65,7 @@ internal static class Tables
         foreach (var g in groups)
         {
             var members = g.Runs.Select(p => runs[p]).ToList();
-            var cells = new List<string> { g.Label };
-            if (manyTasks) cells.Add(g.Task);
-            if (manyModels) cells.Add($"{g.Model.Layers}x{g.Model.Width}");
-            if (manyBudgets) cells.Add($"{g.TrainSamples:N0}" + (g.Epochs > 1 ? $" x {g.Epochs}" : ""));
-            if (manySeeds) cells.Add($"{g.Seeds}");
+            var cells = LeadingCells(g, manyTasks, manyModels, manyBudgets, manySeeds);
             cells.Add((g.Seeds == 1 ? Format.Proportion(members[0].Result.Test.ExactMatch, members[0].Result.Test.Examples) : Format.Estimate(g.ExactMatch))
                       + (g.StillLearning > 0 ? " *" : ""));
             if (published.Any) cells.Add(publishedCells[g.Group]);
@@ -131,15 +127,11 @@ internal static class Tables
         {
             var c = g.Creativity!;
             string Cell(Estimate e) => g.Seeds == 1 ? Format.Percent(e.Mean) : Format.Estimate(e);
-            var cells = new List<string> { g.Label };
-            if (manyTasks) cells.Add(g.Task);
-            if (manyModels) cells.Add($"{g.Model.Layers}x{g.Model.Width}");
-            if (manyBudgets) cells.Add($"{g.TrainSamples:N0}" + (g.Epochs > 1 ? $" x {g.Epochs}" : ""));
-            if (manySeeds) cells.Add($"{g.Seeds}");
+            var cells = LeadingCells(g, manyTasks, manyModels, manyBudgets, manySeeds);
             cells.Add(Cell(c.Creativity) + (g.StillLearning > 0 ? " *" : ""));
             if (published.Any) cells.Add(publishedCells[g.Group]);
             cells.AddRange([Cell(c.Coherence), Cell(c.Uniqueness), Cell(c.Originality), $"{c.Samples:N0}",
-                c.Temperature == 0 ? $"{c.Prefix} prefix, greedy" : $"{c.Prefix} prefix, T = {c.Temperature:0.##}", $"{g.TrainSeconds:F0} s"]);
+                Evaluation.CreativityMetrics.Drawing(c.Prefix, c.Temperature), $"{g.TrainSeconds:F0} s"]);
             table.AddRow([.. cells.Select(Markup.Escape)]);
         }
         AnsiConsole.Write(table);
@@ -151,6 +143,17 @@ internal static class Tables
         foreach (string footnote in published.Footnotes) AnsiConsole.MarkupLine($"[grey]published {Markup.Escape(footnote)}[/]");
         if (groups.Any(g => g.StillLearning > 0))
             AnsiConsole.MarkupLine("[yellow]* still learning when it stopped: a budget, not a result.[/]");
+    }
+
+    /// <summary>A row's label, then its task, model, budget and seed count where the table's rows differ in them.</summary>
+    private static List<string> LeadingCells(GroupResult g, bool manyTasks, bool manyModels, bool manyBudgets, bool manySeeds)
+    {
+        var cells = new List<string> { g.Label };
+        if (manyTasks) cells.Add(g.Task);
+        if (manyModels) cells.Add($"{g.Model.Layers}x{g.Model.Width}");
+        if (manyBudgets) cells.Add($"{g.TrainSamples:N0}" + (g.Epochs > 1 ? $" x {g.Epochs}" : ""));
+        if (manySeeds) cells.Add($"{g.Seeds}");
+        return cells;
     }
 
     private static string ReportLabel(CellResult r) => Reports.ReportRun.VariantLabel(r.Cell.Config);

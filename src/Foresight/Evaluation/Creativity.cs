@@ -10,7 +10,12 @@ namespace Foresight.Evaluation;
 /// <param name="Coherence">Answers that obey the task's rules.</param>
 /// <param name="Uniqueness">Distinct answers (coherent or not).</param>
 /// <param name="Originality">Answers not in the training set.</param>
-public sealed record CreativityMetrics(int Samples, double Creativity, double Coherence, double Uniqueness, double Originality, double Temperature, string Prefix);
+public sealed record CreativityMetrics(int Samples, double Creativity, double Coherence, double Uniqueness, double Originality, double Temperature, string Prefix)
+{
+    /// <summary>How the answers were drawn, for tables: "seed prefix, greedy" or "null prefix, T = 1".</summary>
+    public static string Drawing(string prefix, double temperature) =>
+        temperature == 0 ? $"{prefix} prefix, greedy" : $"{prefix} prefix, T = {temperature.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)}";
+}
 
 /// <summary>Scores generated answers of an open-ended task against the answers it was trained on.</summary>
 public sealed class CreativityScore(IOpenEndedTask task, IReadOnlySet<string> memory)

@@ -214,7 +214,7 @@ public static class Report
                 return (IReadOnlyList<string>)[s.Name(withTask: false), s.Task.Description, $"{done.Count}", creativity, cell,
                     Format.AcrossSeeds([.. c.Select(x => x.Coherence)]), Format.AcrossSeeds([.. c.Select(x => x.Uniqueness)]),
                     Format.AcrossSeeds([.. c.Select(x => x.Originality)]), $"{c[0].Samples:N0}",
-                    c[0].Temperature == 0 ? $"{c[0].Prefix} prefix, greedy" : $"{c[0].Prefix} prefix, T = {c[0].Temperature.ToString("0.##", CultureInfo.InvariantCulture)}"];
+                    CreativityMetrics.Drawing(c[0].Prefix, c[0].Temperature)];
             })));
         foreach (string footnote in published.Footnotes) md.AppendLine($"Published {footnote}").AppendLine();
         md.AppendLine("*creativity* (Nagarajan et al. 2025): the distinct answers that are coherent and not in the run's training set, over all the answers " +
