@@ -203,6 +203,7 @@ internal sealed class TrainingOptions
         ["task.parents"] = "--parents", ["task.children"] = "--children", ["task.nodes"] = "--nodes", ["task.edge_probability"] = "--edge-probability",
         ["task.held_out"] = "--held-out", ["task.labels"] = "--labels", ["task.size"] = "--size", ["task.prefix"] = "--prefix",
         ["task.seed_length"] = "--seed-length", ["task.temperature"] = "--temperature",
+        ["bench.sizes"] = "--sizes",
     }.Concat(MethodRegistry.AllOptions().Select(o => KeyValuePair.Create(o.Field, o.Flag))).ToDictionary();
 
     /// <summary>A library message with every config field it names written as its flag.</summary>
@@ -211,6 +212,11 @@ internal sealed class TrainingOptions
 
     /// <summary>Whether any model flag was given on the command line (not just defaulted).</summary>
     public bool AnyModelFlagGiven(ParseResult r) => new Option[] { _backbone, _layers, _width, _heads, _positions, _precision }.Any(o => Given(r, o));
+
+    /// <summary>Whether --layers, --width or --heads was given: one model size chosen on the command line.</summary>
+    public bool SizeGiven(ParseResult r) => new Option[] { _layers, _width, _heads }.Any(o => Given(r, o));
+
+    public bool BackboneGiven(ParseResult r) => Given(r, _backbone);
 
     public ModelSize Model(ParseResult r)
     {

@@ -184,27 +184,49 @@ public sealed class Gpt : Backbone
             var qkvHeads = Project(qkv, x, _compute).view(b, n, 3, _heads, d).permute(2, 0, 3, 1, 4); // (3, B, H, n, D)
             Tensor q = qkvHeads[0], k = qkvHeads[1]; // (B, H, n, D)
             if (_rotary) (q, k) = (Rotate(q, start), Rotate(k, start));
-            q = (q * (1.0 / Math.Sqrt(d))).to(_compute).reshape(b * _heads, n, d);
+            q = q.to(_compute).reshape(b * _heads, n, d);
             k = k.to(_compute).reshape(b * _heads, n, d);
             var v = qkvHeads[2].reshape(b * _heads, n, d);
             if (cache is not null) (k, v) = cache.Append(k, v); // (BH, L, D), L = start + n
-            var scores = q.bmm(k.transpose(1, 2)).to(ScalarType.Float32); // (BH, n, L)
-            if (_causal) scores = scores + AttentionMask(start, n, k.shape[1], x.device);
+            var products = q.bmm(k.transpose(1, 2)).to(ScalarType.Float32); // (BH, n, L)
+            // The 1/sqrt(D) scale and the mask in one fp32 pass: mask + scale · QKᵀ.
+            var scores = _causal ? AttentionMask(start, n, k.shape[1], x.device).add(products, Scale(d)) : products.mul(Scale(d));
             var y = scores.softmax(-1).to(_compute).bmm(v); // (BH, n, D)
             return Project(output_projection, y.view(b, _heads, n, d).transpose(1, 2).reshape(b, n, c), _compute); // (B, n, C)
         }
 
+        /// <summary>The scale 1/sqrt(D) of a head's dot products, held: an implicitly converted Scalar can be finalised while libtorch still reads it.</summary>
+        private Scalar Scale(long d) => _scale ??= (1.0 / Math.Sqrt(d)).ToScalar();
+        private Scalar? _scale;
+
         /// <summary>
         /// (n, L): 0 where the query at position start + i may attend to key j, -inf elsewhere: causal, except
-        /// that the positions of a bidirectional tail also see one another.
+        /// that the positions of a bidirectional tail also see one another. Training's mask (start 0, one per
+        /// length) is made once and kept.
         /// </summary>
         private Tensor AttentionMask(long start, long n, long length, Device device)
         {
+            if (start == 0 && n == length && _trainingMask is { } kept && kept.shape[0] == n && kept.device == device) return kept;
+            using var scope = NewDisposeScope();
             var query = arange(start, start + n, dtype: ScalarType.Int64, device: device).unsqueeze(1); // (n, 1)
             var key = arange(length, dtype: ScalarType.Int64, device: device).unsqueeze(0); // (1, L)
             var allowed = query >= key;
             if (_bidirectionalFrom is { } from) allowed = allowed | ((query >= from) & (key >= from));
-            return zeros(n, length, device: device).masked_fill(allowed.logical_not(), double.NegativeInfinity);
+            var mask = zeros(n, length, device: device).masked_fill(allowed.logical_not(), double.NegativeInfinity);
+            if (start != 0 || n != length) return mask.MoveToOuterDisposeScope();
+            _trainingMask?.Dispose();
+            return _trainingMask = mask.DetachFromDisposeScope();
+        }
+        private Tensor? _trainingMask;
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _trainingMask?.Dispose();
+                _scale?.Dispose();
+            }
+            base.Dispose(disposing);
         }
     }
 

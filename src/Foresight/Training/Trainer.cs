@@ -274,17 +274,24 @@ public static class Trainer
     /// <summary>
     /// One optimizer step on one batch: the loss, its gradient, the norm clip and the AdamW update. Returns the
     /// loss; a non-finite loss is returned before anything is updated, so the caller can stop on it.
+    /// <paramref name="phases"/>, when given, records when each part began and ended (the bench's profile).
     /// </summary>
-    public static double Step(ITrainingMethod method, optim.Optimizer optimizer, IList<TorchSharp.Modules.Parameter> parameters, Batch batch, double learningRate, double gradientClip)
+    public static double Step(ITrainingMethod method, optim.Optimizer optimizer, IList<TorchSharp.Modules.Parameter> parameters, Batch batch, double learningRate, double gradientClip,
+        StepPhases? phases = null)
     {
         foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
+        phases?.Begin(StepPhase.Forward);
         var lossTensor = method.Loss(batch);
         double loss = lossTensor.item<float>();
         if (!double.IsFinite(loss)) return loss;
+        phases?.Begin(StepPhase.Backward);
         method.Model.zero_grad(set_to_none: false); // reuse the gradient buffers instead of reallocating them each step
         lossTensor.backward();
+        phases?.Begin(StepPhase.Clip);
         nn.utils.clip_grad_norm_(parameters, gradientClip);
+        phases?.Begin(StepPhase.Optimizer);
         optimizer.step();
+        phases?.End();
         return loss;
     }
 
