@@ -158,7 +158,7 @@ public static class Benchmark
             profileSteps, scratch);
         long parameters = trained.Model.parameters().Sum(p => p.numel());
         DecodingThroughput decoding;
-        using (trained) decoding = Decoding(trained, task, decodeExamples, config.Training.Seed);
+        using (trained) decoding = Decoding(trained, task, decodeExamples, config.Training.Seed, repeats: 2);
         var size = config.Model;
         return new BenchRow(Json.EnumName(size.Backbone), $"{size.Layers} x {size.Width}", size.Layers, size.Width, size.Heads, parameters, Json.EnumName(precision),
             peak, training, training.ModelFlopsPerSecond / peak.FlopsPerSecond, decoding, PeakResidentBytes(), profile);
