@@ -104,23 +104,10 @@ internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<Select
     }
 
     /// <summary>h ← exp(Δ A) ⊙ h + Δu B over the n state entries from each reference; returns C · h.</summary>
-    /// <remarks>With AVX-512, the default state size (16) is one vector; the 256-bit and scalar loops take what is left.</remarks>
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no slow first tier: every call is hot
     private static float Step(ref float h, ref float a, ref float b, ref float c, int n, float dt, float du)
     {
         int k = 0;
-        float y = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            var wide = Vector512<float>.Zero;
-            for (; k <= n - Vector512<float>.Count; k += Vector512<float>.Count)
-            {
-                var state = Vector512.Exp(Load512(ref a, k) * dt) * Load512(ref h, k) + Load512(ref b, k) * du;
-                state.StoreUnsafe(ref h, (nuint)k);
-                wide += state * Load512(ref c, k);
-            }
-            y = Vector512.Sum(wide);
-        }
         var sum = Vector256<float>.Zero;
         for (; k <= n - Vector256<float>.Count; k += Vector256<float>.Count)
         {
@@ -128,7 +115,7 @@ internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<Select
             state.StoreUnsafe(ref h, (nuint)k);
             sum += state * Load(ref c, k);
         }
-        y += Vector256.Sum(sum);
+        float y = Vector256.Sum(sum);
         for (; k < n; k++)
         {
             ref float hk = ref Unsafe.Add(ref h, k);
@@ -139,8 +126,6 @@ internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<Select
     }
 
     private static Vector256<float> Load(ref float x, int k) => Vector256.LoadUnsafe(ref x, (nuint)k);
-
-    private static Vector512<float> Load512(ref float x, int k) => Vector512.LoadUnsafe(ref x, (nuint)k);
 
     /// <summary>
     /// One example's gradients. The states are first recomputed (T x E x N floats), then the scan runs back:
@@ -190,30 +175,11 @@ internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<Select
     /// One channel at one position, back: updates g (to dL/dh(t-1)), dA, dB(t), dC(t);
     /// returns g · B and Σ_n g h(t-1) exp(ΔA) A.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no slow first tier: every call is hot
     private static (float GB, float GDecay) BackStep(ref float g, ref float h, ref float previous, ref float a, ref float b, ref float c,
         ref float gA, ref float gB, ref float gC, int n, float dt, float x, float gy)
     {
         int k = 0;
-        float gBTotal = 0, gDecayTotal = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            Vector512<float> gBWide = Vector512<float>.Zero, gDecayWide = Vector512<float>.Zero;
-            for (; k <= n - Vector512<float>.Count; k += Vector512<float>.Count)
-            {
-                var ak = Load512(ref a, k);
-                var gk = Load512(ref g, k) + Load512(ref c, k) * gy;
-                (Load512(ref gC, k) + Load512(ref h, k) * gy).StoreUnsafe(ref gC, (nuint)k);
-                (Load512(ref gB, k) + gk * (dt * x)).StoreUnsafe(ref gB, (nuint)k);
-                gBWide += gk * Load512(ref b, k);
-                var decay = Vector512.Exp(ak * dt);
-                var throughDecay = gk * Load512(ref previous, k) * decay;
-                gDecayWide += throughDecay * ak;
-                (Load512(ref gA, k) + throughDecay * dt).StoreUnsafe(ref gA, (nuint)k);
-                (gk * decay).StoreUnsafe(ref g, (nuint)k);
-            }
-            (gBTotal, gDecayTotal) = (Vector512.Sum(gBWide), Vector512.Sum(gDecayWide));
-        }
         Vector256<float> gBSum = Vector256<float>.Zero, gDecaySum = Vector256<float>.Zero;
         for (; k <= n - Vector256<float>.Count; k += Vector256<float>.Count)
         {
@@ -228,8 +194,7 @@ internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<Select
             (Load(ref gA, k) + throughDecay * dt).StoreUnsafe(ref gA, (nuint)k);
             (gk * decay).StoreUnsafe(ref g, (nuint)k);
         }
-        gBTotal += Vector256.Sum(gBSum);
-        gDecayTotal += Vector256.Sum(gDecaySum);
+        float gBTotal = Vector256.Sum(gBSum), gDecayTotal = Vector256.Sum(gDecaySum);
         for (; k < n; k++)
         {
             float ak = Unsafe.Add(ref a, k), gk = Unsafe.Add(ref g, k) + gy * Unsafe.Add(ref c, k), decay = MathF.Exp(dt * ak),
