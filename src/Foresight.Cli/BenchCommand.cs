@@ -53,7 +53,7 @@ internal static class BenchCommand
             foreach (var config in configs)
             {
                 AnsiConsole.MarkupLine($"[grey]{Markup.Escape(name)} on a {Json.EnumName(config.Model.Backbone)} {config.Model.Layers} x {config.Model.Width}: {timed} steps on {Markup.Escape(task.Description)}...[/]");
-                rows.Add(Benchmark.Row(config, task, timed, warmup: 3, decodeExamples: DecodedAnswers, result.GetValue(profile) ? ProfiledSteps : 0, root.Path));
+                rows.Add(Benchmark.Row(config, task, timed, warmup: 3, decodeExamples: DecodedAnswers, result.GetValue(profile) ? ProfiledSteps : 0, root.Path, (fp32, bf16)));
             }
 
             TimeToSolve? solved = null;

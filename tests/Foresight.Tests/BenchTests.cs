@@ -44,6 +44,8 @@ public sealed class BenchTests
         Assert.Equal(training["model_flops_per_second"]!.GetValue<double>() / row["peak"]!["flops_per_second"]!.GetValue<double>(),
             row["share_of_peak"]!.GetValue<double>(), 9);
         Assert.Equal("bfloat16", row["peak"]!["dtype"]!.GetValue<string>());
+        Assert.Equal(training["model_flops_per_second"]!.GetValue<double>() / json["gemm_fp32"]!["flops_per_second"]!.GetValue<double>(),
+            training["mfu"]!.GetValue<double>(), 9); // the other precision's MFU: over its peak at the start
         Assert.Equal(training["batch_size"]!.GetValue<int>() / training["median_step_seconds"]!.GetValue<double>(), training["samples_per_second"]!.GetValue<double>(), 6);
         Assert.True(row["decoding"]!["tokens_per_second"]!.GetValue<double>() > 0);
         Assert.True(row["peak_resident_bytes"]!.GetValue<long>() > 0);

@@ -146,16 +146,15 @@ public static class Benchmark
     /// ±20% over minutes), training, decoding, and the peak memory of this row alone (the freed heap handed back and
     /// the high-water mark reset first).
     /// </summary>
-    public static BenchRow Row(RunConfig config, ITask task, int steps, int warmup, int decodeExamples, int profileSteps, string scratch)
+    /// <remarks>The MFU of the other precision (in <see cref="TrainingThroughput"/>) is over that precision's peak as measured at the start, <paramref name="startPeaks"/>.</remarks>
+    public static BenchRow Row(RunConfig config, ITask task, int steps, int warmup, int decodeExamples, int profileSteps, string scratch, (GemmPeak Fp32, GemmPeak Bf16) startPeaks)
     {
         NativeAllocator.ReleaseFreed();
         ResetPeakResident();
         var precision = config.Model.Precision;
-        var fp32 = precision == Precision.Fp32 ? Gemm(ScalarType.Float32) : null;
-        var bf16 = precision == Precision.Bf16 ? Gemm(ScalarType.BFloat16) : null;
-        var peak = (fp32 ?? bf16)!;
-        var training = Training(config, task, steps, warmup, fp32?.FlopsPerSecond ?? double.NaN, bf16?.FlopsPerSecond ?? double.NaN, out var trained, out var profile,
-            profileSteps, scratch);
+        var peak = Gemm(precision.ComputeType());
+        var (fp32, bf16) = precision == Precision.Fp32 ? (peak, startPeaks.Bf16) : (startPeaks.Fp32, peak);
+        var training = Training(config, task, steps, warmup, fp32.FlopsPerSecond, bf16.FlopsPerSecond, out var trained, out var profile, profileSteps, scratch);
         long parameters = trained.Model.parameters().Sum(p => p.numel());
         DecodingThroughput decoding;
         using (trained) decoding = Decoding(trained, task, decodeExamples, config.Training.Seed, repeats: 2);

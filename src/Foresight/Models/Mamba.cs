@@ -154,12 +154,12 @@ public sealed class Mamba : Backbone
             return x + Project(out_projection, y * F.silu(xz[1]), _compute).to(x.dtype);
         }
 
-        /// <summary>
-        /// The depthwise causal convolution, output t = bias + Σ_k w[k] x(t - K + 1 + k), as K shifted multiply-adds in
-        /// (B, T, E) layout with the Conv1d's own weights: libtorch's depthwise Conv1d backward took 16 ms a layer at 4 x 128 here.
-        /// </summary>
         private static readonly Scalar One = 1.0.ToScalar(); // held: an implicitly converted Scalar can be finalised while libtorch still reads it
 
+        /// <summary>
+        /// The depthwise causal convolution, output t = bias + Σ_k w[k] x(t - K + 1 + k), as K shifted multiply-adds in
+        /// (B, T, E) layout with the Conv1d's own weights: libtorch's depthwise Conv1d took 17 ms a layer forward and backward at 4 x 128 here.
+        /// </summary>
         private Tensor CausalConvolution(Tensor x) // (B, T, E) -> (B, T, E)
         {
             long length = x.shape[1], taps = convolution.weight!.shape[2];
