@@ -76,6 +76,42 @@ public sealed class MambaTests
         }
     }
 
+    [Theory]
+    [InlineData(3, 7, 35, 4)] // channels: two whole vectors and a padded one
+    [InlineData(2, 5, 3, 2)] // fewer channels than a vector, a shorter filter
+    public void The_fused_convolution_matches_conv1d_and_silu_in_values_and_gradients(int b, int t, int e, int taps)
+    {
+        manual_seed(5);
+        Tensor Leaf(Tensor x) => x.detach().requires_grad_(true);
+        Tensor xz = Leaf(randn(b, t, 2 * e)), weight = Leaf(randn(e, 1, taps) * 0.5), bias = Leaf(randn(e) * 0.5);
+        Tensor[] inputs = [xz, weight, bias];
+        var weights = randn(b, t, e);
+
+        (Tensor U, Tensor[] Gradients) Run(Func<Tensor, Tensor> convolution)
+        {
+            foreach (var x in inputs) x.grad?.zero_();
+            var u = convolution(xz.chunk(2, -1)[0]); // strided, as in the block
+            (u * weights).sum().backward();
+            return (u.detach().clone(), inputs.Select(x => x.grad!.clone()).ToArray());
+        }
+
+        var (fastU, fastGradients) = Run(x => CausalConvolutionKernel.Apply(x, weight, bias));
+        var (slowU, slowGradients) = Run(x => nn.functional.silu(
+            nn.functional.conv1d(x.transpose(1, 2), weight, bias, padding: taps - 1, groups: e).narrow(2, 0, t).transpose(1, 2)));
+        var (againU, againGradients) = Run(x => CausalConvolutionKernel.Apply(x, weight, bias)); // on reused workspaces
+        Assert.True(fastU.allclose(slowU, rtol: 1e-5, atol: 1e-5), $"largest difference {(fastU - slowU).abs().max().item<float>()}");
+        Assert.True(againU.allclose(fastU, rtol: 1e-6, atol: 1e-6));
+        string[] names = ["x", "weight", "bias"];
+        for (int i = 0; i < inputs.Length; i++)
+        {
+            Assert.True(fastGradients[i].allclose(slowGradients[i], rtol: 1e-4, atol: 1e-4),
+                $"d/d{names[i]}: largest difference {(fastGradients[i] - slowGradients[i]).abs().max().item<float>()}");
+            Assert.True(againGradients[i].allclose(fastGradients[i], rtol: 1e-6, atol: 1e-6), $"d/d{names[i]} changed on the second call");
+        }
+        var error = Assert.Throws<ArgumentException>(() => CausalConvolutionKernel.Apply(xz, weight, bias));
+        Assert.Contains($"x ({b}, {t}, {2 * e})", error.Message);
+    }
+
     [Fact]
     public void The_fused_scan_refuses_shapes_that_disagree()
     {

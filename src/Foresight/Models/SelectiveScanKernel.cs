@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
+using static Foresight.Models.CpuVectors;
 
 namespace Foresight.Models;
 
@@ -24,8 +25,6 @@ namespace Foresight.Models;
 /// </summary>
 internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<SelectiveScanKernel>
 {
-    private static readonly int Lanes = Vector512<float>.Count;
-
     public override string Name => nameof(SelectiveScanKernel);
 
     public static Tensor Apply(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c) => apply(u, delta, a, b, c);
@@ -77,7 +76,7 @@ internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<Select
         public Shape(Tensor u, Tensor a) : this((int)u.shape[0], (int)u.shape[1], (int)u.shape[2], (int)a.shape[1]) { }
 
         /// <summary>E rounded up to whole vectors.</summary>
-        public int Padded => (Inner + Lanes - 1) / Lanes * Lanes;
+        public int Padded => CpuVectors.Padded(Inner);
 
         /// <summary>Floats in one block's state, (N, lanes): the state of one vector of channels.</summary>
         public int Block => State * Lanes;
@@ -89,19 +88,10 @@ internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<Select
         public int InBlocks(int e, int n) => (e - e % Lanes) * State + n * Lanes + e % Lanes;
     }
 
-    /// <summary>
-    /// Whether the kernel can run on these tensors: fp32, on the CPU, and on a processor with 256-bit vectors at least
-    /// (AVX2). Without AVX-512 the 512-bit vectors run as two 256-bit halves at about the 256-bit speed; with neither
-    /// (ARM64 included) they run in software, far slower than the libtorch path.
-    /// </summary>
-    public static bool Takes(params Tensor[] tensors) =>
-        Vector256.IsHardwareAccelerated && tensors.All(x => x.dtype == ScalarType.Float32 && x.device_type == DeviceType.CPU);
-
     private static (Tensor U, Tensor Delta, Tensor A, Tensor B, Tensor C) Contiguous(object[] vars)
     {
         var t = vars.Select(v => (Tensor)v).ToArray();
-        if (!Takes(t))
-            throw new ArgumentException($"the fused selective scan takes fp32 CPU tensors on a processor with 256-bit vectors, got {string.Join(", ", t.Select(x => $"{x.dtype} on {x.device_type}"))}");
+        if (!Takes(t)) throw Refused("the fused selective scan", t);
         // The kernel indexes memory without bounds checks, so the shapes must agree exactly.
         bool agree = t[0].dim() == 3 && t[2].dim() == 2 && t[2].shape[0] == t[0].shape[2] && t[1].shape.SequenceEqual(t[0].shape);
         long[] bc = agree ? [t[0].shape[0], t[0].shape[1], t[2].shape[1]] : [];
@@ -109,11 +99,6 @@ internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<Select
             throw new ArgumentException($"selective scan shapes disagree: u {Show(t[0])}, delta {Show(t[1])}, A {Show(t[2])}, B {Show(t[3])}, C {Show(t[4])}");
         return (t[0].contiguous(), t[1].contiguous(), t[2].contiguous(), t[3].contiguous(), t[4].contiguous());
     }
-
-    private static string Show(Tensor x) => $"({string.Join(", ", x.shape)})";
-
-    /// <summary>The tensor's own memory (it must be contiguous): the kernel reads and writes it in place.</summary>
-    private static Span<float> Floats(Tensor x) => MemoryMarshal.Cast<byte, float>(x.bytes);
 
     /// <summary>A (E, N) laid out in blocks like the state, zero in the padding.</summary>
     private static float[] Blocked(Shape s, Span<float> a)
@@ -126,17 +111,11 @@ internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<Select
     }
 
     /// <summary>One example's (T, E) rows into (T, padded E) rows; the padding stays zero.</summary>
-    private static void Gather(Shape s, int example, Span<float> from, float[] to)
-    {
-        for (int t = 0; t < s.Length; t++)
-            from.Slice((example * s.Length + t) * s.Inner, s.Inner).CopyTo(to.AsSpan(t * s.Padded, s.Inner));
-    }
+    private static void Gather(Shape s, int example, Span<float> from, float[] to) =>
+        CpuVectors.Gather(from.Slice(example * s.Length * s.Inner, s.Length * s.Inner), s.Length, s.Inner, to, s.Padded);
 
-    private static void Scatter(Shape s, int example, float[] from, Span<float> to)
-    {
-        for (int t = 0; t < s.Length; t++)
-            from.AsSpan(t * s.Padded, s.Inner).CopyTo(to.Slice((example * s.Length + t) * s.Inner, s.Inner));
-    }
+    private static void Scatter(Shape s, int example, float[] from, Span<float> to) =>
+        CpuVectors.Scatter(from, s.Length, s.Inner, s.Padded, to.Slice(example * s.Length * s.Inner, s.Length * s.Inner));
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // no slow first tier: every call is hot
     private static void Forward(Shape s, int example, float[] aBlocks, Span<float> u, Span<float> delta, Span<float> b, Span<float> c, Span<float> y, Workspace work)
@@ -180,32 +159,6 @@ internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<Select
         }
         return y;
     }
-
-    /// <summary>
-    /// e^x in fp32 to about an ulp for x in [-87, 88], 0 below: x = k ln 2 + r with |r| ≤ ln 2 / 2, e^r from Cephes' expf
-    /// polynomial and 2^k built in the exponent bits. Vector512.Exp computes in doubles and took most of the scan's time.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Exp(Vector512<float> x)
-    {
-        x = Vector512.Min(Vector512.Max(x, Vector512.Create(-87.3f)), Vector512.Create(88.0f));
-        var k = Vector512.Round(x * 1.44269504088896341f); // x / ln 2
-        var r = Vector512.FusedMultiplyAdd(k, Vector512.Create(-0.693359375f), x); // ln 2 in two parts, the first exact in fp32
-        r = Vector512.FusedMultiplyAdd(k, Vector512.Create(2.12194440e-4f), r);
-        var p = Vector512.Create(1.9875691500e-4f);
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.3981999507e-3f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(8.3334519073e-3f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(4.1665795894e-2f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(1.6666665459e-1f));
-        p = Vector512.FusedMultiplyAdd(p, r, Vector512.Create(5.0000001201e-1f));
-        p = Vector512.FusedMultiplyAdd(p, r * r, r + Vector512<float>.One); // 1 + r + r² P(r)
-        var twoToK = Vector512.ShiftLeft(Vector512.ConvertToInt32(k) + Vector512.Create(127), 23).AsSingle();
-        return p * twoToK;
-    }
-
-    private static Vector512<float> Load(float[] x, int k) => Vector512.LoadUnsafe(ref MemoryMarshal.GetArrayDataReference(x), (nuint)k);
-
-    private static Vector512<float> Load(ref float x, int k) => Vector512.LoadUnsafe(ref x, (nuint)k);
 
     /// <summary>
     /// One example's gradients, one block of channels after another so that the block's recomputed states (T + 1 of them)
