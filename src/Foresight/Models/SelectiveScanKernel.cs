@@ -11,14 +11,15 @@ namespace Foresight.Models;
 /// The selective scan h(t) = exp(Δ(t) A) h(t - 1) + Δ(t) u(t) B(t), y(t) = C(t) · h(t) as one fused CPU
 /// kernel with a hand-written backward, the CPU counterpart of the reference's CUDA kernel. Written with
 /// libtorch operations, every position costs about six (B, E, N) passes through memory forward and twelve
-/// backward, and the scan ran the Mamba at a tenth of the GPT's speed. Here each example's state stays in
-/// cache for the whole sequence, laid out (N, E) so that the 512-bit vectors run across channels: the sums over
-/// the state (y, dΔ, du) build up lane by lane with no horizontal sum, and only dB and dC, sums over channels, are
-/// reduced, once a position. Channels are padded to whole vectors with Δ = u = 0, which leaves the padding's
-/// state at zero. The backward recomputes the states instead of storing them across the whole batch, and keeps
-/// the recomputed decays exp(ΔA) so that each is computed once there. On the 2-core development machine
-/// (AVX-512) this layout, its own exp and reused workspaces took one 4 x 128 layer's scan from 28 ms forward and
-/// 70-120 ms backward (the state laid out (E, N), vectors across the state) to about 12 and 30.
+/// backward, and the scan ran the Mamba at a tenth of the GPT's speed. Here the work goes one block of channels
+/// (one 512-bit vector's worth) at a time, the block's state laid out (N, lanes) so that the vectors run across
+/// channels: the sums over the state (y, dΔ, du) build up lane by lane with no horizontal sum, and only dB and dC,
+/// sums over channels, are reduced, once per position at the end. A block's state stays in the first-level cache
+/// for the whole sequence; the backward recomputes the block's T + 1 states and decays exp(ΔA) (70 KB at N = 16, T = 34)
+/// instead of storing them across the whole batch. Channels are padded to whole vectors with Δ = u = 0, which
+/// leaves the padding's state at zero. On the 2-core development machine (AVX-512) this layout, its own exp and
+/// workspaces reused across calls took one 4 x 128 layer's scan from about 28 ms forward and 70-120 ms backward
+/// (the state laid out (E, N), vectors across the state, all channels at once) to about 9 and 19.
 /// <see cref="Mamba.SelectiveScanReference"/> is the same scan in libtorch operations; the tests hold the two
 /// (values and gradients) together.
 /// Shapes: u, Δ (B, T, E); A (E, N); B, C (B, T, N); y (B, T, E). fp32, on the CPU.
