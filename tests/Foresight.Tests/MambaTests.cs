@@ -7,6 +7,25 @@ using static TorchSharp.torch;
 
 namespace Foresight.Tests;
 
+/// <summary>Tests of Foresight's own CPU kernels, skipped where they do not run (no AVX2: the Mamba uses libtorch's operations there).</summary>
+public sealed class CpuKernelFactAttribute : FactAttribute
+{
+    public const string Reason = "needs a processor with 256-bit vectors (AVX2) for Foresight's CPU kernels";
+
+    public CpuKernelFactAttribute()
+    {
+        if (!CpuVectors.Available) Skip = Reason;
+    }
+}
+
+public sealed class CpuKernelTheoryAttribute : TheoryAttribute
+{
+    public CpuKernelTheoryAttribute()
+    {
+        if (!CpuVectors.Available) Skip = CpuKernelFactAttribute.Reason;
+    }
+}
+
 /// <summary>The Mamba backbone: its scan against a slow loop, causality, parameter parity with the GPT, and methods on it.</summary>
 public sealed class MambaTests
 {
@@ -42,7 +61,7 @@ public sealed class MambaTests
             }
     }
 
-    [Theory]
+    [CpuKernelTheory]
     [InlineData(3, 7, 35, 16)] // channels: two whole vectors and a padded one
     [InlineData(2, 4, 3, 11)] // fewer channels than a vector
     public void The_fused_scan_matches_the_libtorch_scan_in_values_and_gradients(int b, int t, int e, int n)
@@ -76,7 +95,7 @@ public sealed class MambaTests
         }
     }
 
-    [Theory]
+    [CpuKernelTheory]
     [InlineData(3, 7, 35, 4)] // channels: two whole vectors and a padded one
     [InlineData(2, 5, 3, 2)] // fewer channels than a vector, a shorter filter
     public void The_fused_convolution_matches_conv1d_and_silu_in_values_and_gradients(int b, int t, int e, int taps)
@@ -112,7 +131,7 @@ public sealed class MambaTests
         Assert.Contains($"x ({b}, {t}, {2 * e})", error.Message);
     }
 
-    [Fact]
+    [CpuKernelFact]
     public void The_fused_scan_refuses_shapes_that_disagree()
     {
         Tensor u = randn(2, 5, 3), delta = rand(2, 5, 3), a = -rand(3, 4), c = randn(2, 5, 4), d = randn(3);
