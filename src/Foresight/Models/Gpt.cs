@@ -146,8 +146,8 @@ public sealed class Gpt : Backbone
         /// <summary>x: (B, n, C) at positions start..start + n - 1; with a cache, attention also sees the positions it holds.</summary>
         public Tensor forward(Tensor x, long start, KeyValueCache? cache) // the residual stream stays fp32 whatever the compute precision
         {
-            x = x + attention.Attend(attention_norm.forward(x), start, cache).to(x.dtype);
-            return x + mlp.forward(mlp_norm.forward(x)).to(x.dtype);
+            x = x.add(attention.Attend(attention_norm.forward(x), start, cache).to(x.dtype), HeldScalars.One);
+            return x.add(mlp.forward(mlp_norm.forward(x)).to(x.dtype), HeldScalars.One);
         }
     }
 

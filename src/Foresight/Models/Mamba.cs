@@ -151,10 +151,8 @@ public sealed class Mamba : Backbone
             var parts = Project(x_projection, u, _compute).to(x.dtype).split([_rank, _state, _state], -1); // (B, T, R), (B, T, N), (B, T, N)
             var delta = F.softplus(Project(step_projection, parts[0], _compute).to(x.dtype)); // (B, T, E)
             var y = SelectiveScan(u, delta, -A_log.exp(), parts[1], parts[2], D);
-            return x + Project(out_projection, y * F.silu(xz[1]), _compute).to(x.dtype);
+            return x.add(Project(out_projection, y * F.silu(xz[1]), _compute).to(x.dtype), HeldScalars.One);
         }
-
-        private static readonly Scalar One = 1.0.ToScalar(); // held: an implicitly converted Scalar can be finalised while libtorch still reads it
 
         /// <summary>
         /// SiLU after the depthwise causal convolution, SiLU(bias + Σ_k w[k] x(t - K + 1 + k)), with the Conv1d's own weights, in
@@ -169,7 +167,7 @@ public sealed class Mamba : Backbone
             var padded = F.pad(x, [0, 0, taps - 1, 0]); // (B, T + K - 1, E): K - 1 zeros before the first position
             var byTap = weight.squeeze(1).t(); // (K, E)
             var y = padded.narrow(1, 0, length) * byTap[0];
-            for (long k = 1; k < taps; k++) y = y.addcmul(padded.narrow(1, k, length), byTap[k], One);
+            for (long k = 1; k < taps; k++) y = y.addcmul(padded.narrow(1, k, length), byTap[k], HeldScalars.One);
             return F.silu(y + bias);
         }
     }
