@@ -84,7 +84,7 @@ public sealed class Mamba : Backbone
     ///   h(t) = exp(Δ(t) A) h(t - 1) + Δ(t) B(t) u(t),   y(t) = C(t) · h(t) + D u(t).
     /// u, Δ: (B, T, E); A: (E, N), negative; B, C: (B, T, N); D: (E). Returns y: (B, T, E).
     /// (Δ B u is the simplified input discretisation of the reference implementation.)
-    /// Runs as the fused <see cref="SelectiveScanKernel"/> on fp32 CPU tensors, else as <see cref="SelectiveScanReference"/>.
+    /// Runs as the fused <see cref="SelectiveScanKernel"/> on fp32 CPU tensors with AVX2 or better (<see cref="CpuVectors.Takes"/>), else as <see cref="SelectiveScanReference"/>.
     /// </summary>
     public static Tensor SelectiveScan(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor d) =>
         CpuVectors.Takes(u, delta, a, b, c)
