@@ -81,17 +81,26 @@ public sealed class MambaTests
             return (y.detach().clone(), inputs.Select(x => x.grad!.clone()).ToArray());
         }
 
-        var (fastY, fastGradients) = Run(Mamba.SelectiveScan);
-        var (slowY, slowGradients) = Run(Mamba.SelectiveScanReference);
-        var (againY, againGradients) = Run(Mamba.SelectiveScan); // on the workspaces the first call left behind
-        Assert.True(fastY.allclose(slowY, rtol: 1e-5, atol: 1e-5));
-        Assert.True(againY.allclose(fastY, rtol: 1e-6, atol: 1e-6));
-        string[] names = ["u", "delta", "A", "B", "C", "D"];
-        for (int i = 0; i < inputs.Length; i++)
+        var fast = Run(Mamba.SelectiveScan);
+        var slow = Run(Mamba.SelectiveScanReference);
+        var again = Run(Mamba.SelectiveScan); // on the workspaces the first call left behind
+        AssertKernelMatches(fast, slow, again, ["u", "delta", "A", "B", "C", "D"]);
+    }
+
+    /// <summary>
+    /// A kernel's output and gradients against libtorch's (1e-5 and 1e-4), and its second call, on the workspaces the first
+    /// left behind, against its first (1e-6).
+    /// </summary>
+    private static void AssertKernelMatches((Tensor Output, Tensor[] Gradients) fast, (Tensor Output, Tensor[] Gradients) slow,
+        (Tensor Output, Tensor[] Gradients) again, string[] names)
+    {
+        Assert.True(fast.Output.allclose(slow.Output, rtol: 1e-5, atol: 1e-5), $"largest difference {(fast.Output - slow.Output).abs().max().item<float>()}");
+        Assert.True(again.Output.allclose(fast.Output, rtol: 1e-6, atol: 1e-6));
+        for (int i = 0; i < names.Length; i++)
         {
-            Assert.True(fastGradients[i].allclose(slowGradients[i], rtol: 1e-4, atol: 1e-4),
-                $"d/d{names[i]}: largest difference {(fastGradients[i] - slowGradients[i]).abs().max().item<float>()}");
-            Assert.True(againGradients[i].allclose(fastGradients[i], rtol: 1e-6, atol: 1e-6), $"d/d{names[i]} changed on the second call");
+            Assert.True(fast.Gradients[i].allclose(slow.Gradients[i], rtol: 1e-4, atol: 1e-4),
+                $"d/d{names[i]}: largest difference {(fast.Gradients[i] - slow.Gradients[i]).abs().max().item<float>()}");
+            Assert.True(again.Gradients[i].allclose(fast.Gradients[i], rtol: 1e-6, atol: 1e-6), $"d/d{names[i]} changed on the second call");
         }
     }
 
@@ -114,19 +123,11 @@ public sealed class MambaTests
             return (u.detach().clone(), inputs.Select(x => x.grad!.clone()).ToArray());
         }
 
-        var (fastU, fastGradients) = Run(x => CausalConvolutionKernel.Apply(x, weight, bias));
-        var (slowU, slowGradients) = Run(x => nn.functional.silu(
+        var fast = Run(x => CausalConvolutionKernel.Apply(x, weight, bias));
+        var slow = Run(x => nn.functional.silu(
             nn.functional.conv1d(x.transpose(1, 2), weight, bias, padding: taps - 1, groups: e).narrow(2, 0, t).transpose(1, 2)));
-        var (againU, againGradients) = Run(x => CausalConvolutionKernel.Apply(x, weight, bias)); // on reused workspaces
-        Assert.True(fastU.allclose(slowU, rtol: 1e-5, atol: 1e-5), $"largest difference {(fastU - slowU).abs().max().item<float>()}");
-        Assert.True(againU.allclose(fastU, rtol: 1e-6, atol: 1e-6));
-        string[] names = ["x", "weight", "bias"];
-        for (int i = 0; i < inputs.Length; i++)
-        {
-            Assert.True(fastGradients[i].allclose(slowGradients[i], rtol: 1e-4, atol: 1e-4),
-                $"d/d{names[i]}: largest difference {(fastGradients[i] - slowGradients[i]).abs().max().item<float>()}");
-            Assert.True(againGradients[i].allclose(fastGradients[i], rtol: 1e-6, atol: 1e-6), $"d/d{names[i]} changed on the second call");
-        }
+        var again = Run(x => CausalConvolutionKernel.Apply(x, weight, bias));
+        AssertKernelMatches(fast, slow, again, ["x", "weight", "bias"]);
         var error = Assert.Throws<ArgumentException>(() => CausalConvolutionKernel.Apply(xz, weight, bias));
         Assert.Contains($"x ({b}, {t}, {2 * e})", error.Message);
     }

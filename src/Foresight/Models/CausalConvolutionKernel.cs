@@ -27,11 +27,7 @@ internal sealed class CausalConvolutionKernel : autograd.SingleTensorFunction<Ca
         var u = empty_like(x);
         var shape = new Shape(x, weight);
         var (w, b) = (Taps(shape, Floats(weight)), Biases(shape, Floats(bias)));
-        Parallel.For(0, shape.Batch, () => Workspace.Rent(shape, backward: false), (example, _, work) =>
-        {
-            Forward(shape, example, w, b, Floats(x), Floats(u), work);
-            return work;
-        }, _ => { });
+        PerExample(shape.Batch, () => Workspace.Rent(shape, backward: false), (example, work) => Forward(shape, example, w, b, Floats(x), Floats(u), work));
         return u;
     }
 
@@ -43,22 +39,14 @@ internal sealed class CausalConvolutionKernel : autograd.SingleTensorFunction<Ca
         var shape = new Shape(x, weight);
         var (w, b) = (Taps(shape, Floats(weight)), Biases(shape, Floats(bias)));
         Tensor gx = empty_like(x), gWeight = zeros_like(weight), gBias = zeros_like(bias);
-        var gate = new object();
-        Parallel.For(0, shape.Batch, () => Workspace.Rent(shape, backward: true), (example, _, work) =>
-            {
-                Backward(shape, example, w, b, Floats(x), Floats(gu), Floats(gx), work);
-                return work;
-            },
+        PerExample(shape.Batch, () => Workspace.Rent(shape, backward: true), (example, work) => Backward(shape, example, w, b, Floats(x), Floats(gu), Floats(gx), work),
             work =>
             {
-                lock (gate)
+                Span<float> totalWeight = Floats(gWeight), totalBias = Floats(gBias); // (E, 1, K), (E)
+                for (int e = 0; e < shape.Inner; e++)
                 {
-                    Span<float> totalWeight = Floats(gWeight), totalBias = Floats(gBias); // (E, 1, K), (E)
-                    for (int e = 0; e < shape.Inner; e++)
-                    {
-                        totalBias[e] += work.GBias[e];
-                        for (int k = 0; k < shape.Taps; k++) totalWeight[e * shape.Taps + k] += work.GWeight[k * shape.Padded + e];
-                    }
+                    totalBias[e] += work.GBias[e];
+                    for (int k = 0; k < shape.Taps; k++) totalWeight[e * shape.Taps + k] += work.GWeight[k * shape.Padded + e];
                 }
             });
         return [gx, gWeight, gBias];

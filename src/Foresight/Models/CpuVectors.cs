@@ -27,6 +27,25 @@ internal static class CpuVectors
     public static ArgumentException Refused(string kernel, Tensor[] tensors) =>
         new($"{kernel} takes fp32 CPU tensors on a processor with 256-bit vectors, got {string.Join(", ", tensors.Select(x => $"{x.dtype} on {x.device_type}"))}");
 
+    /// <summary>
+    /// <paramref name="body"/> for each example on the thread pool, each worker with the workspace <paramref name="workspace"/>
+    /// gives it; then, where given, <paramref name="merge"/> once per worker, one worker at a time (its share of a gradient
+    /// summed over examples into the total).
+    /// </summary>
+    public static void PerExample<TWork>(int batch, Func<TWork> workspace, Action<int, TWork> body, Action<TWork>? merge = null)
+    {
+        var gate = new object();
+        Parallel.For(0, batch, workspace, (example, _, work) =>
+        {
+            body(example, work);
+            return work;
+        }, work =>
+        {
+            if (merge is null) return;
+            lock (gate) merge(work);
+        });
+    }
+
     /// <summary><paramref name="width"/> rounded up to whole vectors.</summary>
     public static int Padded(int width) => (width + Lanes - 1) / Lanes * Lanes;
 

@@ -37,11 +37,8 @@ internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<Select
         var y = empty_like(u);
         var shape = new Shape(u, a);
         var aBlocks = Blocked(shape, Floats(a));
-        Parallel.For(0, shape.Batch, () => Workspace.Rent(shape, backward: false), (example, _, work) =>
-        {
-            Forward(shape, example, aBlocks, Floats(u), Floats(delta), Floats(b), Floats(c), Floats(y), work);
-            return work;
-        }, _ => { });
+        PerExample(shape.Batch, () => Workspace.Rent(shape, backward: false),
+            (example, work) => Forward(shape, example, aBlocks, Floats(u), Floats(delta), Floats(b), Floats(c), Floats(y), work));
         return y;
     }
 
@@ -53,21 +50,15 @@ internal sealed class SelectiveScanKernel : autograd.SingleTensorFunction<Select
         var shape = new Shape(u, a);
         var aBlocks = Blocked(shape, Floats(a));
         Tensor gu = empty_like(u), gDelta = empty_like(delta), gA = zeros_like(a), gB = empty_like(b), gC = empty_like(c);
-        var gate = new object();
-        Parallel.For(0, shape.Batch, () => Workspace.Rent(shape, backward: true), (example, _, work) =>
-            {
-                Backward(shape, example, aBlocks, Floats(u), Floats(delta), Floats(b), Floats(c), Floats(gy), Floats(gu), Floats(gDelta), Floats(gB), Floats(gC), work);
-                return work;
-            },
+        PerExample(shape.Batch, () => Workspace.Rent(shape, backward: true),
+            (example, work) => Backward(shape, example, aBlocks, Floats(u), Floats(delta), Floats(b), Floats(c), Floats(gy), Floats(gu), Floats(gDelta),
+                Floats(gB), Floats(gC), work),
             work =>
             {
-                lock (gate)
-                {
-                    var total = Floats(gA); // (E, N); the worker's share is in blocks
-                    for (int e = 0; e < shape.Inner; e++)
-                        for (int n = 0; n < shape.State; n++)
-                            total[e * shape.State + n] += work.GA[shape.InBlocks(e, n)];
-                }
+                var total = Floats(gA); // (E, N); the worker's share is in blocks
+                for (int e = 0; e < shape.Inner; e++)
+                    for (int n = 0; n < shape.State; n++)
+                        total[e * shape.State + n] += work.GA[shape.InBlocks(e, n)];
             });
         return [gu, gDelta, gA, gB, gC];
     }
