@@ -21,11 +21,11 @@ internal static class BenchCommand
         var command = new Command("bench", "Measure the fp32/bf16 matrix-multiply peaks and, for each model size and backbone, training throughput against the peak (MFU), decoding and peak memory; writes bench.json");
         var method = new Option<string>("--method") { Description = "method to measure", DefaultValueFactory = _ => "ntp" };
         var steps = new Option<int>("--steps") { Description = "timed training steps per model (after 3 untimed); throughput is from their median", DefaultValueFactory = _ => 20 };
-        var sizes = new Option<string>("--sizes")
+        var sizes = FieldFlags.Declare("bench.sizes", new Option<string>("--sizes")
         {
             Description = "model sizes, layers x width[x heads] (heads default to width / 32); --layers/--width/--heads measure one size instead",
             DefaultValueFactory = _ => string.Join(",", BenchSize.Grid.Select(s => $"{s.Layers}x{s.Width}x{s.Heads}")),
-        };
+        });
         var backbones = new Option<string>("--backbones") { Description = "backbones to measure at each size; --backbone measures one", DefaultValueFactory = _ => "gpt,mamba" };
         var profile = new Option<bool>("--profile") { Description = $"also profile {ProfiledSteps} steps of each model: forward, backward, clip and optimizer times, and the top native operations of each (sampled with Linux perf when it is installed)" };
         var solve = new Option<bool>("--time-to-solve") { Description = "also train reverse (or --method, if given) until 99% exact match and time it" };
@@ -40,10 +40,11 @@ internal static class BenchCommand
             MethodRegistry.Validate(name);
             int timed = result.GetValue(steps);
             if (timed < 1) throw new UserError($"--steps must be at least 1, got {timed}");
-            var task = taskOptions.Build(result);
-            var baseConfig = new RunConfig(name, task.ToJson(), trainingOptions.Model(result), trainingOptions.Training(result, name), trainingOptions.MethodOptions(result, name));
+            var spec = taskOptions.Build(result);
+            var task = spec.Build();
+            var baseConfig = new RunConfig(name, spec, trainingOptions.Model(result), trainingOptions.Training(result, name), trainingOptions.MethodOptions(result, name));
             var configs = Grid(result, sizes, backbones, trainingOptions).Select(size => baseConfig with { Model = size }).ToList();
-            foreach (var config in configs) Trainer.CheckBuilds(config, task);
+            foreach (var config in configs) Trainer.CheckBuilds(config);
             var root = RunDirectory.Create(result.GetValue(output) ?? OutputPaths.Default("bench"));
 
             AnsiConsole.MarkupLine($"[grey]{get_num_threads()} threads; measuring the multiply peaks...[/]");
@@ -53,7 +54,7 @@ internal static class BenchCommand
             foreach (var config in configs)
             {
                 AnsiConsole.MarkupLine($"[grey]{Markup.Escape(name)} on a {Json.EnumName(config.Model.Backbone)} {config.Model.Layers} x {config.Model.Width}: {timed} steps on {Markup.Escape(task.Description)}...[/]");
-                rows.Add(Benchmark.Row(config, task, timed, warmup: 3, decodeExamples: DecodedAnswers, result.GetValue(profile) ? ProfiledSteps : 0, root.Path, (fp32, bf16)));
+                rows.Add(Benchmark.Row(config, timed, warmup: 3, decodeExamples: DecodedAnswers, result.GetValue(profile) ? ProfiledSteps : 0, root.Path, (fp32, bf16)));
             }
 
             TimeToSolve? solved = null;
@@ -61,7 +62,7 @@ internal static class BenchCommand
             {
                 var solveConfig = baseConfig with { Method = result.GetResult(method) is { Implicit: false } ? name : "reverse", Training = baseConfig.Training with { EvalEvery = baseConfig.Training.EvalEvery > 0 ? baseConfig.Training.EvalEvery : 20 } };
                 AnsiConsole.MarkupLine($"[grey]time to solve: {solveConfig.Method} until 99% exact match, evaluating every {solveConfig.Training.EvalEvery} steps...[/]");
-                solved = Benchmark.Solve(solveConfig, task, RunDirectory.Create(Path.Combine(root.Path, "time-to-solve")), target: 0.99);
+                solved = Benchmark.Solve(solveConfig, RunDirectory.Create(Path.Combine(root.Path, "time-to-solve")), target: 0.99);
             }
 
             Print(name, fp32, bf16, rows, solved);
@@ -69,7 +70,7 @@ internal static class BenchCommand
             {
                 ["threads"] = get_num_threads(),
                 ["method"] = name,
-                ["task"] = task.ToJson(),
+                ["task"] = spec.ToJson(),
                 ["training_config"] = Json.ToObject(baseConfig.Training),
                 ["gemm_fp32"] = Json.ToObject(fp32),
                 ["gemm_bf16"] = Json.ToObject(bf16),

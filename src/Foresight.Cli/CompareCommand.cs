@@ -31,7 +31,7 @@ internal static class CompareCommand
             DefaultValueFactory = _ => 0,
         };
         // grpo's batch is counted in prompts, not examples, so the compare's --batch-size and --lr never reach it
-        var grpoOwn = MethodRegistry.WithOwnDefaults("grpo", new TrainingConfig(), batchSizeGiven: false, learningRateGiven: false);
+        var grpoOwn = new TrainingConfig().WithOwnDefaults("grpo", batchSizeGiven: false, learningRateGiven: false);
         var grpoSamples = new Option<int>("--grpo-train-samples") { Description = "grpo in compare: prompts it is trained on (each answered --grpo-group-size times)", DefaultValueFactory = _ => GrpoTrainSamples };
         var grpoBatch = new Option<int>("--grpo-batch-size") { Description = "grpo in compare: prompts per optimizer step", DefaultValueFactory = _ => grpoOwn.BatchSize };
         var grpoLr = new Option<double>("--grpo-lr") { Description = "grpo in compare: peak learning rate", DefaultValueFactory = _ => grpoOwn.LearningRate };
@@ -39,6 +39,7 @@ internal static class CompareCommand
         var taskOptions = new TaskOptions(command);
         var trainingOptions = new TrainingOptions(command);
         var slurm = new SlurmExecutor.Flags(command);
+        var table = new TableFlags(command);
 
         command.SetAction(result =>
         {
@@ -69,10 +70,10 @@ internal static class CompareCommand
                          from name in names
                          let options = optionsOf[name] is GrpoOptions grpo ? grpo with { Init = Path.GetFullPath(Path.Combine(root, CellId("ntp", seed))) } : optionsOf[name]
                          select new ExperimentCell(CellId(name, seed), name,
-                             new RunConfig(name, task.ToJson(), model, trainingOf[name] with { Seed = seed }, options), task,
+                             new RunConfig(name, task, model, trainingOf[name] with { Seed = seed }, options),
                              StartsFrom: name == "grpo" ? CellId("ntp", seed) : null)).ToList();
 
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(task.Description)}[/]: {string.Join(", ", names)}; " +
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(task.Build().Description)}[/]: {string.Join(", ", names)}; " +
                                    $"{model.Layers} layers x {model.Width} wide; {training.TrainSamples:N0} samples x {training.Epochs} epoch(s); " +
                                    $"seed {string.Join(", ", seedList)} -> {Markup.Escape(root)}");
             foreach (string name in names.Where(n => trainingOf[n].BatchSize != training.BatchSize || trainingOf[n].LearningRate != training.LearningRate))
@@ -85,7 +86,7 @@ internal static class CompareCommand
                 ["training"] = Json.ToObject(training), // the flags; a method's own batch size and rate are in its group
                 ["seeds"] = new JsonArray([.. seedList.Select(s => (JsonNode)s)]),
             }, probeSizes);
-            return Experiment.Run(root, plan, slurm, result);
+            return Experiment.Run(root, plan, slurm, result, result.GetValue(table.Wide));
         });
         return command;
     }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Foresight.Evaluation;
+using Foresight.Presentation;
 using Foresight.Experiments;
 using Foresight.Methods;
 using Foresight.Reports;
@@ -29,6 +31,7 @@ internal static class CurveCommand
         var taskOptions = new TaskOptions(command);
         var trainingOptions = new TrainingOptions(command);
         var slurm = new SlurmExecutor.Flags(command);
+        var table = new TableFlags(command);
 
         command.SetAction(result =>
         {
@@ -49,9 +52,9 @@ internal static class CurveCommand
                          from seed in Enumerable.Range(training.Seed, seedCount)
                          from name in names
                          let epochs = (int)Math.Max(1, Math.Round((double)samplesSeen / size))
-                         select ExperimentCell.For(new RunConfig(name, task.ToJson(), model,
-                             trainingOf[name] with { TrainSamples = size, Epochs = epochs, Seed = seed }, optionsOf[name]), task)).ToList();
-            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(task.Description)}[/]: {string.Join(", ", names)} on {string.Join(", ", setSizes.Select(s => Count(s)))} examples, " +
+                         select ExperimentCell.For(new RunConfig(name, task, model,
+                             trainingOf[name] with { TrainSamples = size, Epochs = epochs, Seed = seed }, optionsOf[name]))).ToList();
+            AnsiConsole.MarkupLine($"[bold]{Markup.Escape(task.Build().Description)}[/]: {string.Join(", ", names)} on {string.Join(", ", setSizes.Select(s => Count(s)))} examples, " +
                                    $"about {Count(samplesSeen)} samples seen each; {cells.Count} runs -> {Markup.Escape(root)}");
             return Experiment.Run(root, new Plan("curve", cells, new JsonObject
             {
@@ -59,7 +62,7 @@ internal static class CurveCommand
                 ["model"] = Json.ToObject(model),
                 ["samples_seen"] = samplesSeen,
                 ["sizes"] = new JsonArray([.. setSizes.Select(s => (JsonNode)s)]),
-            }), slurm, result);
+            }), slurm, result, result.GetValue(table.Wide));
         });
         return command;
     }

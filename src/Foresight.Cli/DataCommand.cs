@@ -19,7 +19,7 @@ internal static class DataCommand
 
         command.SetAction(result =>
         {
-            var task = taskOptions.Build(result);
+            var task = taskOptions.Build(result).Build();
             int n = result.GetValue(count);
             if (n < 1) throw new UserError($"--count must be at least 1, got {n}");
             var random = SeededRandom.For(result.GetValue(seed), "data");

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Foresight.Presentation;
 using Foresight.Evaluation;
 using Foresight.Methods;
 using Foresight.Runs;
@@ -18,14 +19,17 @@ internal static class EvalCommand
         var command = new Command("eval", "Evaluate a saved run on its test set or on a data file (the reference format)");
         var runOption = new Option<string>("--run") { Description = "run directory", Required = true };
         var data = new Option<string?>("--data") { Description = "data file, one example per line (default: the run's own test set)" };
-        var sampler = new Option<string?>("--diffusion-sampler") { Description = "diffusion runs: decode with this sampler instead of the run's (low-confidence, ancestral, top-k-remasking)" };
-        var steps = new Option<int?>("--diffusion-steps") { Description = "diffusion runs: decode with K steps instead of the run's" };
         command.Options.Add(runOption);
         command.Options.Add(data);
-        command.Options.Add(sampler);
-        var temperature = new Option<double?>("--diffusion-temperature") { Description = "diffusion runs: Gumbel temperature instead of the run's (0: argmax)" };
-        command.Options.Add(steps);
-        command.Options.Add(temperature);
+        // Every option a method marks as a decoding choice, to decode a saved run another way: --diffusion-steps, ...
+        var decodeTime = MethodRegistry.AllOptions().Where(o => o.DecodeTime).Select(spec =>
+        {
+            Option option = spec.ValueType == typeof(bool)
+                ? new Option<bool>(spec.Flag) { Description = $"{spec.Owner} runs: {spec.Help}, instead of the run's" }
+                : new Option<string?>(spec.Flag) { Description = $"{spec.Owner} runs: {spec.Help}, instead of the run's" };
+            command.Options.Add(option);
+            return (Spec: spec, Option: option);
+        }).ToList();
         var decode = new Option<string?>("--decode") { Description = "autoregressive runs: greedy, sample:K (best of K samples, the verifier picks) or backtrack (depth-first over the model's ranked tokens, the verifier prunes)" };
         var sampleTemperature = new Option<double>("--temperature") { Description = "sample:K: sampling temperature", DefaultValueFactory = _ => 1.0 };
         var budget = new Option<int>("--search-budget") { Description = "backtrack: model calls allowed per instance", DefaultValueFactory = _ => Backtracking.DefaultBudget };
@@ -42,21 +46,20 @@ internal static class EvalCommand
                 : null;
             int examples = result.GetValue(limit) ?? int.MaxValue;
             if (examples < 1) throw new UserError($"--examples must be at least 1, got {examples}");
-            bool overridden = result.GetValue(sampler) is not null || result.GetValue(steps) is not null || result.GetValue(temperature) is not null;
-            if (decoder is not null && overridden)
-                throw new UserError("--decode and the --diffusion-* decoding flags cannot be combined: --decode is for autoregressive runs");
+            var overrides = decodeTime.Where(o => TrainingOptions.Given(result, o.Option)).ToList();
+            if (decoder is not null && overrides.Count > 0)
+                throw new UserError($"--decode and {overrides[0].Spec.Flag} cannot be combined: --decode is for autoregressive runs");
             var run = RunDirectory.Open(result.GetValue(runOption)!);
-            var options = run.ReadConfig().MethodOptions;
-            if (overridden)
+            var saved = run.ReadConfig();
+            string runMethod = saved.Method;
+            var options = saved.MethodOptions;
+            foreach (var (spec, option) in overrides)
             {
-                if (options is not DiffusionOptions diffusion) throw new UserError("--diffusion-sampler, --diffusion-steps and --diffusion-temperature apply to diffusion runs");
-                options = MethodOptionSet.Validated("diffusion", diffusion with
-                {
-                    Sampler = result.GetValue(sampler) is { } samplerName ? TrainingOptions.ParseFlag<DiffusionSampler>("--diffusion-sampler", samplerName) : diffusion.Sampler,
-                    Steps = result.GetValue(steps) ?? diffusion.Steps,
-                    Temperature = result.GetValue(temperature) ?? diffusion.Temperature,
-                });
+                if (spec.Owner != runMethod) throw new UserError($"{spec.Flag} applies to {spec.Owner} runs; this is a {runMethod} run");
+                object? value = option is Option<bool> flag ? result.GetValue(flag) : spec.Parse(result.GetValue((Option<string?>)option)!);
+                options = MethodOptionSet.With(runMethod, options!, spec, value);
             }
+            if (overrides.Count > 0) options = MethodOptionSet.Validated(runMethod, options!);
             var (config, task, method) = Trainer.LoadTrained(run, options);
             using var _ = method;
             string? file = result.GetValue(data);
@@ -89,7 +92,7 @@ internal static class EvalCommand
             }
             var metrics = Evaluator.Evaluate(method, task, dataset, examples, memory: memory);
             Print(config.Method, task, file ?? "the run's test set", metrics);
-            Save(options is DiffusionOptions d && overridden ? $"-{Json.EnumName(d.Sampler)}-k{d.Steps}" + (d.Temperature > 0 ? $"-t{Number(d.Temperature)}" : "") : "",
+            Save(overrides.Count == 0 ? "" : "-" + string.Join("-", overrides.Select(o => $"{o.Spec.Name.Replace('_', '-')}-{OptionSpec.Text(o.Spec.ValueOf(options!))}")),
                 options is null ? [] : new JsonObject { ["options"] = MethodOptionSet.ToJson(config.Method, options) }, Json.ToObject(metrics));
             return 0;
         });

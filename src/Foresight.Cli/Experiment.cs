@@ -12,10 +12,10 @@ namespace Foresight.Cli;
 internal static class Experiment
 {
     /// <summary>Runs the plan here, or submits it as a job array with --executor slurm.</summary>
-    public static int Run(string root, Plan plan, SlurmExecutor.Flags slurm, ParseResult result)
+    public static int Run(string root, Plan plan, SlurmExecutor.Flags slurm, ParseResult result, bool wide)
     {
-        if (slurm.UseSlurm(result)) return SlurmExecutor.Run(root, plan, slurm, result);
-        Finish(root, plan, Execute(root, plan));
+        if (slurm.UseSlurm(result)) return SlurmExecutor.Run(root, plan, slurm, result, wide);
+        Finish(root, plan, Execute(root, plan), wide);
         return 0;
     }
 
@@ -25,14 +25,14 @@ internal static class Experiment
     /// </summary>
     public static IReadOnlyList<CellResult> Execute(string root, Plan plan, int? only = null) =>
         new ExperimentExecutor(root,
-                c => TrainingView.Train(c.Cell.Config, c.Cell.Task, c.Train, c.Test, c.Run, c.Resume), Log)
+                c => TrainingView.Train(c.Cell.Config, c.Train, c.Test, c.Run, c.Resume), Log)
             .Run(plan, plan.Probes is { } sizes ? done => ProbeSuite.Run(RunDirectory.Open(done.Path), sizes, log: Log, missingOnly: true) : null, only);
 
     /// <summary>Pools the seeds, prints the table, writes the results file (one schema for every kind), report.md and, for a curve, its figure.</summary>
-    public static List<GroupResult> Finish(string root, Plan plan, IReadOnlyList<CellResult> results)
+    public static List<GroupResult> Finish(string root, Plan plan, IReadOnlyList<CellResult> results, bool wide = false)
     {
         var groups = GroupResult.Aggregate(results);
-        Tables.Print(groups, results);
+        Tables.Print(groups, results, wide);
         string file = Path.Combine(root, plan.ResultsFile);
         Json.WriteAtomic(file, ExperimentResults.ToJson(plan.Kind, results, groups, plan.Extra));
         AnsiConsole.MarkupLine($"wrote {Markup.Escape(file)}");

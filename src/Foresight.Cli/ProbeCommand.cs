@@ -33,7 +33,7 @@ internal static class ProbeCommand
             }
             var config = run.ReadConfig();
             var written = ProbeSuite.Run(run, sizes, name == "all" ? null : name, line => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
-            foreach (var (probe, value) in written) Print(ProbeSuite.All.Single(p => p.Name == probe), value, config.Method, Tasks.TaskRegistry.FromJson(config.Task).Description);
+            foreach (var (probe, value) in written) Print(ProbeSuite.All.Single(p => p.Name == probe), value, config.Method, config.Task.Build().Description);
             return 0;
         });
         return command;

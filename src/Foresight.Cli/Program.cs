@@ -34,7 +34,7 @@ catch (Foresight.Training.TrainingInterrupted e)
 }
 catch (ConfigError e)
 {
-    Console.Error.WriteLine($"error: {TrainingOptions.InFlags(e.Message)}");
+    Console.Error.WriteLine($"error: {FieldFlags.InFlags(e.Message)}");
     return 2;
 }
 catch (UserError e)

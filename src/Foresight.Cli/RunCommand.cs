@@ -24,6 +24,7 @@ internal static class RunCommand
         command.Options.Add(cell);
         command.Options.Add(status);
         var slurm = new SlurmExecutor.Flags(command);
+        var table = new TableFlags(command);
 
         command.SetAction(result =>
         {
@@ -47,7 +48,7 @@ internal static class RunCommand
                 return 0;
             }
             AnsiConsole.MarkupLine($"[bold]{Markup.Escape(path)}[/]: {plan.Cells.Count} runs -> {Markup.Escape(root)}");
-            return Experiment.Run(root, plan, slurm, result);
+            return Experiment.Run(root, plan, slurm, result, result.GetValue(table.Wide));
         });
         return command;
     }

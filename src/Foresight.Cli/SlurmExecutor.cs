@@ -123,7 +123,7 @@ internal static partial class SlurmExecutor
     /// Writes the scripts for the plan's unfinished cells and submits them (unless --dry-run); with --wait, aggregates
     /// once every task has ended, as a local run would.
     /// </summary>
-    public static int Run(string root, Plan plan, Flags flags, ParseResult result)
+    public static int Run(string root, Plan plan, Flags flags, ParseResult result, bool wide)
     {
         var request = flags.Request(result);
         bool dryRun = result.GetValue(flags.DryRun);
@@ -135,10 +135,10 @@ internal static partial class SlurmExecutor
         if (pending.Count == 0)
         {
             AnsiConsole.MarkupLine("every cell has finished; nothing to submit");
-            Experiment.Finish(root, plan, Experiment.Execute(root, plan));
+            Experiment.Finish(root, plan, Experiment.Execute(root, plan), wide);
             return 0;
         }
-        foreach (int i in pending.Where(i => plan.Cells[i].CheckBeforeStart)) Trainer.CheckBuilds(plan.Cells[i].Config, plan.Cells[i].Task); // fail here, not in a queue
+        foreach (int i in pending.Where(i => plan.Cells[i].CheckBeforeStart)) Trainer.CheckBuilds(plan.Cells[i].Config); // fail here, not in a queue
         var ids = plan.Cells.Select(c => c.Id).ToList();
         var dependent = pending.Where(i => plan.Cells[i].StartsFrom is { } from && pending.Contains(ids.IndexOf(from))).ToList();
         var first = pending.Except(dependent).ToList();
@@ -167,7 +167,7 @@ internal static partial class SlurmExecutor
         var failed = executor.Pending(plan);
         if (failed.Count > 0)
             throw new UserError($"job {string.Join(", ", jobs)} ended with {failed.Count} cell(s) unfinished: see {string.Join(", ", failed.Select(i => LogOf(root, i)))}");
-        Experiment.Finish(root, plan, Experiment.Execute(root, plan));
+        Experiment.Finish(root, plan, Experiment.Execute(root, plan), wide);
         return 0;
     }
 

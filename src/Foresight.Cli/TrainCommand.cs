@@ -22,11 +22,13 @@ internal static class TrainCommand
         command.Options.Add(config);
         var taskOptions = new TaskOptions(command);
         var trainingOptions = new TrainingOptions(command);
+        var table = new TableFlags(command);
 
         command.SetAction(result =>
         {
-            if (result.GetValue(resume) is { } resumeDirectory) return Resume(resumeDirectory);
-            if (result.GetValue(config) is { } configFile) return FromConfig(result, configFile, output, config);
+            bool wide = result.GetValue(table.Wide);
+            if (result.GetValue(resume) is { } resumeDirectory) return Resume(resumeDirectory, wide);
+            if (result.GetValue(config) is { } configFile) return FromConfig(result, configFile, result.GetValue(output), wide, allowed: [output, config, table.Wide]);
             string methodName = result.GetValue(method)!;
             MethodRegistry.Validate(methodName);
             var task = taskOptions.Build(result);
@@ -34,11 +36,11 @@ internal static class TrainCommand
             var methodOptions = trainingOptions.MethodOptions(result, methodName);
             if (methodOptions is GrpoOptions { Init: { } init } && StartingRun(init) is { } start)
             {
-                if (!taskOptions.AnyGiven(result)) task = TaskRegistry.FromJson(start.Task);
+                if (!taskOptions.AnyGiven(result)) task = start.Task;
                 if (!trainingOptions.AnyModelFlagGiven(result)) model = start.Model;
             }
-            var runConfig = new RunConfig(methodName, task.ToJson(), model, trainingOptions.Training(result, methodName), methodOptions);
-            return Train(runConfig, task, result.GetValue(output) ?? OutputPaths.Default(methodName));
+            var runConfig = new RunConfig(methodName, task, model, trainingOptions.Training(result, methodName), methodOptions);
+            return Train(runConfig, result.GetValue(output) ?? OutputPaths.Default(methodName), wide);
         });
         return command;
     }
@@ -50,17 +52,17 @@ internal static class TrainCommand
     private static RunConfig? StartingRun(string init) =>
         File.Exists(Path.Combine(init, RunDirectory.ConfigFileName)) ? RunDirectory.Open(init).ReadConfig() : null;
 
-    private static int Train(RunConfig config, ITask task, string directory)
+    private static int Train(RunConfig config, string directory, bool wide)
     {
-        Trainer.CheckBuilds(config, task);
+        Trainer.CheckBuilds(config);
         var run = RunDirectory.Create(directory);
-        Tables.Print(config, task, run.Path, TrainingView.Train(config, task, run));
+        Tables.Print(config, run.Path, TrainingView.Train(config, run), wide);
         return 0;
     }
 
-    private static int FromConfig(ParseResult result, string file, Option<string?> output, Option<string?> config)
+    private static int FromConfig(ParseResult result, string file, string? output, bool wide, IReadOnlyList<Option> allowed)
     {
-        if (result.CommandResult.Children.OfType<OptionResult>().FirstOrDefault(o => !o.Implicit && o.Option != output && o.Option != config) is { } other)
+        if (result.CommandResult.Children.OfType<OptionResult>().FirstOrDefault(o => !o.Implicit && !allowed.Contains(o.Option)) is { } other)
             throw new UserError($"--config takes every setting from {file}; drop {other.Option.Name}");
         if (!File.Exists(file)) throw new UserError($"config file '{file}' does not exist");
         var runConfig = RunConfig.Load(file);
@@ -68,18 +70,17 @@ internal static class TrainCommand
         {
             runConfig.Training.Validate();
             runConfig.Model.Validate();
-            return Train(runConfig, TaskRegistry.FromJson(runConfig.Task), result.GetValue(output) ?? OutputPaths.Default(runConfig.Method));
+            return Train(runConfig, output ?? OutputPaths.Default(runConfig.Method), wide);
         }
         catch (ConfigError e) { throw new UserError($"{file}: {e.Message}"); }
     }
 
-    private static int Resume(string directory)
+    private static int Resume(string directory, bool wide)
     {
         var run = RunDirectory.Open(directory);
         if (File.Exists(run.SummaryFile)) throw new UserError($"run '{directory}' already finished (it has a summary.json); nothing to resume");
         var config = run.ReadConfig();
-        var task = TaskRegistry.FromJson(config.Task);
-        Tables.Print(config, task, run.Path, TrainingView.Train(config, task, run, resume: true));
+        Tables.Print(config, run.Path, TrainingView.Train(config, run, resume: true), wide);
         return 0;
     }
 }

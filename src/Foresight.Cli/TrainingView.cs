@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Foresight.Presentation;
 using Foresight.Runs;
 using Foresight.Tasks;
 using Foresight.Training;
@@ -11,16 +12,17 @@ namespace Foresight.Cli;
 internal static class TrainingView
 {
     /// <summary>Trains (or resumes) a run on the data its config describes.</summary>
-    public static RunResult Train(RunConfig config, ITask task, RunDirectory run, bool resume = false)
+    public static RunResult Train(RunConfig config, RunDirectory run, bool resume = false)
     {
-        var (train, test) = Trainer.MakeData(task, config.Training);
+        var (train, test) = Trainer.MakeData(config.Task.Build(), config.Training);
         using (train)
         using (test)
-            return Train(config, task, train, test, run, resume);
+            return Train(config, train, test, run, resume);
     }
 
-    public static RunResult Train(RunConfig config, ITask task, TokenDataset train, TokenDataset test, RunDirectory run, bool resume = false)
+    public static RunResult Train(RunConfig config, TokenDataset train, TokenDataset test, RunDirectory run, bool resume = false)
     {
+        var task = config.Task.Build();
         string label = config.Method;
         if (config.Model.Backbone == Models.BackboneKind.Mamba)
         {
@@ -29,7 +31,7 @@ internal static class TrainingView
             AnsiConsole.MarkupLine($"[grey]{label}: Mamba backbone, {mamba.Parameters:N0} parameters (inner width {mamba.InnerWidth}, state {mamba.StateSize}); " +
                                    $"a GPT of {config.Model.Layers} x {config.Model.Width}: {config.Model.GptParameters(task.VocabularySize, length):N0}[/]");
         }
-        if (!AnsiConsole.Profile.Capabilities.Interactive) return TrainPlain(config, task, train, test, run, label, resume);
+        if (!AnsiConsole.Profile.Capabilities.Interactive) return TrainPlain(config, train, test, run, label, resume);
 
         RunResult? result = null;
         AnsiConsole.Progress()
@@ -40,7 +42,7 @@ internal static class TrainingView
             {
                 var bar = context.AddTask(label, maxValue: config.Training.TotalSteps);
                 string lastEval = "";
-                result = Trainer.Train(config, task, train, test, run,
+                result = Trainer.Train(config, train, test, run,
                     onStep: p =>
                     {
                         bar.Value = p.Step;
@@ -53,13 +55,13 @@ internal static class TrainingView
         return result!;
     }
 
-    private static RunResult TrainPlain(RunConfig config, ITask task, TokenDataset train, TokenDataset test, RunDirectory run, string label, bool resume)
+    private static RunResult TrainPlain(RunConfig config, TokenDataset train, TokenDataset test, RunDirectory run, string label, bool resume)
     {
         var wall = Stopwatch.StartNew();
         int total = config.Training.TotalSteps;
         int firstStep = -1;
-        Console.WriteLine($"{label}: {(resume ? "resuming" : "training")} {total} steps on {task.Description} -> {run.Path}");
-        return Trainer.Train(config, task, train, test, run, resume: resume, interrupt: StopSignals.Token, onStep: p => { if (firstStep < 0) firstStep = p.Step - 1; }, onEvaluation: line =>
+        Console.WriteLine($"{label}: {(resume ? "resuming" : "training")} {total} steps on {config.Task.Build().Description} -> {run.Path}");
+        return Trainer.Train(config, train, test, run, resume: resume, interrupt: StopSignals.Token, onStep: p => { if (firstStep < 0) firstStep = p.Step - 1; }, onEvaluation: line =>
         {
             int step = line.Step;
             var eta = TimeSpan.FromSeconds(wall.Elapsed.TotalSeconds / Math.Max(1, step - firstStep) * (total - step));

@@ -88,7 +88,7 @@ public sealed class AdditionTaskTests
     public void Config_json_round_trips_through_the_registry()
     {
         var task = new AdditionTask(12, AnswerOrder.LsbFirst);
-        var again = (AdditionTask)TaskRegistry.FromJson(task.ToJson());
+        var again = (AdditionTask)TaskSpec.FromJson(task.Spec.ToJson()).Build();
         Assert.Equal((12, AnswerOrder.LsbFirst), (again.Digits, again.Order));
         Assert.Equal("12-digit addition (lsb first)", again.Description);
         Assert.ThrowsAny<UserError>(() => new AdditionTask(21));

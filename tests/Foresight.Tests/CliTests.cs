@@ -26,7 +26,7 @@ public sealed class CliTests
     public void Impossible_graph_is_a_one_line_error()
     {
         AssertUserError(Cli.Run("data", "--degree", "5", "--path-length", "5", "--nodes", "20", "--out", "/tmp/never-written.txt"),
-            "G(5,5,20) is impossible: it needs 1 + 5x(5-1) = 21 distinct node labels but --nodes is 20");
+            "--nodes is 20, but G(5,5,20) needs 1 + 5x(5-1) = 21 distinct node labels");
     }
 
     [Fact]

@@ -51,4 +51,43 @@ public sealed partial class DocsTests
         foreach (var command in CommandTree.Root().Subcommands) Check(command, $"foresight {command.Name}");
         Assert.True(missing.Count == 0, "docs/cli.md lacks (tools/cli-reference regenerates its reference):\n" + string.Join("\n", missing));
     }
+
+    [Fact]
+    public void Docs_building_layout_names_every_source_file_and_folder_and_no_folder_that_is_gone()
+    {
+        string doc = File.ReadAllText(Repository.PathOf("docs", "building.md"));
+        int start = doc.IndexOf("## Layout", StringComparison.Ordinal);
+        Assert.True(start >= 0, "docs/building.md has no '## Layout' section");
+        int open = doc.IndexOf("```", start, StringComparison.Ordinal), close = doc.IndexOf("```", open + 3, StringComparison.Ordinal);
+        string layout = doc[(open + 3)..close];
+        var missing = new List<string>();
+        foreach (string project in new[] { "Foresight", "Foresight.Cli" })
+        {
+            string root = Repository.PathOf("src", project);
+            var sources = Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories)
+                .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}") && !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}"));
+            foreach (string file in sources)
+            {
+                string name = Path.GetFileNameWithoutExtension(file), folder = Path.GetFileName(Path.GetDirectoryName(file)!);
+                if (!Regex.IsMatch(layout, $@"\b{Regex.Escape(name)}\b")) missing.Add($"{Path.GetRelativePath(Repository.Root, file)} is not named");
+                if (folder != project && !layout.Contains($"{folder}/", StringComparison.Ordinal)) missing.Add($"folder {folder}/ is not named");
+            }
+        }
+        foreach (Match folder in Regex.Matches(layout, @"^\s+([A-Z][A-Za-z]+)/", RegexOptions.Multiline))
+            if (!Directory.Exists(Repository.PathOf("src", "Foresight", folder.Groups[1].Value))) missing.Add($"{folder.Groups[1].Value}/ does not exist");
+        Assert.True(missing.Count == 0, "docs/building.md's layout is stale:\n" + string.Join("\n", missing.Distinct()));
+    }
+
+    [Fact]
+    public void No_doc_experiment_file_or_source_cites_the_project_tracker_instead_of_a_source()
+    {
+        var files = MarkdownFiles()
+            .Concat(Directory.EnumerateFiles(Repository.PathOf("experiments"), "*.json", SearchOption.AllDirectories))
+            .Concat(Directory.EnumerateFiles(Repository.PathOf("src"), "*.cs", SearchOption.AllDirectories).Where(f => !f.Contains("/obj/") && !f.Contains("/bin/")));
+        var cited = (from file in files
+                     from line in File.ReadLines(file).Select((text, i) => (Text: text, Number: i + 1))
+                     where Regex.IsMatch(line.Text, @"\bissues? #?\d+", RegexOptions.IgnoreCase)
+                     select $"{Path.GetRelativePath(Repository.Root, file)}:{line.Number}: {line.Text.Trim()}").ToList();
+        Assert.True(cited.Count == 0, "a user has no access to the project's issues; cite the paper, slide or figure:\n" + string.Join("\n", cited));
+    }
 }

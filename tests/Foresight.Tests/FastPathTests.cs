@@ -6,7 +6,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace Foresight.Tests;
 
 /// <summary>
-/// The backbones' fast paths (issue 33: attention's mask and scale in one pass, the Mamba's convolution as shifted
+/// The backbones' fast paths (attention's mask and scale in one pass, the Mamba's convolution as shifted
 /// multiply-adds and its fused scan) against plain libtorch written from the papers' equations with the same weights:
 /// libtorch's own scaled_dot_product_attention, Conv1d and the scan in libtorch operations. A fixed batch's loss and every
 /// gradient agree to fp32 rounding; in bf16 the loss stays within bf16 noise of the fp32 reference.

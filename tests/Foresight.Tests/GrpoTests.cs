@@ -68,17 +68,18 @@ public sealed class GrpoTests
 
     private static void TrainNtp(string directory)
     {
-        var config = new RunConfig("ntp", Task.ToJson(), Tiny, new TrainingConfig(TrainSamples: 1024, TestSamples: 64, BatchSize: 64, WarmupSteps: 4, EvalSamples: 64, Seed: 3));
+        var config = new RunConfig("ntp", Task.Spec, Tiny, new TrainingConfig(TrainSamples: 1024, TestSamples: 64, BatchSize: 64, WarmupSteps: 4, EvalSamples: 64, Seed: 3));
         var (train, test) = Trainer.MakeData(Task, config.Training);
         using (train)
         using (test)
-            Trainer.Train(config, Task, train, test, RunDirectory.Create(directory));
+            Trainer.Train(config, train, test, RunDirectory.Create(directory));
     }
 
     private static bool Same(Tensor a, Tensor b) => a.eq(b).all().item<bool>();
 
+    /// <summary>grpo as the trainer builds it: the run it starts from is found, checked and handed over in its context.</summary>
     private static Grpo Build(string init, ModelSize? size = null) =>
-        (Grpo)MethodRegistry.Create("grpo", new MethodContext(Task, size ?? Tiny, Options: new GrpoOptions { Init = init, GroupSize = 4, Temperature = 4 }));
+        (Grpo)Trainer.BuildMethod(new RunConfig("grpo", Task.Spec, size ?? Tiny, new TrainingConfig(), new GrpoOptions { Init = init, GroupSize = 4, Temperature = 4 }));
 
     [Fact]
     public void Fine_tuning_starts_from_the_init_run_moves_the_model_and_never_reads_the_target()

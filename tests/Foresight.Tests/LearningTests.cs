@@ -21,11 +21,11 @@ public sealed class LearningTests
 
     private static RunResult Train(string method, int samples, TempDirectory temp)
     {
-        var config = new RunConfig(method, Task.ToJson(), Small, Budget with { TrainSamples = samples });
+        var config = new RunConfig(method, Task.Spec, Small, Budget with { TrainSamples = samples });
         var (train, test) = Trainer.MakeData(Task, config.Training);
         using (train)
         using (test)
-            return Trainer.Train(config, Task, train, test, RunDirectory.Create(temp[method]));
+            return Trainer.Train(config, train, test, RunDirectory.Create(temp[method]));
     }
 
     [Fact]

@@ -185,13 +185,13 @@ public sealed class MambaTests
         var size = new ModelSize(Layers: 1, Width: 32, Heads: 2, Backbone: BackboneKind.Mamba);
         foreach (string method in new[] { "ntp", "reverse" })
         {
-            var config = new RunConfig(method, task.ToJson(), size, new TrainingConfig(TrainSamples: 512, TestSamples: 64, BatchSize: 64, WarmupSteps: 2, EvalSamples: 64));
+            var config = new RunConfig(method, task.Spec, size, new TrainingConfig(TrainSamples: 512, TestSamples: 64, BatchSize: 64, WarmupSteps: 2, EvalSamples: 64));
             var (train, test) = Trainer.MakeData(task, config.Training);
             using (train)
             using (test)
             {
                 var run = RunDirectory.Create(temp[method]);
-                Trainer.Train(config, task, train, test, run);
+                Trainer.Train(config, train, test, run);
                 Assert.Equal(BackboneKind.Mamba, run.ReadConfig().Model.Backbone);
                 var losses = run.ReadMetrics().Select(m => m["train_loss"]!.GetValue<double>()).ToList();
                 Assert.True(losses[^1] < losses[0], $"{method}: loss {losses[0]} -> {losses[^1]}");

@@ -1,3 +1,4 @@
+using Foresight.Runs;
 using Foresight.Methods;
 using Foresight.Models;
 using Foresight.Tasks;
@@ -40,9 +41,9 @@ public sealed class MethodTests
     public void A_method_keeps_its_own_batch_size_and_rate_unless_they_are_given(string name, int batchSize, double learningRate)
     {
         var shared = new TrainingConfig(BatchSize: 128, LearningRate: 1e-3);
-        var own = MethodRegistry.WithOwnDefaults(name, shared, batchSizeGiven: false, learningRateGiven: false);
+        var own = shared.WithOwnDefaults(name, batchSizeGiven: false, learningRateGiven: false);
         Assert.Equal((batchSize, learningRate), (own.BatchSize, own.LearningRate));
-        var given = MethodRegistry.WithOwnDefaults(name, shared with { BatchSize = 64, LearningRate = 3e-3 }, batchSizeGiven: true, learningRateGiven: true);
+        var given = (shared with { BatchSize = 64, LearningRate = 3e-3 }).WithOwnDefaults(name, batchSizeGiven: true, learningRateGiven: true);
         Assert.Equal((64, 3e-3), (given.BatchSize, given.LearningRate));
     }
 

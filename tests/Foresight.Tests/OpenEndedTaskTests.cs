@@ -172,14 +172,15 @@ public sealed class OpenEndedTaskTests
     [InlineData("line")]
     public void Text_format_round_trips_and_config_rebuilds_the_task(string name)
     {
-        var task = (OpenEndedTask)TaskRegistry.FromJson(new() { ["name"] = name, ["prefix"] = "null" });
+        var task = (OpenEndedTask)TaskSpec.FromJson(new() { ["name"] = name, ["prefix"] = "null" }).Build();
         var random = SeededRandom.For(6, "train");
         var example = task.Generate(random);
         var parsed = task.Parse(task.Format(example));
         Assert.Equal(example.Prefix, parsed.Prefix);
         Assert.Equal(example.Target, parsed.Target);
-        var rebuilt = TaskRegistry.FromJson(task.ToJson());
-        Assert.Equal(task.ToJson().ToJsonString(), rebuilt.ToJson().ToJsonString());
+        var rebuilt = TaskSpec.FromJson(task.Spec.ToJson()).Build();
+        Assert.Equal(task.Spec, rebuilt.Spec);
+        Assert.Equal(task.Spec.ToJson().ToJsonString(), rebuilt.Spec.ToJson().ToJsonString());
         Assert.Throws<FormatException>(() => task.Parse("s1 s2 = v1"));
     }
 
@@ -212,7 +213,7 @@ public sealed class OpenEndedTaskTests
     {
         using var temp = new TempDirectory();
         var task = new ConstructionTask(Shape.Line, 10, 6, PrefixMode.Null);
-        var training = new Training.TrainingConfig(TrainSamples: 256, TestSamples: 64, BatchSize: 64, WarmupSteps: 2, EvalEvery: 2, EvalSamples: 32);
+        var training = new Runs.TrainingConfig(TrainSamples: 256, TestSamples: 64, BatchSize: 64, WarmupSteps: 2, EvalEvery: 2, EvalSamples: 32);
         var (train, test) = Training.Trainer.MakeData(task, training);
         using (train)
         using (test)
@@ -221,7 +222,7 @@ public sealed class OpenEndedTaskTests
             foreach (string method in new[] { "ntp", "teacherless" })
             {
                 var run = Runs.RunDirectory.Create(temp[method]);
-                var result = Training.Trainer.Train(new Runs.RunConfig(method, task.ToJson(), new Models.ModelSize(1, 32, 2), training), task, train, test, run);
+                var result = Training.Trainer.Train(new Runs.RunConfig(method, task.Spec, new Models.ModelSize(1, 32, 2), training), train, test, run);
                 var c = result.Test.Creativity!;
                 Assert.Equal(64, c.Samples);
                 Assert.Equal(1, c.Temperature);
@@ -246,7 +247,7 @@ public sealed class OpenEndedTaskTests
         Assert.Contains("task.labels", Assert.Throws<ConfigError>(() => new ConstructionTask(Shape.Line, 4, 6, PrefixMode.Seed)).Message);
         Assert.Contains("task.children", Assert.Throws<ConfigError>(() => new SiblingDiscoveryTask(3, 1, 0, PrefixMode.Seed)).Message);
         Assert.Contains("task.edge_probability", Assert.Throws<ConfigError>(() => new TriangleDiscoveryTask(5, 0.05, 0.5, 0, PrefixMode.Seed)).Message);
-        Assert.Contains("task.prefix", Assert.Throws<ConfigError>(() => TaskRegistry.FromJson(new() { ["name"] = "line", ["prefix"] = "hash" })).Message);
+        Assert.Contains("task.prefix", Assert.Throws<ConfigError>(() => TaskSpec.FromJson(new() { ["name"] = "line", ["prefix"] = "hash" })).Message);
         Assert.Contains("task.temperature", Assert.Throws<ConfigError>(() => new ConstructionTask(Shape.Line, 10, 6, PrefixMode.Null, temperature: -1)).Message);
     }
 }

@@ -108,10 +108,10 @@ public sealed class PathStarTaskTests
     }
 
     [Theory]
-    [InlineData(0, 5, 50, "degree (--degree) must be at least 1, got 0")]
-    [InlineData(2, 1, 50, "path length (--path-length) must be at least 2")]
-    [InlineData(3, 5, 12, "G(3,5,12) is impossible: it needs 1 + 3x(5-1) = 13 distinct node labels but --nodes is 12")]
-    [InlineData(2, 5, 1, "node count (--nodes) must be at least 2, got 1")]
+    [InlineData(0, 5, 50, "task.degree must be at least 1, got 0")]
+    [InlineData(2, 1, 50, "task.path_length must be at least 2")]
+    [InlineData(3, 5, 12, "task.nodes is 12, but G(3,5,12) needs 1 + 3x(5-1) = 13 distinct node labels")]
+    [InlineData(2, 5, 1, "task.nodes must be at least 2, got 1")]
     public void Impossible_parameters_are_a_clear_error(int degree, int pathLength, int nodes, string message)
     {
         var error = Assert.ThrowsAny<UserError>(() => new PathStarTask(degree, pathLength, nodes));

@@ -191,7 +191,7 @@ public sealed class ProbeTests
     public void Indecipherable_probe_reads_first_decision_accuracy_over_training_from_the_metrics()
     {
         using var temp = new TempDirectory();
-        RunDirectory.Create(temp.Path).WriteConfig(new RunConfig("ntp", Task.ToJson(), new ModelSize(1, 16, 2), new TrainingConfig()));
+        RunDirectory.Create(temp.Path).WriteConfig(new RunConfig("ntp", Task.Spec, new ModelSize(1, 16, 2), new TrainingConfig()));
         var lines = new[] { (1000, 0.20, 0.3, 100), (2000, 0.56, 0.5, 100), (3000, 0.47, 0.6, 1000) };
         File.WriteAllLines(Path.Combine(temp.Path, "metrics.jsonl"), lines.Select((l, i) => new EvaluationLine(i + 1, 0, l.Item1, 1e-3, 1.0, i,
             new Evaluation.EvalMetrics(l.Item4, 0, l.Item2, 0.5, [1, l.Item2, 1, 1, 1], 0.9, [1, l.Item3, 1, 1, 1])).ToJson().ToJsonString()));
@@ -211,13 +211,13 @@ public sealed class ProbeTests
     {
         using var temp = new TempDirectory();
         var task = new PathStarTask(2, 4, 20);
-        var config = new RunConfig("ntp", task.ToJson(), new ModelSize(1, 32, 2),
+        var config = new RunConfig("ntp", task.Spec, new ModelSize(1, 32, 2),
             new TrainingConfig(TrainSamples: 2048, TestSamples: 64, BatchSize: 64, WarmupSteps: 4, EvalSamples: 64, LearningRate: 2e-3));
         var run = RunDirectory.Create(temp["ntp"]);
         var (train, test) = Trainer.MakeData(task, config.Training);
         using (train)
         using (test)
-            Trainer.Train(config, task, train, test, run);
+            Trainer.Train(config, train, test, run);
 
         var sizes = new ProbeSizes(CleverHansExamples: 200, PlanningExamples: 500);
         var written = ProbeSuite.Run(run, sizes);
@@ -251,13 +251,13 @@ public sealed class ProbeTests
     {
         using var temp = new TempDirectory();
         var task = new PathStarTask(2, 4, 20);
-        var config = new RunConfig("reverse", task.ToJson(), new ModelSize(1, 16, 2),
+        var config = new RunConfig("reverse", task.Spec, new ModelSize(1, 16, 2),
             new TrainingConfig(TrainSamples: 256, TestSamples: 32, BatchSize: 64, WarmupSteps: 1, EvalSamples: 32));
         var run = RunDirectory.Create(temp["reverse"]);
         var (train, test) = Trainer.MakeData(task, config.Training);
         using (train)
         using (test)
-            Trainer.Train(config, task, train, test, run);
+            Trainer.Train(config, train, test, run);
 
         var log = new List<string>();
         var written = ProbeSuite.Run(run, new ProbeSizes(20, 50), log: log.Add);

@@ -92,7 +92,7 @@ public sealed class PublishedTests
         Assert.Equal(30, cells.Count); // 5 graphs x 3 methods x 2 backbones
         Assert.All(cells, c => Assert.Equal((4, 128, 64, 5e-4, 0.0, 200_000), (c.Config.Model.Layers, c.Config.Model.Width,
             c.Config.Training.BatchSize, c.Config.Training.LearningRate, c.Config.Training.WeightDecay, c.Config.Training.TrainSamples)));
-        Assert.Equal(50, cells.First(c => c.Task.Description == "G(2,5,50)").Config.Task["nodes"]!.GetValue<int>());
+        Assert.Equal(50, cells.First(c => c.Task.Description == "G(2,5,50)").Config.Task.ToJson()["nodes"]!.GetValue<int>());
         Assert.Contains(cells, c => c.Task.Description == "G(20,5,81)"); // raised to the fewest labels the graph needs
         Assert.Equal(15, cells.Count(c => c.Config.Model.Backbone == BackboneKind.Mamba));
         var g25 = cells.First(c => c.Task.Description == "G(2,5,50)");

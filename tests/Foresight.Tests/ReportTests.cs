@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Foresight.Presentation;
 using Foresight.Models;
 using Foresight.Probes;
 using Foresight.Reports;
@@ -26,7 +27,7 @@ public sealed class TinyComparisonFixture : IDisposable
             foreach (string method in new[] { "ntp", "reverse" })
             {
                 var run = RunDirectory.Create(Path.Combine(Root, method));
-                Trainer.Train(new RunConfig(method, task.ToJson(), new ModelSize(1, 32, 2), training), task, train, test, run);
+                Trainer.Train(new RunConfig(method, task.Spec, new ModelSize(1, 32, 2), training), train, test, run);
                 ProbeSuite.Run(run, new ProbeSizes(100, 300));
             }
     }
@@ -72,7 +73,7 @@ public sealed class ReportTests(TinyComparisonFixture fixture) : IClassFixture<T
     {
         var task = new PathStarTask(2, 4, 20);
         string Label(string method, ModelSize model, TrainingConfig training, Methods.IMethodOptions? options = null) =>
-            ReportRun.VariantLabel(new RunConfig(method, task.ToJson(), model, training, options));
+            new RunConfig(method, task.Spec, model, training, options).Label;
         var size = new ModelSize(1, 32, 2);
 
         Assert.Equal("ntp", Label("ntp", size, new TrainingConfig()));

@@ -38,7 +38,7 @@ public sealed class RunStoreTests
     {
         using var temp = new TempDirectory();
         var run = RunDirectory.Create(temp["run"]);
-        var config = new RunConfig("ntp", new Tasks.PathStarTask(2, 4, 20).ToJson(), new Models.ModelSize(1, 32, 2), new Training.TrainingConfig());
+        var config = new RunConfig("ntp", new Tasks.PathStarTask(2, 4, 20).Spec, new Models.ModelSize(1, 32, 2), new Runs.TrainingConfig());
         Assert.Equal(Models.Precision.Bf16, config.Model.Precision); // today's default
         run.WriteConfig(config);
         Assert.Equal(Models.Precision.Bf16, run.ReadConfig().Model.Precision);

@@ -92,14 +92,14 @@ public sealed class SafeTensorsTests
 
         var run = RunDirectory.Open(temp["run"]);
         var config = run.ReadConfig();
-        var task = TaskRegistry.FromJson(config.Task);
+        var task = config.Task.Build();
         using var test = Trainer.MakeTestSet(task, config.Training);
-        using var fresh = Trainer.BuildMethod(config with { Training = config.Training with { Seed = 12 } }, task);
+        using var fresh = Trainer.BuildMethod(config with { Training = config.Training with { Seed = 12 } });
         SafeTensors.LoadInto(fresh.Model, file);
         var scores = Evaluation.Evaluator.Evaluate(fresh, task, test);
         Assert.Equal(run.ReadSummary()["teacher_forced_accuracy"]!.GetValue<double>(), scores.TeacherForcedAccuracy, 12);
 
-        using var wider = Trainer.BuildMethod(config with { Model = config.Model with { Width = 64 } }, task);
+        using var wider = Trainer.BuildMethod(config with { Model = config.Model with { Width = 64 } });
         Assert.Contains("but the model has", Assert.ThrowsAny<UserError>(() => SafeTensors.LoadInto(wider.Model, file)).Message);
     }
 }

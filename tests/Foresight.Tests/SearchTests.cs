@@ -162,7 +162,7 @@ public sealed class SearchTests
         using var data = TokenDataset.Generate(Task, 16, SeededRandom.For(0, "greedy"));
         var batch = data.Slice(0, 16);
         using var _ = no_grad();
-        var own = SearchDecoding.ToAnswers(method.Decode(batch.Prefix), [.. Enumerable.Range(0, Task.TargetLength)]);
+        var own = StepwiseWriting.ToAnswers(method.Decode(batch.Prefix), [.. Enumerable.Range(0, Task.TargetLength)]);
         var greedy = new GreedyDecoder().Decode((IStepwiseDecoder)method, Task, batch.Examples(), batch.Prefix);
         Assert.Equal(own, greedy.Select(r => r.Answer));
     }

@@ -15,11 +15,11 @@ public sealed class TrainerTests
 
     private static RunResult Train(string method, string directory, TrainingConfig? config = null)
     {
-        var runConfig = new RunConfig(method, Task.ToJson(), Tiny, config ?? Short);
+        var runConfig = new RunConfig(method, Task.Spec, Tiny, config ?? Short);
         var (train, test) = Trainer.MakeData(Task, runConfig.Training);
         using (train)
         using (test)
-            return Trainer.Train(runConfig, Task, train, test, RunDirectory.Create(directory));
+            return Trainer.Train(runConfig, train, test, RunDirectory.Create(directory));
     }
 
     [Fact]
@@ -77,7 +77,7 @@ public sealed class TrainerTests
         var result = Train("reverse", temp["run"]);
         var run = RunDirectory.Open(temp["run"]);
 
-        Assert.Equal(new RunConfig("reverse", Task.ToJson(), Tiny, Short).Training, run.ReadConfig().Training);
+        Assert.Equal(new RunConfig("reverse", Task.Spec, Tiny, Short).Training, run.ReadConfig().Training);
         // Periodic evaluations before the last step, then the final one on the whole test set.
         Assert.Equal(16, Short.TotalSteps);
         Assert.Equal(2, File.ReadLines(run.MetricsFile).Count());
@@ -113,7 +113,7 @@ public sealed class TrainerTests
         using var test = Trainer.MakeTestSet(Task, config.Training);
 
         // Initialised from another seed, so only the checkpoint can bring back the trained model's scores.
-        using var restored = Trainer.BuildMethod(config with { Training = config.Training with { Seed = 99 } }, Task);
+        using var restored = Trainer.BuildMethod(config with { Training = config.Training with { Seed = 99 } });
         var before = Evaluation.Evaluator.Evaluate(restored, Task, test);
         run.LoadCheckpoint(restored.Model);
         var after = Evaluation.Evaluator.Evaluate(restored, Task, test);
@@ -130,7 +130,7 @@ public sealed class TrainerTests
         Train("ntp", temp["run"]);
         var run = RunDirectory.Open(temp["run"]);
         var config = run.ReadConfig() with { Model = new ModelSize(1, 64, 2) };
-        using var method = Trainer.BuildMethod(config, Task);
+        using var method = Trainer.BuildMethod(config);
         var error = Assert.ThrowsAny<UserError>(() => run.LoadCheckpoint(method.Model));
         Assert.Contains("does not fit this run's model", error.Message);
     }
@@ -151,12 +151,12 @@ public sealed class TrainerTests
     {
         using var temp = new TempDirectory();
         var config = Short with { TrainSamples = 64 * 300, EvalEvery = 1_000 };
-        var runConfig = new RunConfig("ntp", Task.ToJson(), new ModelSize(2, 64, 2), config);
+        var runConfig = new RunConfig("ntp", Task.Spec, new ModelSize(2, 64, 2), config);
         var (train, test) = Trainer.MakeData(Task, runConfig.Training);
         long atStep30 = 0, atStep300 = 0;
         using (train)
         using (test)
-            Trainer.Train(runConfig, Task, train, test, RunDirectory.Create(temp["run"]), onStep: p =>
+            Trainer.Train(runConfig, train, test, RunDirectory.Create(temp["run"]), onStep: p =>
             {
                 if (p.Step == 30) atStep30 = Environment.WorkingSet;
                 if (p.Step == 300) atStep300 = Environment.WorkingSet;

@@ -75,14 +75,14 @@ public static class Benchmark
     /// config's batch size; then, with <paramref name="profileSteps"/> above 0, profiles that many more
     /// (<paramref name="scratch"/> holds perf's file meanwhile).
     /// </summary>
-    public static TrainingThroughput Training(RunConfig config, ITask task, int steps, int warmup, double fp32Peak, double bf16Peak, out ITrainingMethod trained,
+    public static TrainingThroughput Training(RunConfig config, int steps, int warmup, double fp32Peak, double bf16Peak, out ITrainingMethod trained,
         out StepProfile? profile, int profileSteps = 0, string? scratch = null)
     {
-        var method = Trainer.BuildMethod(config, task);
+        var method = Trainer.BuildMethod(config);
         var parameters = method.Model.parameters().ToList();
         using var optimizer = Trainer.Optimizer(method.Model, config.Training);
         int batchSize = config.Training.BatchSize;
-        using var data = TokenDataset.Generate(task, (warmup + steps + profileSteps) * batchSize, SeededRandom.For(config.Training.Seed, "bench"));
+        using var data = TokenDataset.Generate(config.Task.Build(), (warmup + steps + profileSteps) * batchSize, SeededRandom.For(config.Training.Seed, "bench"));
         method.Model.train();
         int step = 0;
         void Step(StepPhases? phases)
@@ -122,15 +122,15 @@ public static class Benchmark
     }
 
     /// <summary>Trains the run until an evaluation reaches <paramref name="target"/> exact match (or the budget ends), timing all of it.</summary>
-    public static TimeToSolve Solve(RunConfig config, ITask task, RunDirectory run, double target)
+    public static TimeToSolve Solve(RunConfig config, RunDirectory run, double target)
     {
         var clock = Stopwatch.StartNew();
-        var (train, test) = Trainer.MakeData(task, config.Training);
+        var (train, test) = Trainer.MakeData(config.Task.Build(), config.Training);
         using (train)
         using (test)
         {
             double best = 0;
-            var result = Trainer.Train(config, task, train, test, run, stopWhen: line =>
+            var result = Trainer.Train(config, train, test, run, stopWhen: line =>
             {
                 best = Math.Max(best, line.Metrics.ExactMatch);
                 return best >= target;
@@ -147,17 +147,17 @@ public static class Benchmark
     /// the high-water mark reset first).
     /// </summary>
     /// <remarks>The MFU of the other precision (in <see cref="TrainingThroughput"/>) is over that precision's peak as measured at the start, <paramref name="startPeaks"/>.</remarks>
-    public static BenchRow Row(RunConfig config, ITask task, int steps, int warmup, int decodeExamples, int profileSteps, string scratch, (GemmPeak Fp32, GemmPeak Bf16) startPeaks)
+    public static BenchRow Row(RunConfig config, int steps, int warmup, int decodeExamples, int profileSteps, string scratch, (GemmPeak Fp32, GemmPeak Bf16) startPeaks)
     {
         NativeAllocator.ReleaseFreed();
         ResetPeakResident();
         var precision = config.Model.Precision;
         var peak = Gemm(precision.ComputeType());
         var (fp32, bf16) = precision == Precision.Fp32 ? (peak, startPeaks.Bf16) : (startPeaks.Fp32, peak);
-        var training = Training(config, task, steps, warmup, fp32.FlopsPerSecond, bf16.FlopsPerSecond, out var trained, out var profile, profileSteps, scratch);
+        var training = Training(config, steps, warmup, fp32.FlopsPerSecond, bf16.FlopsPerSecond, out var trained, out var profile, profileSteps, scratch);
         long parameters = trained.Model.parameters().Sum(p => p.numel());
         DecodingThroughput decoding;
-        using (trained) decoding = Decoding(trained, task, decodeExamples, config.Training.Seed, repeats: 2);
+        using (trained) decoding = Decoding(trained, config.Task.Build(), decodeExamples, config.Training.Seed, repeats: 2);
         var size = config.Model;
         return new BenchRow(Json.EnumName(size.Backbone), $"{size.Layers} x {size.Width}", size.Layers, size.Width, size.Heads, parameters, Json.EnumName(precision),
             peak, training, training.ModelFlopsPerSecond / peak.FlopsPerSecond, decoding, PeakResidentBytes(), profile);

@@ -9,9 +9,9 @@ namespace Foresight.Bench;
 ///   6 × (weights of every linear layer + the tied output layer V × C)  +  12 × L × C × T (attention: QKᵀ and AV, the causal half counted in full),
 /// summed over the tokens the method processes (<see cref="ITrainingMethod.TokensPerExample"/>), as PaLM's
 /// appendix counts them. Norms, softmax, the loss and a Mamba's scan are elementwise and not counted, so
-/// MFU compares only the multiplies with the machine's multiply peak. Exact for ntp, reverse and
-/// teacherless; for methods with a second model or extra heads (bst, mtp) every linear layer is counted on
-/// every token, an upper bound.
+/// MFU compares only the multiplies with the machine's multiply peak. Exact for a method that runs one backbone
+/// over each token once; for one with a second model or extra heads every linear layer is counted on every token,
+/// an upper bound.
 /// </summary>
 public static class ModelFlops
 {

@@ -38,7 +38,7 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
         PrepareRoot(plan);
         var selected = only is { } one ? [cells[one]] : cells;
         var existing = selected.ToDictionary(c => c.Id, Existing); // refuses a foreign directory before anything trains
-        foreach (var cell in selected.Where(c => c.CheckBeforeStart && existing[c.Id] is not { Finished: true })) Trainer.CheckBuilds(cell.Config, cell.Task);
+        foreach (var cell in selected.Where(c => c.CheckBeforeStart && existing[c.Id] is not { Finished: true })) Trainer.CheckBuilds(cell.Config);
 
         var results = new List<CellResult>();
         int skipped = 0;
@@ -135,7 +135,7 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
         public (TokenDataset Train, TokenDataset Test) For(ExperimentCell cell)
         {
             var config = cell.Config.Training;
-            string task = cell.Config.Task.ToJsonString();
+            string task = cell.Config.Task.ToString();
             return (Get(ref _train, $"{task}/{config.Seed}/{config.TrainSamples}", () => Trainer.MakeTrainingSet(cell.Task, config)),
                     Get(ref _test, $"{task}/{config.Seed}/{config.TestSamples}", () => Trainer.MakeTestSet(cell.Task, config)));
         }
@@ -153,16 +153,6 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
             _train?.Data.Dispose();
             _test?.Data.Dispose();
         }
-    }
-}
-
-/// <summary>A mean over seeds with the half-width of its 95% interval (Student t; 0 for one seed).</summary>
-public sealed record Estimate(double Mean, double Ci95)
-{
-    public static Estimate Of(IEnumerable<double> values)
-    {
-        var (mean, margin) = Statistics.MeanWithMargin(values.ToList());
-        return new Estimate(mean, margin);
     }
 }
 
@@ -186,7 +176,7 @@ public sealed record GroupResult(
         {
             var config = group.First().Cell.Config;
             var tests = group.Select(r => r.Result.Test).ToList();
-            return new GroupResult(group.Key, config.Method, Reports.ReportRun.VariantLabel(config), group.First().Cell.Task.Description, config.Model,
+            return new GroupResult(group.Key, config.Method, config.Label, group.First().Cell.Task.Description, config.Model,
                 config.Training.TrainSamples, config.Training.Epochs, config.Training.BatchSize, config.Training.LearningRate,
                 group.Count(), Estimate.Of(tests.Select(t => t.ExactMatch)), Estimate.Of(tests.Select(t => t.FirstDecisionAccuracy)),
                 tests[0].FirstDecisionChance, Estimate.Of(tests.Select(t => t.TeacherForcedAccuracy)),

@@ -13,8 +13,10 @@ namespace Foresight.Experiments;
 /// <paramref name="Group"/> differ only in their seed and are pooled over seeds. <paramref name="StartsFrom"/>: the id of
 /// the cell whose trained model this one starts from (compare's grpo starts from its ntp run), which must finish first.
 /// </summary>
-public sealed record ExperimentCell(string Id, string Group, RunConfig Config, ITask Task, string? StartsFrom = null)
+public sealed record ExperimentCell(string Id, string Group, RunConfig Config, string? StartsFrom = null)
 {
+    public ITask Task => Config.Task.Build();
+
     /// <summary>Whether the method can be built before anything trains, so a bad option fails first: not while the model it starts from does not exist yet.</summary>
     public bool CheckBeforeStart => StartsFrom is null;
 
@@ -22,7 +24,7 @@ public sealed record ExperimentCell(string Id, string Group, RunConfig Config, I
     /// The cell of a run in a grid, its directory named by what varies: task, method (with any option not at its
     /// default), model, budget, seed; its group is that directory without the seed.
     /// </summary>
-    public static ExperimentCell For(RunConfig config, ITask task)
+    public static ExperimentCell For(RunConfig config)
     {
         var model = config.Model;
         string size = $"L{model.Layers}xW{model.Width}xH{model.Heads}" + (model.Backbone == BackboneKind.Gpt ? "" : $"-{Json.EnumName(model.Backbone)}")
@@ -30,8 +32,8 @@ public sealed record ExperimentCell(string Id, string Group, RunConfig Config, I
             + (model.Positions == PositionEncoding.Learned ? "" : $"-{Json.EnumName(model.Positions)}");
         string variant = MethodOptionSet.Slug(config.Method, config.MethodOptions) is { Length: > 0 } slug ? $"{config.Method}-{slug}" : config.Method;
         if (config.Training.LossPositions != LossPositions.All) variant += $"-{Json.EnumName(config.Training.LossPositions)}-loss";
-        string group = Path.Combine(task.Description, variant, size, $"n{config.Training.TrainSamples}x{config.Training.Epochs}");
-        return new ExperimentCell(Path.Combine(group, $"seed-{config.Training.Seed}"), group, config, task);
+        string group = Path.Combine(config.Task.Build().Description, variant, size, $"n{config.Training.TrainSamples}x{config.Training.Epochs}");
+        return new ExperimentCell(Path.Combine(group, $"seed-{config.Training.Seed}"), group, config);
     }
 }
 
@@ -70,7 +72,7 @@ public static class ExperimentFile
         foreach (var (key, _) in json)
             if (!known.Contains(key)) throw new UserError($"{path}: unknown field '{key}' (known: {string.Join(", ", known)})");
 
-        var tasks = Array(json, "tasks", path).Select(t => TaskRegistry.FromJson(t.AsObject())).ToList();
+        var tasks = Array(json, "tasks", path).Select((t, i) => ParseTask(t, $"{path}: tasks[{i}]")).ToList();
         var variants = Array(json, "methods", path).Select((m, i) => ParseVariant(m, $"{path}: methods[{i}]")).ToList();
         var seeds = Array(json, "seeds", path, fallback: [0]).Select(s => s.GetValue<int>()).ToList();
         var models = Array(json, "models", path, fallback: [new JsonObject { ["layers"] = 4, ["width"] = 128, ["heads"] = 4 }]).Select(m => m.AsObject()).ToList();
@@ -90,16 +92,28 @@ public static class ExperimentFile
                                 var model = RunConfig.Strict<ModelSize>(Json.Merge(modelJson, variant.Model), "model");
                                 model.Validate();
                                 var trainingJson = Json.Merge(baseTraining, budget, variant.Training, new JsonObject { ["seed"] = seed });
-                                var training = MethodRegistry.WithOwnDefaults(variant.Method, RunConfig.Strict<TrainingConfig>(trainingJson, "training"),
+                                var training = RunConfig.Strict<TrainingConfig>(trainingJson, "training").WithOwnDefaults(variant.Method,
                                     batchSizeGiven: trainingJson.ContainsKey("batch_size"), learningRateGiven: trainingJson.ContainsKey("learning_rate"));
                                 training.Validate();
-                                cells.Add(ExperimentCell.For(new RunConfig(variant.Method, task.ToJson(), model, training, variant.Options), task));
+                                cells.Add(ExperimentCell.For(new RunConfig(variant.Method, task, model, training, variant.Options)));
                             }
                             catch (ConfigError e) { throw new UserError($"{where}: {e.Message}"); }
                         }
         if (cells.Select(c => c.Id).Distinct().Count() != cells.Count)
             throw new UserError($"{path}: two cells of the grid are the same run (a value is listed twice)");
         return cells;
+    }
+
+    private static TaskSpec ParseTask(JsonNode node, string where)
+    {
+        if (node is not JsonObject json) throw new UserError($"{where} must be an object with \"name\"");
+        try
+        {
+            var spec = TaskSpec.FromJson(json);
+            spec.Build(); // a graph the options cannot make fails here, naming the file
+            return spec;
+        }
+        catch (ConfigError e) { throw new UserError($"{where}: {e.Message}"); }
     }
 
     private static Variant ParseVariant(JsonNode node, string where)

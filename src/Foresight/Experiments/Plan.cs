@@ -60,7 +60,7 @@ public sealed record Plan(string Kind, IReadOnlyList<ExperimentCell> Cells, Json
                 var config = RunConfig.FromJson(cell["config"] as JsonObject ?? throw new ConfigError($"cells[{i}].config", "is missing"));
                 return new ExperimentCell(cell["id"]?.GetValue<string>() ?? throw new ConfigError($"cells[{i}].id", "is missing"),
                     cell["group"]?.GetValue<string>() ?? throw new ConfigError($"cells[{i}].group", "is missing"),
-                    config, TaskRegistry.FromJson(config.Task), cell["starts_from"]?.GetValue<string>());
+                    config, cell["starts_from"]?.GetValue<string>());
             }).ToList();
             var probes = json["probes"] is JsonObject p ? p.Deserialize<ProbeSizes>(Json.File) : null;
             return new Plan(kind, cells, json["extra"] as JsonObject ?? [], probes);

@@ -1,15 +1,12 @@
-using Foresight.Runs;
-using Foresight.Search;
 using Foresight.Tasks;
-using Foresight.Training;
 using static TorchSharp.torch;
 
 namespace Foresight.Methods;
 
 /// <summary>GRPO's options: the run it starts from, its groups, sampling temperature, clip and KL weight.</summary>
-public sealed record GrpoOptions : IMethodOptions
+public sealed record GrpoOptions : IMethodOptions, IStartsFromRun
 {
-    [Option("the finished run (of ntp, reverse, mtp, bst or nextlat) whose model it fine-tunes; the task and model are that run's unless their flags are given", Flag = "--init", IsPath = true)]
+    [Option("the finished run (of a method that writes one token at a time) whose model it fine-tunes; the task and model are that run's unless their flags are given", Flag = "--init", IsPath = true)]
     public string? Init { get; init; }
 
     [Option("answers sampled per prompt; advantages are normalized within each group", Label = "group {0}")]
@@ -60,27 +57,17 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
         context.RequireAllLossPositions("grpo is rewarded for whole answers, not trained on single target positions");
         _options = context.OptionsOf<GrpoOptions>();
         _task = context.Task as IVerifiableTask ?? throw new UserError($"grpo needs a task with a verifier; {context.Task.Description} has none");
-        string init = _options.Init ?? throw new ConfigError("init", "is missing: grpo fine-tunes a saved run, give its directory");
-        _policy = LoadInit(init, context);
-        _reference = LoadInit(init, context);
-        foreach (var parameter in _reference.Model.parameters()) parameter.requires_grad = false;
-        _writer = (IStepwiseDecoder)_policy;
+        var start = context.Start ?? throw new ConfigError("init", "is missing: grpo fine-tunes a saved run, give its directory");
+        _policy = start.Load();
+        if (_policy is not IStepwiseDecoder writer)
+        {
+            _policy.Dispose();
+            throw new ConfigError("init", $"'{start.Path}' cannot start this grpo run: it is a {start.Method} run; grpo fine-tunes a method that writes one token at a time ({MethodRegistry.Having<IStepwiseDecoder>()})");
+        }
+        _writer = writer;
         if (_writer.VariableOrder is { } why) throw new ConfigError("init", $"cannot be fine-tuned with grpo: {why}");
-    }
-
-    private static ITrainingMethod LoadInit(string init, MethodContext context)
-    {
-        var run = RunDirectory.Open(init);
-        if (!File.Exists(run.SummaryFile)) throw new ConfigError("init", $"'{init}' has not finished (no summary.json)");
-        var (config, task, method) = Trainer.LoadTrained(run);
-        string? mismatch =
-            method is not IStepwiseDecoder ? $"it is a {config.Method} run; grpo fine-tunes a method that writes one token at a time (ntp, reverse, mtp, bst, nextlat)"
-            : task.ToJson().ToJsonString() != context.Task.ToJson().ToJsonString() ? $"its task is {task.Description}, this run's is {context.Task.Description}"
-            : config.Model != context.Model ? $"its model is {config.Model.Layers} x {config.Model.Width} ({config.Model.Heads} heads, {Json.EnumName(config.Model.Positions)} positions); give the same --layers, --width, --heads and --positions"
-            : null;
-        if (mismatch is null) return method;
-        method.Dispose();
-        throw new ConfigError("init", $"'{init}' cannot start this grpo run: {mismatch}");
+        _reference = start.Load();
+        foreach (var parameter in _reference.Model.parameters()) parameter.requires_grad = false;
     }
 
     public ITrainingMethod Policy => _policy;
@@ -137,14 +124,14 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
     {
         using var _ = no_grad();
         using var generator = new Generator((ulong)seed);
-        return SearchDecoding.Sample(_writer, prompts, _options.Temperature, generator);
+        return StepwiseWriting.Sample(_writer, prompts, _options.Temperature, generator);
     }
 
     /// <summary>1 where the verifier accepts the answer (put back in task order), else 0: (B G).</summary>
     private Tensor Rewards(Batch batch, Tensor answers)
     {
         var examples = batch.Examples();
-        var taskOrder = SearchDecoding.ToAnswers(answers, _writer.WritingOrder);
+        var taskOrder = StepwiseWriting.ToAnswers(answers, _writer.WritingOrder);
         int group = _options.GroupSize;
         var rewards = new float[taskOrder.Length];
         for (int i = 0; i < rewards.Length; i++)

@@ -1,16 +1,16 @@
 using System.Reflection;
 using Foresight.Models;
 using Foresight.Tasks;
-using Foresight.Training;
 using static TorchSharp.torch;
 
 namespace Foresight.Methods;
 
 /// <summary>
-/// Everything a method needs to build its model and loss: the task's shape, the model size,
-/// which target positions the loss covers, and the method's own hyper-parameters.
+/// Everything a method needs to build its model and loss: the task's shape, the model size, which target positions
+/// the loss covers, the method's own hyper-parameters and, for a method that fine-tunes a saved run, that run.
 /// </summary>
-public sealed record MethodContext(ITask Task, ModelSize Model, LossPositions LossPositions = LossPositions.All, IMethodOptions? Options = null)
+public sealed record MethodContext(ITask Task, ModelSize Model, LossPositions LossPositions = LossPositions.All, IMethodOptions? Options = null,
+    StartingRun? Start = null)
 {
     /// <summary>The method's own options (their defaults when none were given), checked.</summary>
     public T OptionsOf<T>() where T : class, IMethodOptions, new()
@@ -23,9 +23,23 @@ public sealed record MethodContext(ITask Task, ModelSize Model, LossPositions Lo
     /// <summary>For a method whose loss is not one cross-entropy per target position: refuses a narrowed --loss-positions.</summary>
     public void RequireAllLossPositions(string why)
     {
-        if (LossPositions != LossPositions.All) throw new UserError($"{why}; --loss-positions applies to ntp, reverse and teacherless");
+        if (LossPositions != LossPositions.All)
+            throw new UserError($"{why}; --loss-positions applies to {MethodRegistry.Listed(MethodRegistry.Names.Where(MethodRegistry.HasPerPositionLoss).ToList(), "and")}");
     }
 }
+
+/// <summary>The options of a method that starts from a saved run's trained model (grpo): which run.</summary>
+public interface IStartsFromRun
+{
+    /// <summary>The run's directory; null: none given.</summary>
+    string? Init { get; }
+}
+
+/// <summary>
+/// The saved run a method starts from (<see cref="IStartsFromRun"/>), found finished and on the same task and model:
+/// its method, and its trained model loaded afresh at each call (a fine-tuning method may keep a frozen copy).
+/// </summary>
+public sealed record StartingRun(string Path, string Method, Func<ITrainingMethod> Load);
 
 /// <summary>
 /// Target positions the training loss covers. <see cref="FirstDecision"/> is the Indecipherable-token
@@ -144,22 +158,28 @@ public sealed class MethodAttribute(string name, string summary) : Attribute
 
     /// <summary>The method's options record (an <see cref="IMethodOptions"/> with a parameterless constructor); null: it has none.</summary>
     public Type? Options { get; set; }
+
+    /// <summary>Its loss is one cross-entropy per target position, so --loss-positions may narrow it to some of them.</summary>
+    public bool PerPositionLoss { get; set; }
 }
 
 /// <summary>Finds methods by their <see cref="MethodAttribute"/>, so a new method is one new file.</summary>
 public static class MethodRegistry
 {
-    private static readonly Dictionary<string, (Type Type, MethodAttribute Attribute, IReadOnlyList<OptionSpec> Options)> Methods =
+    private static readonly Dictionary<string, (Type Type, MethodAttribute Attribute, OptionSet? Options)> Methods =
         typeof(MethodRegistry).Assembly.GetTypes()
             .Select(t => (Type: t, Attribute: t.GetCustomAttribute<MethodAttribute>()))
             .Where(x => x.Attribute is not null)
             .ToDictionary(x => x.Attribute!.Name, x => (x.Type, x.Attribute!,
-                x.Attribute!.Options is { } options ? MethodOptionSet.Declared(x.Attribute.Name, options) : (IReadOnlyList<OptionSpec>)[]));
+                x.Attribute!.Options is { } options ? new OptionSet(x.Attribute.Name, options, scope: x.Attribute.Name, flagPrefix: $"{x.Attribute.Name}-") : null));
 
     public static IReadOnlyList<string> Names { get; } = Methods.Keys.Order().ToList();
 
     /// <summary>The options a method declares, in its file's order (none for most methods).</summary>
-    public static IReadOnlyList<OptionSpec> Options(string name)
+    public static IReadOnlyList<OptionSpec> Options(string name) => OptionSet(name)?.Specs ?? [];
+
+    /// <summary>A method's declared options as one set; null when it has none.</summary>
+    public static OptionSet? OptionSet(string name)
     {
         Validate(name);
         return Methods[name].Options;
@@ -169,31 +189,18 @@ public static class MethodRegistry
     public static IEnumerable<OptionSpec> AllOptions() => Names.SelectMany(Options);
 
     /// <summary>The type of a method's options record; null when it has none.</summary>
-    public static Type? OptionsType(string name)
-    {
-        Validate(name);
-        return Methods[name].Attribute.Options;
-    }
+    public static Type? OptionsType(string name) => OptionSet(name)?.Type;
 
     /// <summary>A method's options at their defaults; null when it has none.</summary>
-    public static IMethodOptions? DefaultOptions(string name) =>
-        OptionsType(name) is { } type ? (IMethodOptions)Activator.CreateInstance(type)! : null;
+    public static IMethodOptions? DefaultOptions(string name) => (IMethodOptions?)OptionSet(name)?.Defaults();
 
     public static string Summary(string name) => Methods[name].Attribute.Summary;
 
-    /// <summary>
-    /// <paramref name="config"/> with the method's own batch size and learning rate where it has them and
-    /// the user did not set them: the values in <see cref="TrainingConfig"/> are tuned for ntp.
-    /// </summary>
-    public static TrainingConfig WithOwnDefaults(string name, TrainingConfig config, bool batchSizeGiven, bool learningRateGiven)
+    /// <summary>The examples per optimizer step and peak learning rate a method trains with when none is asked for; 0: the shared default.</summary>
+    public static (int BatchSize, double LearningRate) OwnDefaults(string name)
     {
         Validate(name);
-        var own = Methods[name].Attribute;
-        return config with
-        {
-            BatchSize = own.BatchSize > 0 && !batchSizeGiven ? own.BatchSize : config.BatchSize,
-            LearningRate = own.LearningRate > 0 && !learningRateGiven ? own.LearningRate : config.LearningRate,
-        };
+        return (Methods[name].Attribute.BatchSize, Methods[name].Attribute.LearningRate);
     }
 
     /// <summary>The methods with a batch size or learning rate of their own (0 where they take the shared one), for --help.</summary>
@@ -202,6 +209,23 @@ public static class MethodRegistry
         let own = Methods[name].Attribute
         where own.BatchSize > 0 || own.LearningRate > 0
         select (name, own.BatchSize, own.LearningRate);
+
+    /// <summary>Whether a method's loss is one cross-entropy per target position (<see cref="MethodAttribute.PerPositionLoss"/>).</summary>
+    public static bool HasPerPositionLoss(string name)
+    {
+        Validate(name);
+        return Methods[name].Attribute.PerPositionLoss;
+    }
+
+    /// <summary>
+    /// The methods whose class has a capability (implements <typeparamref name="T"/>), as a message lists them:
+    /// "ntp, reverse, mtp, bst or nextlat".
+    /// </summary>
+    public static string Having<T>(string conjunction = "or") => Listed([.. Names.Where(n => typeof(T).IsAssignableFrom(Methods[n].Type))], conjunction);
+
+    /// <summary>"a, b or c".</summary>
+    public static string Listed(IReadOnlyList<string> names, string conjunction = "or") =>
+        names.Count <= 1 ? string.Join("", names) : $"{string.Join(", ", names.Take(names.Count - 1))} {conjunction} {names[^1]}";
 
     public static void Validate(string name)
     {

@@ -57,13 +57,13 @@ public enum DiffusionAttention
 /// <summary>Masked diffusion's options: its loss, readout, attention and sampler.</summary>
 public sealed record DiffusionOptions : IMethodOptions
 {
-    [Option("low-confidence (LLaDA: commit the most confident masked tokens), ancestral (MDLM) or top-k-remasking (HKUNLP: rewrite every token, remask the least confident)")]
+    [Option("low-confidence (LLaDA: commit the most confident masked tokens), ancestral (MDLM) or top-k-remasking (HKUNLP: rewrite every token, remask the least confident)", DecodeTime = true)]
     public DiffusionSampler Sampler { get; init; } = DiffusionSampler.LowConfidence;
 
-    [Option("denoising steps K (0: one per target token; 1: one-shot)")]
+    [Option("denoising steps K (0: one per target token; 1: one-shot)", DecodeTime = true)]
     public int Steps { get; init; }
 
-    [Option("Gumbel temperature when picking each masked token (0: argmax)")]
+    [Option("Gumbel temperature when picking each masked token (0: argmax)", DecodeTime = true)]
     public double Temperature { get; init; }
 
     [Option("loss weight of a masked token: elbo (1/t, MDLM/LLaDA), uniform (mean over masked tokens) or linear (1 - t, HKUNLP)", Label = "{0} weighting")]
@@ -123,7 +123,7 @@ public sealed record DiffusionOptions : IMethodOptions
 /// model can settle the easy end of the path (the goal) before the hard first decision.
 /// The mask is the task's filler token '$', which never appears in data.
 /// It trains at batch 256 and lr 5e-4 unless told otherwise: at ntp's 128 and 1e-3 even the masked
-/// controls that learn the lookups at 256 and 5e-4 stay on the plateau (README, issue 5).
+/// controls that learn the lookups at 256 and 5e-4 stay on the plateau (docs/results/diffusion.md).
 /// </summary>
 [Method("diffusion", "masked diffusion over the target (bidirectional); decoded by iterative unmasking", BatchSize = 256, LearningRate = 5e-4,
     Options = typeof(DiffusionOptions))]

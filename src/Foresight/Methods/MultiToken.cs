@@ -51,7 +51,7 @@ public sealed class MultiToken : LeftToRightMethod
         if (_options.Heads > TargetLength)
             throw new ConfigError("heads", $"{_options.Heads} exceeds the answer length {TargetLength}: head k needs a target k tokens after the last prefix token");
         var transformer = Backbone as Gpt
-            ?? throw new UserError("mtp's extra heads are transformer blocks; --backbone mamba applies to ntp, reverse, teacherless, bst and nextlat");
+            ?? throw new UserError("mtp's extra heads are transformer blocks: it trains on --backbone gpt only");
         _extraHeads = new ModuleList<Gpt.Block>(Enumerable.Range(0, Heads - 1).Select(_ => new Gpt.Block(transformer.Config)).ToArray());
         if (_options.HeadInit == MtpHeadInit.Gpt2)
             foreach (var head in _extraHeads) Gpt.InitializeAsGpt2(head, transformer.Config.Layers); // a ModuleList lists no parameters before it is registered

@@ -9,7 +9,7 @@ namespace Foresight.Methods;
 /// A task whose answer reads backwards in its own way (a path of multi-token labels, padded) reverses it
 /// itself; a decoded answer that is not one then stays in writing order, so only its exact match means anything.
 /// </summary>
-[Method("reverse", "next-token prediction of the reversed target")]
+[Method("reverse", "next-token prediction of the reversed target", PerPositionLoss = true)]
 public sealed class Reverse(MethodContext context) : AutoregressiveMethod(context)
 {
     private readonly IReversibleTask? _task = context.Task as IReversibleTask;

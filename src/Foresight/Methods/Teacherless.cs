@@ -8,7 +8,7 @@ namespace Foresight.Methods;
 /// model must predict the whole answer from the prefix alone, all positions in one parallel pass.
 /// No true earlier target is ever shown, which removes the Clever-Hans shortcut.
 /// </summary>
-[Method("teacherless", "all target inputs replaced by '$'; the answer decoded in one pass")]
+[Method("teacherless", "all target inputs replaced by '$'; the answer decoded in one pass", PerPositionLoss = true)]
 public sealed class Teacherless(MethodContext context) : BackboneMethod(context)
 {
     private readonly int _filler = context.Task.FillerToken;

@@ -27,16 +27,17 @@ public static class PaperPlan
                 int needed = 1 + degree.GetValue<int>() * (length.GetValue<int>() - 1); // the smallest N the graph fits in
                 if ((taskJson["nodes"]?.GetValue<int>() ?? 0) < needed) taskJson["nodes"] = needed;
             }
-            var task = TaskRegistry.FromJson(taskJson);
+            var spec = TaskSpec.FromJson(taskJson);
+            var task = spec.Build();
             var model = scale.Model with { Backbone = result.Backbone == "mamba" ? BackboneKind.Mamba : BackboneKind.Gpt };
             var given = RunConfig.Strict<TrainingConfig>(scale.Training, "cpu_scale.training");
             long tokensPerPass = (long)given.TrainSamples * (task.PrefixLength + task.TargetLength - 1);
             int epochs = (int)Math.Clamp(Math.Round((double)scale.TokensPerCell / tokensPerPass), 1, scale.MaxEpochs);
-            var training = MethodRegistry.WithOwnDefaults(result.Method, given with { Epochs = epochs },
+            var training = (given with { Epochs = epochs }).WithOwnDefaults(result.Method,
                 batchSizeGiven: scale.Training.ContainsKey("batch_size"), learningRateGiven: scale.Training.ContainsKey("learning_rate"));
             training.Validate();
             model.Validate();
-            cells.Add(ExperimentCell.For(new RunConfig(result.Method, task.ToJson(), model, training), task));
+            cells.Add(ExperimentCell.For(new RunConfig(result.Method, spec, model, training)));
         }
         return cells;
     }

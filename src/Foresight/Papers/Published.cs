@@ -50,7 +50,7 @@ public static class Published
     /// </summary>
     public static IReadOnlyList<(PaperFile Paper, PublishedResult Result)> For(ITask task, string method, BackboneKind backbone)
     {
-        var ours = task.ToJson();
+        var ours = task.Spec.ToJson();
         string kind = Json.EnumName(backbone);
         bool creativity = task is IOpenEndedTask;
         return [.. from paper in All
@@ -157,6 +157,6 @@ public sealed class PublishedColumn
     public IEnumerable<string> Footnotes => _cited.Select((c, i) => $"[{i + 1}] {c.Paper.Short} ({c.Paper.Results[0].Read}): paper: {c.Paper.Budget}; ours: {string.Join(" / ", c.Ours)}");
 
     /// <summary>A run's budget in words: "1 epoch x 200,000 samples, 4 x 128, 0.8M parameters".</summary>
-    public static string Budget(Training.TrainingConfig training, ModelSize model, long parameters) =>
+    public static string Budget(Runs.TrainingConfig training, ModelSize model, long parameters) =>
         $"{training.Epochs} epoch{(training.Epochs == 1 ? "" : "s")} x {training.TrainSamples:N0} samples, {model.Layers} x {model.Width}, {parameters / 1e6:0.0}M parameters";
 }

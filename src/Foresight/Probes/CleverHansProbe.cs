@@ -50,8 +50,8 @@ public sealed class CleverHansProbe : IProbe
     public IReadOnlyList<ReportColumn> ReportColumns =>
     [
         new("Clever-Hans: follows wrong arm (before last / to the end)", results =>
-            $"{Reports.Format.AcrossSeeds(Of(results, r => r.FollowRateBeforeLast))} / {Reports.Format.AcrossSeeds(Of(results, r => r.FollowRate))}"),
-        new("ends at goal", results => Reports.Format.AcrossSeeds(Of(results, r => r.EndsAtGoalRate))),
+            $"{Presentation.Format.AcrossSeeds(Of(results, r => r.FollowRateBeforeLast))} / {Presentation.Format.AcrossSeeds(Of(results, r => r.FollowRate))}"),
+        new("ends at goal", results => Presentation.Format.AcrossSeeds(Of(results, r => r.EndsAtGoalRate))),
     ];
 
     public string ReportLegend =>
@@ -61,16 +61,16 @@ public sealed class CleverHansProbe : IProbe
     public ProbeTable Describe(object result)
     {
         var r = (CleverHansResult)result;
-        string Pct(double v) => Reports.Format.Percent(v);
+        string Pct(double v) => Presentation.Format.Percent(v);
         return new ProbeTable(["measure", "value"],
         [
             ["follows the forced wrong arm to its end", $"{Pct(r.FollowRate)} of {r.ForcedContinuations:N0}"],
             ["follows it at every step before the last", Pct(r.FollowRateBeforeLast)],
             ["ends with the goal token anyway", Pct(r.EndsAtGoalRate)],
-            [$"follow rate by position ({r.FirstFreePosition}..)", Reports.Format.Row(r.FollowRateByPosition)],
+            [$"follow rate by position ({r.FirstFreePosition}..)", Presentation.Format.Row(r.FollowRateByPosition)],
             ["teacher-forced, first decision", Pct(r.FirstDecisionTeacherForced)],
             ["teacher-forced, later positions", Pct(r.LaterTeacherForced)],
-            ["teacher-forced by position", Reports.Format.Row(r.TeacherForcedByPosition)],
+            ["teacher-forced by position", Presentation.Format.Row(r.TeacherForcedByPosition)],
         ]);
     }
 

@@ -32,9 +32,9 @@ public sealed class DecodeOrderProbe : IProbe
         var orders = series.SelectMany(s => s.Results.Select(r => (s.Name, r.Seed, Order: (DecodeOrderResult)r.Result))).ToList();
         int length = orders.Max(o => o.Order.MeanCommitStep.Length);
         return "### Diffusion decode order: mean step at which each target position is committed (accuracy)\n\n" +
-               Reports.Format.MarkdownTable(["run", "sampler, K", .. Enumerable.Range(0, length).Select(i => i == 0 ? "position 0 (source)" : $"{i}")], 2,
+               Presentation.Format.MarkdownTable(["run", "sampler, K", .. Enumerable.Range(0, length).Select(i => i == 0 ? "position 0 (source)" : $"{i}")], 2,
                    orders.Select(o => (IReadOnlyList<string>)[$"{o.Name} seed {o.Seed}", $"{o.Order.Sampler}, {o.Order.Steps}",
-                       .. o.Order.MeanCommitStep.Select((v, i) => $"{v:F2} ({Reports.Format.Percent(o.Order.AccuracyByPosition[i])})")])) +
+                       .. o.Order.MeanCommitStep.Select((v, i) => $"{v:F2} ({Presentation.Format.Percent(o.Order.AccuracyByPosition[i])})")])) +
                "Step 0 is the first; a planner that works back from the goal commits the last positions first.\n";
     }
 
@@ -45,7 +45,7 @@ public sealed class DecodeOrderProbe : IProbe
         [
             ["sampler, steps", $"{r.Sampler}, {r.Steps}"],
             ["mean commit step by position", string.Join("  ", r.MeanCommitStep.Select(v => $"{v:F2}"))],
-            ["accuracy by position", Reports.Format.Row(r.AccuracyByPosition)],
+            ["accuracy by position", Presentation.Format.Row(r.AccuracyByPosition)],
         ]);
     }
 

@@ -38,8 +38,8 @@ public sealed class DecodeStepsProbe : IProbe
     public ProbeFigure Figure => new("Diffusion: accuracy against denoising steps", "accuracy_vs_steps.png", (path, series, _) =>
     {
         bool withSeed = series.Sum(s => s.Results.Count) > 1;
-        Reports.Figures.Lines(path, "Exact match against denoising steps K (held-out test set)", "denoising steps K", "exact match",
-            [.. series.SelectMany(s => s.Results.SelectMany(r => ((DecodeStepsResult)r.Result).Points.GroupBy(p => p.Sampler).Select(g => new Reports.Line(
+        Presentation.Figures.Lines(path, "Exact match against denoising steps K (held-out test set)", "denoising steps K", "exact match",
+            [.. series.SelectMany(s => s.Results.SelectMany(r => ((DecodeStepsResult)r.Result).Points.GroupBy(p => p.Sampler).Select(g => new Presentation.Line(
                 $"{s.Name}{(withSeed ? $" seed {r.Seed}" : "")}, {g.Key}", [.. g.Select(p => (double)p.Steps)], [.. g.Select(p => p.ExactMatch)]))))],
             [], markers: true);
     });
@@ -49,7 +49,7 @@ public sealed class DecodeStepsProbe : IProbe
         var r = (DecodeStepsResult)result;
         return new ProbeTable(["measure", "value"],
             [.. r.Points.Select(p => new[] { $"{p.Sampler}, K = {p.Steps}",
-                $"exact {Reports.Format.Proportion(p.ExactMatch, r.Examples)}, first decision {Reports.Format.Percent(p.FirstDecisionAccuracy)}" })],
+                $"exact {Presentation.Format.Proportion(p.ExactMatch, r.Examples)}, first decision {Presentation.Format.Percent(p.FirstDecisionAccuracy)}" })],
             $"{r.Examples:N0} test examples");
     }
 

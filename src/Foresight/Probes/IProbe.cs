@@ -3,10 +3,15 @@ using Foresight.Reports;
 using Foresight.Runs;
 using Foresight.Tasks;
 
+using Foresight.Presentation;
+
 namespace Foresight.Probes;
 
 /// <summary>What a probe gets: the saved run, its config and task, its trained method (as its own method reads it) and the probe sizes.</summary>
-public sealed record ProbeContext(RunDirectory Run, RunConfig Config, ITask Task, ITrainingMethod Method, ProbeSizes Sizes);
+public sealed record ProbeContext(RunDirectory Run, RunConfig Config, ITrainingMethod Method, ProbeSizes Sizes)
+{
+    public ITask Task => Config.Task.Build();
+}
 
 /// <summary>One number a results table shows for a probed run: a rate (shown as a percentage) or a count.</summary>
 public sealed record ProbeColumn(string Header, Func<object, double?> Value, bool IsRate = true);

@@ -44,11 +44,11 @@ public sealed class IndecipherableProbe : IProbe
         var r = (IndecipherableResult)result;
         return new ProbeTable(["measure", "value"],
         [
-            ["first decision, final", $"{Reports.Format.Percent(r.FinalAccuracy)} on {r.FinalExamples:N0}"],
-            ["chance (1/d)", $"{Reports.Format.Percent(r.Chance)} ± {100 * r.FinalMargin95:F1}"],
+            ["first decision, final", $"{Presentation.Format.Percent(r.FinalAccuracy)} on {r.FinalExamples:N0}"],
+            ["chance (1/d)", $"{Presentation.Format.Percent(r.Chance)} ± {100 * r.FinalMargin95:F1}"],
             ["indistinguishable from chance", r.FinalAtChance ? "yes" : "no"],
-            ["peak during training", Reports.Format.Percent(r.PeakAccuracy)],
-            ["first decision given the true earlier tokens, final", Reports.Format.Percent(r.FinalTeacherForced)],
+            ["peak during training", Presentation.Format.Percent(r.PeakAccuracy)],
+            ["first decision given the true earlier tokens, final", Presentation.Format.Percent(r.FinalTeacherForced)],
         ]);
     }
 
@@ -56,7 +56,7 @@ public sealed class IndecipherableProbe : IProbe
     {
         var lines = run.ReadEvaluations();
         if (lines.Count == 0) throw new UserError($"run '{run.Path}' has no evaluations in metrics.jsonl yet");
-        int position = Tasks.TaskRegistry.FromJson(run.ReadConfig().Task).FirstDecisionPosition;
+        int position = run.ReadConfig().Task.Build().FirstDecisionPosition;
         var curve = lines.Select(l => new FirstDecisionPoint(l.SamplesSeen, l.Metrics.FirstDecisionAccuracy, l.Metrics.TeacherForcedPerPosition[position])).ToArray();
         var last = lines[^1].Metrics;
         // Two-sided 95% test of "accuracy = chance".

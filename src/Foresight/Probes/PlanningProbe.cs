@@ -47,7 +47,7 @@ public sealed class PlanningProbe : IProbe
     public IReadOnlyList<ReportColumn> ReportColumns =>
     [
         new("plan probe: best layer", results => results.Count == 0 ? "-"
-            : string.Join(", ", results.Cast<PlanningProbeResult>().Select(r => $"{Reports.Format.Percent(r.Best.BranchAccuracy)} (layer {r.Best.Layer})"))),
+            : string.Join(", ", results.Cast<PlanningProbeResult>().Select(r => $"{Presentation.Format.Percent(r.Best.BranchAccuracy)} (layer {r.Best.Layer})"))),
     ];
 
     public string ReportLegend =>
@@ -56,11 +56,11 @@ public sealed class PlanningProbe : IProbe
 
     /// <summary>Branch accuracy per layer, the mean of each row's seeds.</summary>
     public ProbeFigure Figure => new("Planning probe per layer", "planning_probe.png", (path, series, chance) =>
-        Reports.Figures.Lines(path, "Linear probe at '=' for the first decision (held out)", "layer (0 = embeddings)", "branch accuracy",
+        Presentation.Figures.Lines(path, "Linear probe at '=' for the first decision (held out)", "layer (0 = embeddings)", "branch accuracy",
             [.. series.Select(s =>
             {
-                var y = Reports.Format.Mean([.. s.Results.Select(r => ((PlanningProbeResult)r.Result).Layers.Select(l => l.BranchAccuracy).ToArray())]);
-                return new Reports.Line(s.Results.Count > 1 ? $"{s.Name} (mean of {s.Results.Count} seeds)" : s.Name,
+                var y = Presentation.Format.Mean([.. s.Results.Select(r => ((PlanningProbeResult)r.Result).Layers.Select(l => l.BranchAccuracy).ToArray())]);
+                return new Presentation.Line(s.Results.Count > 1 ? $"{s.Name} (mean of {s.Results.Count} seeds)" : s.Name,
                     [.. Enumerable.Range(0, y.Length).Select(i => (double)i)], y);
             })],
             chance, markers: true));
@@ -70,19 +70,19 @@ public sealed class PlanningProbe : IProbe
         var plans = series.SelectMany(s => s.Results.Select(r => (s.Name, r.Seed, Plan: (PlanningProbeResult)r.Result))).ToList();
         int layers = plans.Max(p => p.Plan.Layers.Length);
         return "### Planning probe per layer: branch accuracy (shuffled-label control; positive control: goal node)\n\n" +
-               Reports.Format.MarkdownTable(["run", .. Enumerable.Range(0, layers).Select(l => l == 0 ? "embeddings" : $"block {l}")], 1,
+               Presentation.Format.MarkdownTable(["run", .. Enumerable.Range(0, layers).Select(l => l == 0 ? "embeddings" : $"block {l}")], 1,
                    plans.Select(p => (IReadOnlyList<string>)[$"{p.Name} seed {p.Seed}", .. p.Plan.Layers.Select(l =>
-                       $"{Reports.Format.Percent(l.BranchAccuracy)} ({Reports.Format.Percent(l.ShuffledBranchAccuracy)}; goal {Reports.Format.Percent(l.GoalAccuracy)})")]));
+                       $"{Presentation.Format.Percent(l.BranchAccuracy)} ({Presentation.Format.Percent(l.ShuffledBranchAccuracy)}; goal {Presentation.Format.Percent(l.GoalAccuracy)})")]));
     }
 
     public ProbeTable Describe(object result)
     {
         var r = (PlanningProbeResult)result;
-        return new ProbeTable(["measure", $"branch (chance {Reports.Format.Percent(r.Chance)})", "node (any label)", "shuffled labels", "control: goal"],
+        return new ProbeTable(["measure", $"branch (chance {Presentation.Format.Percent(r.Chance)})", "node (any label)", "shuffled labels", "control: goal"],
             [.. r.Layers.Select(l => new[]
             {
-                l.Layer == 0 ? "embeddings" : $"after block {l.Layer}", Reports.Format.Percent(l.BranchAccuracy), Reports.Format.Percent(l.NodeAccuracy),
-                Reports.Format.Percent(l.ShuffledBranchAccuracy), Reports.Format.Percent(l.GoalAccuracy),
+                l.Layer == 0 ? "embeddings" : $"after block {l.Layer}", Presentation.Format.Percent(l.BranchAccuracy), Presentation.Format.Percent(l.NodeAccuracy),
+                Presentation.Format.Percent(l.ShuffledBranchAccuracy), Presentation.Format.Percent(l.GoalAccuracy),
             })],
             $"linear probe at '=', fitted on {r.TrainExamples:N0} examples, scored on {r.HeldOutExamples:N0} held out");
     }

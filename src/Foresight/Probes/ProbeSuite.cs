@@ -34,7 +34,7 @@ public static class ProbeSuite
         var (config, task, trained) = Trainer.LoadTrained(run);
         using var _ = trained;
         var method = IFineTuning.Underlying(trained); // a fine-tuned model is probed as its own method reads it
-        var context = new ProbeContext(run, config, task, method, sizes);
+        var context = new ProbeContext(run, config, method, sizes);
         var header = new JsonObject { ["method"] = config.Method, ["task"] = task.Description, ["seed"] = config.Training.Seed };
         foreach (var probe in wanted)
         {

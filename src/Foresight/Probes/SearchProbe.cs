@@ -38,8 +38,8 @@ public sealed class SearchProbe : IProbe
     public IReadOnlyList<ReportColumn> ReportColumns =>
     [
         new($"search: best of {Samples} / backtrack", results =>
-            $"{Reports.Format.AcrossSeeds([.. results.Cast<SearchProbeResult>().Select(r => r.BestOfK.ExactMatch)])} / " +
-            $"{Reports.Format.AcrossSeeds([.. results.Cast<SearchProbeResult>().Select(r => r.Backtrack.ExactMatch)])}"),
+            $"{Presentation.Format.AcrossSeeds([.. results.Cast<SearchProbeResult>().Select(r => r.BestOfK.ExactMatch)])} / " +
+            $"{Presentation.Format.AcrossSeeds([.. results.Cast<SearchProbeResult>().Select(r => r.Backtrack.ExactMatch)])}"),
         new("backtrack: tokens per instance", results => results.Count == 0 ? "-" : $"{results.Cast<SearchProbeResult>().Average(r => r.Backtrack.TokensPerInstance):F1}"),
     ];
 
@@ -53,15 +53,15 @@ public sealed class SearchProbe : IProbe
         return new ProbeTable(["measure", "exact match", "tokens / instance", "model calls / instance"],
             [.. new[] { r.Greedy, r.BestOfK, r.Backtrack }.Select(m => new[]
             {
-                m.Decode, Reports.Format.Proportion(m.ExactMatch, m.Examples), $"{m.TokensPerInstance:F2}", $"{m.ModelCallsPerInstance:F2}",
+                m.Decode, Presentation.Format.Proportion(m.ExactMatch, m.Examples), $"{m.TokensPerInstance:F2}", $"{m.ModelCallsPerInstance:F2}",
             })],
-            $"{r.Examples:N0} fresh examples; samples at temperature 1, the verifier picks; {Reports.Format.Percent(r.BestOfK.SampleAcceptance ?? double.NaN)} of single samples are right");
+            $"{r.Examples:N0} fresh examples; samples at temperature 1, the verifier picks; {Presentation.Format.Percent(r.BestOfK.SampleAcceptance ?? double.NaN)} of single samples are right");
     }
 
     public static SearchProbeResult Run(ITrainingMethod method, ITask task, IReadOnlyList<Example> examples, int seed)
     {
         if (!Applies(method, task))
-            throw new UserError("the search probe needs a run of a method that writes one token at a time (ntp, reverse, mtp, bst, nextlat, grpo) on a task with a verifier");
+            throw new UserError($"the search probe needs a run of a method that writes one token at a time ({MethodRegistry.Having<IStepwiseDecoder>()}, or {MethodRegistry.Having<IFineTuning>()} from one) on a task with a verifier");
         using var data = new TokenDataset(task, examples);
         SearchMetrics With(ISearchDecoder decoder) => SearchDecoding.Evaluate(method, task, data, decoder);
         return new SearchProbeResult(examples.Count, With(new GreedyDecoder()), With(new Backtracking(Backtracking.DefaultBudget)),

@@ -4,6 +4,8 @@ using Foresight.Evaluation;
 using Foresight.Probes;
 using Foresight.Runs;
 
+using Foresight.Presentation;
+
 namespace Foresight.Reports;
 
 /// <summary>What a report's training curves are drawn against.</summary>

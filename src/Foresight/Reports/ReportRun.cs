@@ -3,35 +3,20 @@ using Foresight.Runs;
 namespace Foresight.Reports;
 
 /// <summary>One run as a report sees it: what it was, how it went, and what its probes found.</summary>
-public sealed record ReportRun(string Path, RunConfig Config, Tasks.ITask Task, IReadOnlyList<Training.EvaluationLine> Metrics, Training.RunResult? Summary,
+public sealed record ReportRun(string Path, RunConfig Config, IReadOnlyList<EvaluationLine> Metrics, RunResult? Summary,
     IReadOnlyDictionary<string, object> Probes)
 {
-    /// <summary>
-    /// The row a run belongs to: its method, marked with whatever sets it apart from the method's defaults (a narrowed
-    /// loss, the Mamba backbone, rotary positions, and each option its method declares with a label), so that only seeds
-    /// of the same variant are averaged together.
-    /// </summary>
-    public string Label => VariantLabel(Config);
+    /// <summary>The row a run belongs to (<see cref="RunConfig.Label"/>), so that only seeds of the same variant are averaged together.</summary>
+    public string Label => Config.Label;
 
-    /// <summary>The label of a run config: "diffusion [causal-prefix attention, neighbour readout]".</summary>
-    public static string VariantLabel(RunConfig config)
-    {
-        var marks = new List<string>();
-        if (config.Training.LossPositions != Methods.LossPositions.All) marks.Add($"{Json.EnumName(config.Training.LossPositions)} loss");
-        if (config.Model.Backbone != Models.BackboneKind.Gpt) marks.Add(Json.EnumName(config.Model.Backbone));
-        if (config.Model.Positions != Models.PositionEncoding.Learned) marks.Add($"{Json.EnumName(config.Model.Positions)} positions");
-        marks.AddRange(Methods.MethodOptionSet.Marks(config.Method, config.MethodOptions));
-        return marks.Count == 0 ? config.Method : $"{config.Method} [{string.Join(", ", marks)}]";
-    }
+    public Tasks.ITask Task => Config.Task.Build();
 
     /// <summary>A probe's typed result (see <see cref="Probes.IProbe.ResultType"/>), or null when the run has not been probed with it.</summary>
     public object? Probe(string name) => Probes.GetValueOrDefault(name);
 
     public static ReportRun Load(RunDirectory run)
     {
-        var config = run.ReadConfig();
-        var task = Tasks.TaskRegistry.FromJson(config.Task);
-        return new ReportRun(run.Path, config, task, run.ReadEvaluations(),
+        return new ReportRun(run.Path, run.ReadConfig(), run.ReadEvaluations(),
             File.Exists(run.SummaryFile) ? run.ReadResult() : null, Foresight.Probes.ProbeSuite.Read(run));
     }
 

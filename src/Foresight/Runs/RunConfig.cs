@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Foresight.Methods;
 using Foresight.Models;
-using Foresight.Training;
+using Foresight.Tasks;
 
 namespace Foresight.Runs;
 
@@ -12,10 +12,28 @@ namespace Foresight.Runs;
 /// chosen method's own (null: its defaults, or a method without options); config.json records them and no other method's.
 /// </summary>
 [JsonConverter(typeof(RunConfigConverter))]
-public sealed record RunConfig(string Method, JsonObject Task, ModelSize Model, TrainingConfig Training, IMethodOptions? Options = null)
+public sealed record RunConfig(string Method, TaskSpec Task, ModelSize Model, TrainingConfig Training, IMethodOptions? Options = null)
 {
     /// <summary>The method's options as it will run them: the given ones, or its defaults.</summary>
     public IMethodOptions? MethodOptions => Options ?? MethodRegistry.DefaultOptions(Method);
+
+    /// <summary>
+    /// The variant a run is: its method, marked with whatever sets it apart from the method's defaults (a narrowed loss,
+    /// the Mamba backbone, rotary positions, and each option its method declares with a label):
+    /// "diffusion [causal-prefix attention, neighbour readout]".
+    /// </summary>
+    public string Label
+    {
+        get
+        {
+            var marks = new List<string>();
+            if (Training.LossPositions != LossPositions.All) marks.Add($"{Json.EnumName(Training.LossPositions)} loss");
+            if (Model.Backbone != BackboneKind.Gpt) marks.Add(Json.EnumName(Model.Backbone));
+            if (Model.Positions != PositionEncoding.Learned) marks.Add($"{Json.EnumName(Model.Positions)} positions");
+            marks.AddRange(MethodOptionSet.Marks(Method, MethodOptions));
+            return marks.Count == 0 ? Method : $"{Method} [{string.Join(", ", marks)}]";
+        }
+    }
 
     /// <summary>config.json: method, task, model, training and, for a method that has options, every one of them.</summary>
     public JsonObject ToJson()
@@ -23,7 +41,7 @@ public sealed record RunConfig(string Method, JsonObject Task, ModelSize Model, 
         var json = new JsonObject
         {
             ["method"] = Method,
-            ["task"] = Task.DeepClone(),
+            ["task"] = Task.ToJson(),
             ["model"] = Json.ToObject(Model),
             ["training"] = Json.ToObject(Training),
         };
@@ -49,8 +67,8 @@ public sealed record RunConfig(string Method, JsonObject Task, ModelSize Model, 
         var training = (json["training"] as JsonObject ?? throw new ConfigError("training", "is missing")).DeepClone().AsObject();
         if (!training.ContainsKey("weight_decay_on")) training["weight_decay_on"] = Json.EnumName(WeightDecayOn.All);
         var options = json["options"] as JsonObject;
-        bool legacy = options is not null && MethodRegistry.AllOptions().Any(o => options.ContainsKey($"{o.Method}_{o.Name}"));
-        return new RunConfig(method, task.DeepClone().AsObject(), Strict<ModelSize>(model, "model"), Strict<TrainingConfig>(training, "training"),
+        bool legacy = MethodOptionSet.IsLegacy(options);
+        return new RunConfig(method, TaskSpec.FromJson(task), Strict<ModelSize>(model, "model"), Strict<TrainingConfig>(training, "training"),
             legacy ? MethodOptionSet.FromLegacyJson(method, options) : MethodOptionSet.FromJson(method, options));
     }
 

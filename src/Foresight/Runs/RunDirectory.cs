@@ -58,7 +58,7 @@ public sealed class RunDirectory
         : [];
 
     /// <summary>Every evaluation logged so far as typed lines, in order.</summary>
-    public IReadOnlyList<Training.EvaluationLine> ReadEvaluations() => [.. ReadMetrics().Select(l => Training.EvaluationLine.FromJson(l, MetricsFile))];
+    public IReadOnlyList<Runs.EvaluationLine> ReadEvaluations() => [.. ReadMetrics().Select(l => Runs.EvaluationLine.FromJson(l, MetricsFile))];
 
     /// <summary>Every probe's saved numbers, by probe name (none until a probe has been run on this run).</summary>
     public IReadOnlyDictionary<string, JsonObject> ReadProbes() => Directory.EnumerateFiles(Path, "probe-*.json")
@@ -84,7 +84,7 @@ public sealed class RunDirectory
     }
 
     /// <summary>summary.json read back as a typed record.</summary>
-    public Training.RunResult ReadResult() => Training.RunResult.FromJson(ReadSummary(), SummaryFile);
+    public Runs.RunResult ReadResult() => Runs.RunResult.FromJson(ReadSummary(), SummaryFile);
 
     public void SaveCheckpoint(nn.Module model)
     {

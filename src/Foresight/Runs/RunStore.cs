@@ -69,7 +69,7 @@ public static class RunStore
     {
         var run = RunDirectory.Open(path);
         var config = run.ReadConfig();
-        string task = Tasks.TaskRegistry.FromJson(config.Task).Description;
+        string task = config.Task.Build().Description;
         string id = System.IO.Path.GetRelativePath(root, path);
         int steps = run.ReadEvaluations().Select(l => l.Step).DefaultIfEmpty(0).Max();
         if (!File.Exists(run.SummaryFile))

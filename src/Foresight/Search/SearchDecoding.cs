@@ -57,7 +57,7 @@ public static class SearchDecoding
     {
         method = IFineTuning.Underlying(method); // a grpo run decodes with the model it fine-tuned
         if (method is not IStepwiseDecoder model)
-            throw new UserError($"--decode {decoder.Name} needs a run of a method that writes one token at a time (ntp, reverse, mtp, bst, nextlat)");
+            throw new UserError($"--decode {decoder.Name} needs a run of a method that writes one token at a time ({MethodRegistry.Having<IStepwiseDecoder>()}, or {MethodRegistry.Having<IFineTuning>()} from one)");
         if (model.VariableOrder is { } why) throw new UserError($"--decode {decoder.Name}: {why}");
         if (task is not IVerifiableTask verifiable)
             throw new UserError($"--decode {decoder.Name} needs a task with a verifier; {task.Description} has none");
@@ -86,33 +86,6 @@ public static class SearchDecoding
         return new SearchMetrics(decoder.Name, count, (double)exact / count, (double)accepted / count,
             (double)tokens / count, (double)calls / count, sampleAcceptance);
     }
-
-    /// <summary>One answer per prompt (N, P), sampled token by token at <paramref name="temperature"/>: (N, T) in writing order.</summary>
-    public static Tensor Sample(IStepwiseDecoder model, Tensor prompts, double temperature, Generator generator) =>
-        Write(model, prompts, logits => multinomial((logits / temperature).softmax(-1), 1, generator: generator));
-
-    /// <summary>One answer per prompt (N, P), each token chosen by <paramref name="pick"/> from the next-token logits (N, V) -> (N, 1): (N, T) in writing order.</summary>
-    internal static Tensor Write(IStepwiseDecoder model, Tensor prompts, Func<Tensor, Tensor> pick)
-    {
-        var written = zeros(prompts.shape[0], 0, dtype: ScalarType.Int64);
-        for (int step = 0; step < model.WritingOrder.Count; step++)
-            written = cat([written, pick(model.NextTokenLogits(prompts, written))], 1); // (N, step + 1)
-        return written;
-    }
-
-    /// <summary>(B, T) tokens in writing order -> one task-order answer per row.</summary>
-    internal static int[][] ToAnswers(Tensor written, IReadOnlyList<int> writingOrder)
-    {
-        long[] tokens = written.data<long>().ToArray();
-        int rows = (int)written.shape[0], length = writingOrder.Count;
-        var answers = new int[rows][];
-        for (int r = 0; r < rows; r++)
-        {
-            answers[r] = new int[length];
-            for (int j = 0; j < length; j++) answers[r][writingOrder[j]] = (int)tokens[r * length + j];
-        }
-        return answers;
-    }
 }
 
 /// <summary>The method's own greedy decoding, read through the same interface: the baseline every search is measured against.</summary>
@@ -123,7 +96,7 @@ public sealed class GreedyDecoder : ISearchDecoder
     public IReadOnlyList<SearchResult> Decode(IStepwiseDecoder model, IVerifiableTask task, IReadOnlyList<Example> examples, Tensor prefix)
     {
         int length = model.WritingOrder.Count;
-        var written = SearchDecoding.Write(model, prefix, logits => logits.argmax(-1, keepdim: true));
-        return [.. SearchDecoding.ToAnswers(written, model.WritingOrder).Select(a => new SearchResult(a, length, length))];
+        var written = StepwiseWriting.Write(model, prefix, logits => logits.argmax(-1, keepdim: true));
+        return [.. StepwiseWriting.ToAnswers(written, model.WritingOrder).Select(a => new SearchResult(a, length, length))];
     }
 }

@@ -20,9 +20,9 @@ public sealed class VerifiedSampling(int samples, double temperature, long seed)
     {
         using var generator = new Generator((ulong)seed); // fixed, so the same run decodes the same way every time
         int length = model.WritingOrder.Count;
-        var written = SearchDecoding.Sample(model, prefix.repeat_interleave(Samples, 0), Temperature, generator); // (B k, T), an instance's samples adjacent
+        var written = StepwiseWriting.Sample(model, prefix.repeat_interleave(Samples, 0), Temperature, generator); // (B k, T), an instance's samples adjacent
 
-        var answers = SearchDecoding.ToAnswers(written, model.WritingOrder);
+        var answers = StepwiseWriting.ToAnswers(written, model.WritingOrder);
         var results = new SearchResult[examples.Count];
         for (int i = 0; i < examples.Count; i++)
         {

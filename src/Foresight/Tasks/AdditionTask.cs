@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Foresight.Tasks;
 
 /// <summary>The order in which an addition's answer is written.</summary>
@@ -12,21 +10,38 @@ public enum AnswerOrder
     LsbFirst,
 }
 
+/// <summary>Addition's options: digits per operand and the order the answer is written in.</summary>
+public sealed record AdditionOptions : ITaskOptions
+{
+    [Option("digits per operand; the answer has one more")]
+    public int Digits { get; init; } = 3;
+
+    [Option("msb-first (as people write it) or lsb-first")]
+    public AnswerOrder AnswerOrder { get; init; } = AnswerOrder.MsbFirst;
+
+    public void Validate() => OptionChecks.InRange(Digits, 1, AdditionTask.MaxDigits, "digits");
+}
+
 /// <summary>
 /// k-digit addition (seed 001's second experiment): the prompt is <c>a+b=</c> with both operands written
 /// in k digits (leading zeros kept), the answer the sum in k + 1 digits (the first is the carry, 0 or 1),
 /// so every example has the same length. Tokens: digits 0-9, then '+', '=', '$'. Line format:
 /// <c>042+919=0961</c> (k = 3), with the answer in <see cref="Order"/>.
 /// </summary>
+[Task("addition", "k-digit addition a+b=, the answer in k+1 digits (Nagarajan's talk)", Options = typeof(AdditionOptions))]
 public sealed class AdditionTask : IVerifiableTask
 {
     public const int MaxDigits = 20;
 
-    public AdditionTask(int digits, AnswerOrder order = AnswerOrder.MsbFirst)
+    public AdditionTask(AdditionOptions options)
     {
-        if (digits is < 1 or > MaxDigits) throw new UserError($"addition digits (--digits) must be in 1..{MaxDigits}, got {digits}");
-        Digits = digits;
-        Order = order;
+        options = TaskRegistry.Validated(options);
+        (Digits, Order) = (options.Digits, options.AnswerOrder);
+        Spec = new TaskSpec(Name, options);
+    }
+
+    public AdditionTask(int digits, AnswerOrder order = AnswerOrder.MsbFirst) : this(new AdditionOptions { Digits = digits, AnswerOrder = order })
+    {
     }
 
     public int Digits { get; }
@@ -37,6 +52,7 @@ public sealed class AdditionTask : IVerifiableTask
     public int FillerToken => 12;
 
     public string Name => "addition";
+    public TaskSpec Spec { get; }
     public string Description => $"{Digits}-digit addition{(Order == AnswerOrder.LsbFirst ? " (lsb first)" : "")}";
     public int VocabularySize => 13;
     public int PrefixLength => 2 * Digits + 2;
@@ -106,13 +122,6 @@ public sealed class AdditionTask : IVerifiableTask
             if (partial[i] != IVerifiableTask.Unwritten && partial[i] != sum[i]) return false;
         return true;
     }
-
-    public JsonObject ToJson() => new()
-    {
-        ["name"] = Name,
-        ["digits"] = Digits,
-        ["answer_order"] = Json.EnumName(Order),
-    };
 
     private string OrderName => Json.EnumName(Order);
 

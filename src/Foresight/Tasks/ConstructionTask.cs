@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace Foresight.Tasks;
 
@@ -12,6 +12,37 @@ public enum Shape
     Line,
 }
 
+/// <summary>Circle and line construction's options: the labels to choose from, the shape's size, and the prefix every open-ended task has.</summary>
+public abstract record ConstructionOptions : OpenEndedOptions
+{
+    [Option("vertex labels to choose from")]
+    public int Labels { get; init; } = 10;
+
+    [Option("vertices in the shape")]
+    public int Size { get; init; } = 6;
+
+    [JsonIgnore]
+    public abstract Shape Shape { get; }
+
+    public override void Validate()
+    {
+        int least = Shape == Shape.Circle ? 3 : 2;
+        if (Size < least) throw new ConfigError("size", $"of a {Json.EnumName(Shape)} must be at least {least} vertices, got {Size}");
+        if (Labels < Size || Labels > 1000) throw new ConfigError("labels", $"must be in {Size}..1000 (at least the shape's task.size), got {Labels}");
+        base.Validate();
+    }
+}
+
+public sealed record CircleOptions : ConstructionOptions
+{
+    public override Shape Shape => Shape.Circle;
+}
+
+public sealed record LineOptions : ConstructionOptions
+{
+    public override Shape Shape => Shape.Line;
+}
+
 /// <summary>
 /// Circle and line construction (Nagarajan et al. 2025, exploratory creativity: build a new pattern that obeys a rule;
 /// no hidden knowledge). An answer is an edge list over <see cref="Size"/> of the <see cref="Labels"/> vertex labels,
@@ -20,22 +51,21 @@ public enum Shape
 /// set. Written left to right, an edge list is easy to start and hard to close: which vertices the shape uses, and
 /// in what order it visits them, has to be settled before the first edge is written.
 /// </summary>
+[Task("circle", "draw a circle through some of the labels, as an edge list (Nagarajan et al. 2025, open-ended)", Options = typeof(CircleOptions))]
+[Task("line", "draw a line through some of the labels, as an edge list (Nagarajan et al. 2025, open-ended)", Options = typeof(LineOptions))]
 public sealed class ConstructionTask : OpenEndedTask
 {
-    public const int DefaultLabels = 10, DefaultSize = 6;
-
-    public ConstructionTask(Shape shape, int labels, int size, PrefixMode prefix, int seedLength = DefaultSeedLength, double? temperature = null)
-        : base(prefix, seedLength, temperature, TokenNames(labels, size, shape), promptLength: 0)
+    public ConstructionTask(ConstructionOptions options)
+        : base(TaskRegistry.Validated(options), [.. Enumerable.Range(0, options.Labels).Select(v => $"v{v}")], promptLength: 0)
     {
-        (Shape, Labels, Size) = (shape, labels, size);
+        (Shape, Labels, Size) = (options.Shape, options.Labels, options.Size);
     }
 
-    private static string[] TokenNames(int labels, int size, Shape shape)
+    public ConstructionTask(Shape shape, int labels, int size, PrefixMode prefix, int seedLength = DefaultSeedLength, double? temperature = null)
+        : this(shape == Shape.Circle
+            ? new CircleOptions { Labels = labels, Size = size, Prefix = prefix, SeedLength = seedLength, Temperature = temperature }
+            : new LineOptions { Labels = labels, Size = size, Prefix = prefix, SeedLength = seedLength, Temperature = temperature })
     {
-        int least = shape == Shape.Circle ? 3 : 2;
-        if (size < least) throw new ConfigError("task.size", $"of a {Json.EnumName(shape)} must be at least {least} vertices, got {size}");
-        if (labels < size || labels > 1000) throw new ConfigError("task.labels", $"must be in {size}..1000 (at least the shape's task.size), got {labels}");
-        return [.. Enumerable.Range(0, labels).Select(v => $"v{v}")];
     }
 
     public Shape Shape { get; }
@@ -105,6 +135,4 @@ public sealed class ConstructionTask : OpenEndedTask
         edges.Sort();
         return string.Join(' ', edges.Select(e => $"{e.Item1}-{e.Item2}"));
     }
-
-    protected override IEnumerable<(string Key, JsonNode Value)> OwnParameters() => [("labels", Labels), ("size", Size)];
 }

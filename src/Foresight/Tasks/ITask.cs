@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Foresight.Tasks;
 
 /// <summary>One training example as token ids: what the model is given, and what it must produce.</summary>
@@ -11,11 +9,14 @@ public sealed record Example(int[] Prefix, int[] Target);
 /// </summary>
 public interface ITask
 {
-    /// <summary>Short name used on the command line and in config.json ("star").</summary>
+    /// <summary>Short name used on the command line and in config.json ("star"); its <see cref="TaskAttribute"/>'s.</summary>
     string Name { get; }
 
     /// <summary>Human-readable instance, e.g. "G(2,5,50)".</summary>
     string Description { get; }
+
+    /// <summary>The name and options the task was built from, as config.json records them.</summary>
+    TaskSpec Spec { get; }
 
     int VocabularySize { get; }
     int PrefixLength { get; }
@@ -40,7 +41,4 @@ public interface ITask
 
     /// <summary>Parses one line of the task's text format; throws <see cref="FormatException"/> saying what is wrong.</summary>
     Example Parse(string line);
-
-    /// <summary>The task's parameters, as stored in config.json.</summary>
-    JsonObject ToJson();
 }

@@ -4,6 +4,15 @@ using System.Text.Json.Nodes;
 
 namespace Foresight.Tasks;
 
+/// <summary>Minimal planning's options: the length of its two chains.</summary>
+public sealed record MinimalPlanningOptions : ITaskOptions
+{
+    [Option("nodes per chain (k); labels are 0..2k-1")]
+    public int ChainLength { get; init; } = 6;
+
+    public void Validate() => OptionChecks.InRange(ChainLength, MinimalPlanningTask.MinChainLength, MinimalPlanningTask.MaxChainLength, "chain_length");
+}
+
 /// <summary>
 /// Ye et al.'s "minimal planning" task (HKUNLP, "Beyond Autoregression", ICLR 2025): two chains of k nodes
 /// that share one node, labels a shuffled permutation of 0..2k-1 (chain B's node at a random index is
@@ -17,18 +26,22 @@ namespace Foresight.Tasks;
 /// model writes after the answer as its end of sequence. Files are their JSON lines
 /// (<c>{"input": ..., "output": ..., "reversed": ...}</c>).
 /// </summary>
+[Task("planning", "two chains sharing a node, the path along one (Ye et al. 2025, minimal planning)", Options = typeof(MinimalPlanningOptions))]
 public sealed class MinimalPlanningTask : IVerifiableTask, IPlanningDistanceTask, IReversibleTask
 {
     public const int MinChainLength = 3, MaxChainLength = 50; // labels up to 99: one or two characters
 
     private const string Symbols = "0123456789,/-=.$";
 
-    public MinimalPlanningTask(int chainLength)
+    public MinimalPlanningTask(MinimalPlanningOptions options)
     {
-        if (chainLength is < MinChainLength or > MaxChainLength)
-            throw new UserError($"minimal-planning chain length (--chain-length) must be in {MinChainLength}..{MaxChainLength}, got {chainLength}");
-        ChainLength = chainLength;
-        (PromptCharacters, AnswerCharacters) = LongestTexts(chainLength);
+        ChainLength = TaskRegistry.Validated(options).ChainLength;
+        Spec = new TaskSpec(Name, options);
+        (PromptCharacters, AnswerCharacters) = LongestTexts(ChainLength);
+    }
+
+    public MinimalPlanningTask(int chainLength) : this(new MinimalPlanningOptions { ChainLength = chainLength })
+    {
     }
 
     /// <summary>Nodes per chain (k); the paper's figure uses 6.</summary>
@@ -46,6 +59,7 @@ public sealed class MinimalPlanningTask : IVerifiableTask, IPlanningDistanceTask
     public int FillerToken => 15;
 
     public string Name => "planning";
+    public TaskSpec Spec { get; }
     public string Description => $"minimal planning (2 chains of {ChainLength})";
     public int VocabularySize => Symbols.Length;
     public int PrefixLength => PromptCharacters + 1;
@@ -192,8 +206,6 @@ public sealed class MinimalPlanningTask : IVerifiableTask, IPlanningDistanceTask
         if (!Accepts(example, example.Target)) throw new FormatException($"answer '{output}' uses an edge the input does not have");
         return example;
     }
-
-    public JsonObject ToJson() => new() { ["name"] = Name, ["chain_length"] = ChainLength };
 
     private int[] AnswerTokens(int[] path)
     {

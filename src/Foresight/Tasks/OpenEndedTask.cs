@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-
 namespace Foresight.Tasks;
 
 /// <summary>What an open-ended task's examples start with.</summary>
@@ -37,6 +35,27 @@ public interface IOpenEndedTask : ITask
     bool IsAnswer(Example example);
 }
 
+/// <summary>The options every open-ended task has: what its examples start with and how its answers are drawn.</summary>
+public abstract record OpenEndedOptions : ITaskOptions
+{
+    [Option("seed (a random seed string before each example, answers decoded greedily) or null (a constant prefix, answers sampled)", Label = "{0} prefix")]
+    public PrefixMode Prefix { get; init; } = PrefixMode.Seed;
+
+    [Option("tokens in the prefix")]
+    public int SeedLength { get; init; } = OpenEndedTask.DefaultSeedLength;
+
+    [Option("softmax temperature answers are drawn at when scored (default: 0, greedy, with prefix seed; 1 with prefix null)")]
+    public double? Temperature { get; init; }
+
+    public virtual void Validate()
+    {
+        OptionChecks.InRange(SeedLength, 1, 64, "seed_length");
+        if (Temperature is { } t) OptionChecks.NonNegative(t, "temperature", " (0: greedy)");
+    }
+
+    public ITaskOptions Resolved() => this with { Temperature = Temperature ?? (Prefix == PrefixMode.Seed ? 0 : 1) };
+}
+
 /// <summary>
 /// What the open-ended tasks share: the prefix (a seed string of <see cref="SeedLength"/> symbols, or as many null
 /// tokens), the token layout ('$', '_', the seed symbols s0..s15, then the task's own tokens) and the text format
@@ -48,20 +67,19 @@ public abstract class OpenEndedTask : IOpenEndedTask
     public const int DefaultSeedLength = 8;
     private const int OwnTokensStart = 2 + SeedSymbols;
 
+    private readonly OpenEndedOptions _options;
     private readonly string[] _names;
     private readonly Dictionary<string, int> _ids;
 
-    protected OpenEndedTask(PrefixMode prefix, int seedLength, double? temperature, IReadOnlyList<string> ownTokens, int promptLength)
+    protected OpenEndedTask(OpenEndedOptions options, IReadOnlyList<string> ownTokens, int promptLength)
     {
-        if (seedLength is < 1 or > 64) throw new ConfigError("task.seed_length", $"must be in 1..64, got {seedLength}");
-        if (temperature is < 0 || temperature is { } t && !double.IsFinite(t))
-            throw new ConfigError("task.temperature", $"must be a non-negative number (0: greedy), got {temperature}");
-        Prefix = prefix;
-        SeedLength = seedLength;
-        Temperature = temperature ?? (prefix == PrefixMode.Seed ? 0 : 1);
+        _options = options;
+        Prefix = options.Prefix;
+        SeedLength = options.SeedLength;
+        Temperature = ((OpenEndedOptions)options.Resolved()).Temperature!.Value;
         _names = ["$", "_", .. Enumerable.Range(0, SeedSymbols).Select(i => $"s{i}"), .. ownTokens];
         _ids = _names.Select((name, id) => (name, id)).ToDictionary(x => x.name, x => x.id);
-        PrefixLength = seedLength + promptLength;
+        PrefixLength = SeedLength + promptLength;
     }
 
     public PrefixMode Prefix { get; }
@@ -69,6 +87,7 @@ public abstract class OpenEndedTask : IOpenEndedTask
     public double Temperature { get; }
 
     public abstract string Name { get; }
+    public TaskSpec Spec => new(Name, _options);
     public abstract string Description { get; }
     public int VocabularySize => _names.Length;
     public int PrefixLength { get; }
@@ -134,29 +153,4 @@ public abstract class OpenEndedTask : IOpenEndedTask
         [.. text.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(name => _ids.TryGetValue(name, out int id) ? id : throw new FormatException($"unknown token '{name}'"))];
 
     public string TokenName(int token) => token >= 0 && token < _names.Length ? _names[token] : $"<{token}>";
-
-    public JsonObject ToJson()
-    {
-        var json = new JsonObject { ["name"] = Name };
-        foreach (var (key, value) in OwnParameters()) json[key] = value;
-        json["prefix"] = Json.EnumName(Prefix);
-        json["seed_length"] = SeedLength;
-        json["temperature"] = Temperature;
-        return json;
-    }
-
-    /// <summary>The task's own fields of config.json (sizes, the graph's seed).</summary>
-    protected abstract IEnumerable<(string Key, JsonNode Value)> OwnParameters();
-
-    /// <summary>The shared fields of an open-ended task's config.json: prefix mode, seed length and temperature (null: the mode's default).</summary>
-    public static (PrefixMode Prefix, int SeedLength, double? Temperature) SharedFields(JsonObject json)
-    {
-        var prefix = json["prefix"]?.GetValue<string>() switch
-        {
-            null or "seed" => PrefixMode.Seed,
-            "null" => PrefixMode.Null,
-            var other => throw new ConfigError("task.prefix", $"must be 'seed' or 'null', got '{other}'"),
-        };
-        return (prefix, json["seed_length"]?.GetValue<int>() ?? DefaultSeedLength, json["temperature"]?.GetValue<double>());
-    }
 }

@@ -1,8 +1,30 @@
 using System.Globalization;
 using System.Text;
-using System.Text.Json.Nodes;
 
 namespace Foresight.Tasks;
+
+/// <summary>Path-star's options: G(d, l, N).</summary>
+public sealed record PathStarOptions : ITaskOptions
+{
+    [Option("arms at the source (d)")]
+    public int Degree { get; init; } = 2;
+
+    [Option("nodes on the source-to-goal path, source included (l)")]
+    public int PathLength { get; init; } = 5;
+
+    [Option("node labels are drawn from 0..N-1 (N)")]
+    public int Nodes { get; init; } = 50;
+
+    public void Validate()
+    {
+        if (Degree < 1) throw new ConfigError("degree", $"must be at least 1, got {Degree}");
+        if (PathLength < 2) throw new ConfigError("path_length", $"must be at least 2 (source and goal), got {PathLength}");
+        if (Nodes < 2) throw new ConfigError("nodes", $"must be at least 2, got {Nodes}");
+        long needed = 1 + (long)Degree * (PathLength - 1);
+        if (needed > Nodes)
+            throw new ConfigError("nodes", $"is {Nodes}, but G({Degree},{PathLength},{Nodes}) needs 1 + {Degree}x({PathLength}-1) = {needed} distinct node labels");
+    }
+}
 
 /// <summary>
 /// The path-star graph G(d, l, N) of Bachmann &amp; Nagarajan (2024): a source with d arms, each arm
@@ -11,19 +33,18 @@ namespace Foresight.Tasks;
 /// Line format (the reference code's): <c>a,b|c,d|.../source,goal=p1,p2,...,pl</c>.
 /// Tokens: node labels 0..N-1, then '|', '=', '/', '$' as N..N+3.
 /// </summary>
+[Task("star", "path-star graph G(d,l,N) (Bachmann & Nagarajan 2024)", Options = typeof(PathStarOptions))]
 public sealed class PathStarTask : IBranchingTask, IVerifiableTask
 {
-    public PathStarTask(int degree, int pathLength, int nodes)
+    public PathStarTask(PathStarOptions options)
     {
-        if (degree < 1) throw new UserError($"path-star degree (--degree) must be at least 1, got {degree}");
-        if (pathLength < 2) throw new UserError($"path-star path length (--path-length) must be at least 2 (source and goal), got {pathLength}");
-        if (nodes < 2) throw new UserError($"path-star node count (--nodes) must be at least 2, got {nodes}");
-        long needed = 1 + (long)degree * (pathLength - 1);
-        if (needed > nodes)
-            throw new UserError($"G({degree},{pathLength},{nodes}) is impossible: it needs 1 + {degree}x({pathLength}-1) = {needed} distinct node labels but --nodes is {nodes}");
-        Degree = degree;
-        PathLength = pathLength;
-        Nodes = nodes;
+        options = TaskRegistry.Validated(options);
+        (Degree, PathLength, Nodes) = (options.Degree, options.PathLength, options.Nodes);
+        Spec = new TaskSpec(Name, options);
+    }
+
+    public PathStarTask(int degree, int pathLength, int nodes) : this(new PathStarOptions { Degree = degree, PathLength = pathLength, Nodes = nodes })
+    {
     }
 
     public int Degree { get; }
@@ -37,6 +58,7 @@ public sealed class PathStarTask : IBranchingTask, IVerifiableTask
     public int FillerToken => Nodes + 3;   // '$'
 
     public string Name => "star";
+    public TaskSpec Spec { get; }
     public string Description => $"G({Degree},{PathLength},{Nodes})";
     public int VocabularySize => Nodes + 4;
     public int PrefixLength => 3 * EdgeCount + 3; // pairs, separators between them, then / s g =
@@ -183,14 +205,6 @@ public sealed class PathStarTask : IBranchingTask, IVerifiableTask
             if (example.Prefix[3 * i] == from && example.Prefix[3 * i + 1] == to) return true;
         return false;
     }
-
-    public JsonObject ToJson() => new()
-    {
-        ["name"] = Name,
-        ["degree"] = Degree,
-        ["path_length"] = PathLength,
-        ["nodes"] = Nodes,
-    };
 
     private int[] ParseNodes(string text, string what)
     {

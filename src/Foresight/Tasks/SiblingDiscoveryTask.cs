@@ -1,6 +1,24 @@
-using System.Text.Json.Nodes;
-
 namespace Foresight.Tasks;
+
+/// <summary>Sibling discovery's options: the hidden graph's size and seed, and the prefix every open-ended task has.</summary>
+public sealed record SiblingOptions : OpenEndedOptions
+{
+    [Option("parents in the hidden graph")]
+    public int Parents { get; init; } = 5;
+
+    [Option("children of each parent")]
+    public int Children { get; init; } = 100;
+
+    [Option("seed of the hidden graph, apart from the run's --seed")]
+    public int GraphSeed { get; init; }
+
+    public override void Validate()
+    {
+        OptionChecks.InRange(Parents, 1, 1000, "parents");
+        OptionChecks.InRange(Children, 2, 1000, "children", " (a sibling pair needs two)");
+        base.Validate();
+    }
+}
 
 /// <summary>
 /// Sibling discovery (Nagarajan et al. 2025, combinational creativity with the knowledge in the weights): a hidden
@@ -10,34 +28,32 @@ namespace Foresight.Tasks;
 /// (parent, then two distinct children), and is creative when it names sibling pairs it was not trained on. The
 /// planned order would pick the parent first; the answer writes it last.
 /// </summary>
+[Task("sibling", "name two children of one hidden parent (Nagarajan et al. 2025, open-ended)", Options = typeof(SiblingOptions))]
 public sealed class SiblingDiscoveryTask : OpenEndedTask
 {
-    public const int DefaultParents = 5, DefaultChildren = 100;
-
     private readonly int[] _parentOf; // child index -> parent index
     private readonly int[][] _childrenOf;
 
-    public SiblingDiscoveryTask(int parents, int children, int graphSeed, PrefixMode prefix, int seedLength = DefaultSeedLength, double? temperature = null)
-        : base(prefix, seedLength, temperature, TokenNames(parents, children), promptLength: 0)
+    public SiblingDiscoveryTask(SiblingOptions options)
+        : base(TaskRegistry.Validated(options), TokenNames(options.Parents, options.Children), promptLength: 0)
     {
-        Parents = parents;
-        Children = children;
-        GraphSeed = graphSeed;
+        (Parents, Children, GraphSeed) = (options.Parents, options.Children, options.GraphSeed);
         // Which child label belongs to which parent is the hidden knowledge: a shuffle, not label order.
-        var labels = Enumerable.Range(0, parents * children).ToArray();
-        SeededRandom.For(graphSeed, "sibling-graph").Shuffle(labels);
-        _childrenOf = [.. Enumerable.Range(0, parents).Select(p => labels[(p * children)..((p + 1) * children)])];
-        _parentOf = new int[parents * children];
-        for (int p = 0; p < parents; p++)
+        var labels = Enumerable.Range(0, Parents * Children).ToArray();
+        SeededRandom.For(GraphSeed, "sibling-graph").Shuffle(labels);
+        _childrenOf = [.. Enumerable.Range(0, Parents).Select(p => labels[(p * Children)..((p + 1) * Children)])];
+        _parentOf = new int[Parents * Children];
+        for (int p = 0; p < Parents; p++)
             foreach (int c in _childrenOf[p]) _parentOf[c] = p;
     }
 
-    private static string[] TokenNames(int parents, int children)
+    public SiblingDiscoveryTask(int parents, int children, int graphSeed, PrefixMode prefix, int seedLength = DefaultSeedLength, double? temperature = null)
+        : this(new SiblingOptions { Parents = parents, Children = children, GraphSeed = graphSeed, Prefix = prefix, SeedLength = seedLength, Temperature = temperature })
     {
-        if (parents is < 1 or > 1000) throw new ConfigError("task.parents", $"must be in 1..1000, got {parents}");
-        if (children is < 2 or > 1000) throw new ConfigError("task.children", $"must be in 2..1000 (a sibling pair needs two), got {children}");
-        return [.. Enumerable.Range(0, parents * children).Select(c => $"c{c}"), .. Enumerable.Range(0, parents).Select(p => $"P{p}")];
     }
+
+    private static string[] TokenNames(int parents, int children) =>
+        [.. Enumerable.Range(0, parents * children).Select(c => $"c{c}"), .. Enumerable.Range(0, parents).Select(p => $"P{p}")];
 
     public int Parents { get; }
     public int Children { get; }
@@ -80,7 +96,4 @@ public sealed class SiblingDiscoveryTask : OpenEndedTask
 
     public override string AnswerKey(ReadOnlySpan<int> answer) =>
         answer.Length == 3 ? $"{Math.Min(answer[0], answer[1])},{Math.Max(answer[0], answer[1])},{answer[2]}" : string.Join(',', answer.ToArray());
-
-    protected override IEnumerable<(string Key, JsonNode Value)> OwnParameters() =>
-        [("parents", Parents), ("children", Children), ("graph_seed", GraphSeed)];
 }

@@ -1,6 +1,28 @@
-using System.Text.Json.Nodes;
-
 namespace Foresight.Tasks;
+
+/// <summary>Triangle discovery's options: the hidden graph's size, density, held-out share and seed, and the prefix every open-ended task has.</summary>
+public sealed record TriangleOptions : OpenEndedOptions
+{
+    [Option("nodes of the hidden graph")]
+    public int Nodes { get; init; } = 40;
+
+    [Option("probability of each edge of the hidden graph")]
+    public double EdgeProbability { get; init; } = 0.3;
+
+    [Option("share of the graph's triangles never shown in training")]
+    public double HeldOut { get; init; } = 0.5;
+
+    [Option("seed of the hidden graph, apart from the run's --seed")]
+    public int GraphSeed { get; init; }
+
+    public override void Validate()
+    {
+        OptionChecks.InRange(Nodes, 3, 1000, "nodes");
+        if (!(EdgeProbability > 0 && EdgeProbability <= 1)) throw new ConfigError("edge_probability", $"must be in (0, 1], got {OptionSpec.Text(EdgeProbability)}");
+        if (!(HeldOut >= 0 && HeldOut < 1)) throw new ConfigError("held_out", $"must be in [0, 1), got {OptionSpec.Text(HeldOut)}");
+        base.Validate();
+    }
+}
 
 /// <summary>
 /// Triangle discovery (Nagarajan et al. 2025, combinational creativity with the knowledge in the weights): a hidden
@@ -10,20 +32,19 @@ namespace Foresight.Tasks;
 /// never appear. Asked <c>tri</c>, a model is creative when it names triangles it was not shown: three nodes that
 /// are pairwise joined, which it can only know by putting three memorised edges together.
 /// </summary>
+[Task("triangle", "name a triangle of a hidden graph (Nagarajan et al. 2025, open-ended)", Options = typeof(TriangleOptions))]
 public sealed class TriangleDiscoveryTask : OpenEndedTask
 {
-    public const int DefaultNodes = 40;
-    public const double DefaultEdgeProbability = 0.3, DefaultHeldOut = 0.5, EdgeShare = 0.5;
+    public const double EdgeShare = 0.5;
 
     private readonly bool[,] _adjacent;
     private readonly (int A, int B)[] _edges;
     private readonly int[][] _shownTriangles;
 
-    public TriangleDiscoveryTask(int nodes, double edgeProbability, double heldOut, int graphSeed, PrefixMode prefix, int seedLength = DefaultSeedLength, double? temperature = null)
-        : base(prefix, seedLength, temperature, TokenNames(nodes), promptLength: 1)
+    public TriangleDiscoveryTask(TriangleOptions options)
+        : base(TaskRegistry.Validated(options), TokenNames(options.Nodes), promptLength: 1)
     {
-        if (!(edgeProbability > 0 && edgeProbability <= 1)) throw new ConfigError("task.edge_probability", $"must be in (0, 1], got {edgeProbability}");
-        if (!(heldOut >= 0 && heldOut < 1)) throw new ConfigError("task.held_out", $"must be in [0, 1), got {heldOut}");
+        var (nodes, edgeProbability, heldOut, graphSeed) = (options.Nodes, options.EdgeProbability, options.HeldOut, options.GraphSeed);
         (Nodes, EdgeProbability, HeldOut, GraphSeed) = (nodes, edgeProbability, heldOut, graphSeed);
         var random = SeededRandom.For(graphSeed, "triangle-graph");
         _adjacent = new bool[nodes, nodes];
@@ -48,11 +69,12 @@ public sealed class TriangleDiscoveryTask : OpenEndedTask
             throw new ConfigError("task.edge_probability", $"gives a graph with {triangles.Count} triangles on {nodes} nodes: too few to show some and hold out {heldOut:0.##} of them; raise it or task.nodes");
     }
 
-    private static string[] TokenNames(int nodes)
+    public TriangleDiscoveryTask(int nodes, double edgeProbability, double heldOut, int graphSeed, PrefixMode prefix, int seedLength = DefaultSeedLength, double? temperature = null)
+        : this(new TriangleOptions { Nodes = nodes, EdgeProbability = edgeProbability, HeldOut = heldOut, GraphSeed = graphSeed, Prefix = prefix, SeedLength = seedLength, Temperature = temperature })
     {
-        if (nodes is < 3 or > 1000) throw new ConfigError("task.nodes", $"must be in 3..1000, got {nodes}");
-        return [.. Enumerable.Range(0, nodes).Select(v => $"v{v}"), "edge", "tri", "."];
     }
+
+    private static string[] TokenNames(int nodes) => [.. Enumerable.Range(0, nodes).Select(v => $"v{v}"), "edge", "tri", "."];
 
     public int Nodes { get; }
     public double EdgeProbability { get; }
@@ -110,7 +132,4 @@ public sealed class TriangleDiscoveryTask : OpenEndedTask
         Array.Sort(sorted);
         return string.Join(',', sorted);
     }
-
-    protected override IEnumerable<(string Key, JsonNode Value)> OwnParameters() =>
-        [("nodes", Nodes), ("edge_probability", EdgeProbability), ("held_out", HeldOut), ("graph_seed", GraphSeed)];
 }

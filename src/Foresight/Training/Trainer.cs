@@ -13,75 +13,6 @@ namespace Foresight.Training;
 /// <summary>Where training is, for progress bars: called after every optimizer step.</summary>
 public sealed record TrainingProgress(int Step, int TotalSteps, long SamplesSeen, double Loss, double LearningRate);
 
-/// <summary>How a run went, besides its test metrics.</summary>
-public sealed record TrainingStats(
-    string Method, string Task, long Parameters, int Steps, long SamplesSeen,
-    double TrainSeconds, double TokensPerSecond, double FinalTrainLoss);
-
-/// <summary>A finished run: summary.json is the training stats' and the test metrics' fields side by side, then the rest.</summary>
-/// <param name="Options">The method's options behind <paramref name="Test"/> as it ran them (diffusion's step count resolved); null for a method without options.</param>
-/// <param name="TrainSet">The same evaluation on a fixed sample of the training set (null in runs from before it existed).</param>
-/// <param name="Convergence">Whether training had stopped improving when it ended (null in runs from before it existed).</param>
-public sealed record RunResult(TrainingStats Training, EvalMetrics Test, IMethodOptions? Options = null, EvalMetrics? TrainSet = null, Convergence? Convergence = null)
-{
-    public JsonObject ToJson()
-    {
-        var json = Json.Merge(Json.ToObject(Training), Json.ToObject(Test));
-        if (Options is not null) json["options"] = MethodOptionSet.ToJson(Training.Method, Options);
-        if (TrainSet is not null) json["train_set"] = Json.ToObject(TrainSet);
-        if (Convergence is not null) json["convergence"] = Json.ToObject(Convergence);
-        return json;
-    }
-
-    /// <summary>A summary.json read back; older summaries (every method's options in one flat object) still load.</summary>
-    public static RunResult FromJson(JsonObject json, string source)
-    {
-        try
-        {
-            var training = json.Deserialize<TrainingStats>(Json.File)!;
-            var test = json.Deserialize<EvalMetrics>(Json.File)!;
-            var options = json["options"] as JsonObject;
-            bool legacy = options is not null && MethodRegistry.AllOptions().Any(o => options.ContainsKey($"{o.Method}_{o.Name}"));
-            return new RunResult(training, test, legacy ? MethodOptionSet.FromLegacyJson(training.Method, options) : MethodOptionSet.FromJson(training.Method, options),
-                json["train_set"]?.Deserialize<EvalMetrics>(Json.File), json["convergence"]?.Deserialize<Convergence>(Json.File));
-        }
-        catch (Exception e) when (e is System.Text.Json.JsonException or ConfigError or ArgumentNullException)
-        {
-            throw new UserError($"{source} is not a valid run summary: {e.Message}");
-        }
-    }
-}
-
-/// <summary>One line of metrics.jsonl: where training was at an evaluation, and what it measured.</summary>
-/// <param name="TrainLoss">Mean training loss since the previous evaluation.</param>
-/// <param name="Metrics">On the test set (its first training.eval_samples graphs, the whole set at the end).</param>
-/// <param name="TrainSet">On the first training.eval_samples graphs of the training set: the graphs the run trains on (null in older lines).</param>
-public sealed record EvaluationLine(int Step, int Epoch, long SamplesSeen, double LearningRate, double TrainLoss, double TrainSeconds, EvalMetrics Metrics,
-    EvalMetrics? TrainSet = null)
-{
-    /// <summary>The line flat, as metrics.jsonl holds it: the position fields, then the metrics'.</summary>
-    public JsonObject ToJson() => Json.Merge(
-        new JsonObject
-        {
-            ["step"] = Step,
-            ["epoch"] = Epoch,
-            ["samples_seen"] = SamplesSeen,
-            ["learning_rate"] = LearningRate,
-            ["train_loss"] = TrainLoss,
-            ["train_seconds"] = TrainSeconds,
-        },
-        Json.ToObject(Metrics),
-        TrainSet is null ? [] : new JsonObject { ["train_set"] = Json.ToObject(TrainSet) });
-
-    public static EvaluationLine FromJson(JsonObject line, string source)
-    {
-        T Field<T>(string key) => line[key] is JsonValue value ? value.GetValue<T>() : throw new UserError($"{source}: an evaluation has no '{key}'");
-        return new EvaluationLine(Field<int>("step"), Field<int>("epoch"), Field<long>("samples_seen"), Field<double>("learning_rate"),
-            Field<double>("train_loss"), Field<double>("train_seconds"), line.Deserialize<EvalMetrics>(Json.File)!,
-            line["train_set"]?.Deserialize<EvalMetrics>(Json.File));
-    }
-}
-
 /// <summary>Training stopped on request at a step boundary, its checkpoint written: resuming goes on from <see cref="Step"/>.</summary>
 public sealed class TrainingInterrupted(int step, string run) : Exception($"training stopped at step {step} on request; its checkpoint is in {run}")
 {
@@ -107,20 +38,40 @@ public static class Trainer
     public static IReadOnlySet<string>? Memory(ITask task, TokenDataset train) =>
         task is IOpenEndedTask open ? CreativityScore.Memory(open, train.Examples()) : null;
 
-    /// <summary>The run's method with its model initialised from the seed.</summary>
-    public static ITrainingMethod BuildMethod(RunConfig config, ITask task)
+    /// <summary>The run's method with its model initialised from the seed (and, for one that fine-tunes a saved run, that run found).</summary>
+    public static ITrainingMethod BuildMethod(RunConfig config)
     {
+        var task = config.Task.Build();
+        var start = config.MethodOptions is IStartsFromRun { Init: { } init } ? StartingRun(init, config) : null;
         manual_seed(config.Training.Seed);
-        return MethodRegistry.Create(config.Method, new MethodContext(task, config.Model, config.Training.LossPositions, config.Options));
+        return MethodRegistry.Create(config.Method, new MethodContext(task, config.Model, config.Training.LossPositions, config.Options, start));
+    }
+
+    /// <summary>
+    /// The saved run <paramref name="init"/>, which must have finished on <paramref name="config"/>'s task and model:
+    /// a fine-tuning method starts from its trained weights.
+    /// </summary>
+    private static StartingRun StartingRun(string init, RunConfig config)
+    {
+        string field = $"{config.Method}.init"; // IStartsFromRun.Init
+        var run = RunDirectory.Open(init);
+        if (!File.Exists(run.SummaryFile)) throw new ConfigError(field, $"'{init}' has not finished (no summary.json)");
+        var from = run.ReadConfig();
+        string? mismatch =
+            from.Task != config.Task ? $"its task is {from.Task.Build().Description}, this run's is {config.Task.Build().Description}"
+            : from.Model != config.Model ? $"its model is {from.Model.Layers} x {from.Model.Width} ({from.Model.Heads} heads, {Json.EnumName(from.Model.Positions)} positions); give the same --layers, --width, --heads and --positions"
+            : null;
+        if (mismatch is not null) throw new ConfigError(field, $"'{init}' cannot start this {config.Method} run: {mismatch}");
+        return new StartingRun(init, from.Method, () => LoadTrained(run).Method);
     }
 
     /// <summary>
     /// Builds the run's method once and throws it away, so that a method rejecting its options does so
     /// with its one-line error before any run directory is written.
     /// </summary>
-    public static void CheckBuilds(RunConfig config, ITask task)
+    public static void CheckBuilds(RunConfig config)
     {
-        using var _ = BuildMethod(config, task);
+        using var _ = BuildMethod(config);
     }
 
     /// <summary>
@@ -131,11 +82,10 @@ public static class Trainer
     {
         var config = run.ReadConfig();
         if (options is not null) config = config with { Options = options };
-        var task = TaskRegistry.FromJson(config.Task);
-        var method = BuildMethod(config, task);
+        var method = BuildMethod(config);
         try { run.LoadCheckpoint(method.Model); }
         catch { method.Dispose(); throw; }
-        return (config, task, method);
+        return (config, config.Task.Build(), method);
     }
 
     /// <summary>
@@ -143,14 +93,15 @@ public static class Trainer
     /// training checkpoint; either way the final metrics are the same as an uninterrupted run's.
     /// </summary>
     public static RunResult Train(
-        RunConfig runConfig, ITask task, TokenDataset train, TokenDataset test, RunDirectory run,
+        RunConfig runConfig, TokenDataset train, TokenDataset test, RunDirectory run,
         Action<TrainingProgress>? onStep = null, Action<EvaluationLine>? onEvaluation = null, bool resume = false, Func<EvaluationLine, bool>? stopWhen = null,
         CancellationToken interrupt = default)
     {
         var config = runConfig.Training;
         config.Validate();
         if (!resume) run.WriteConfig(runConfig);
-        using var method = BuildMethod(runConfig, task);
+        var task = runConfig.Task.Build();
+        using var method = BuildMethod(runConfig);
         var parameters = method.Model.parameters().ToList();
         using var optimizer = Optimizer(method.Model, config);
         var position = resume

@@ -1,4 +1,4 @@
-namespace Foresight.Reports;
+namespace Foresight.Presentation;
 
 /// <summary>How tables, reports and probes write numbers.</summary>
 public static class Format
@@ -15,7 +15,7 @@ public static class Format
     }
 
     /// <summary>Mean ± the half-width of its 95% interval over seeds.</summary>
-    public static string Estimate(Experiments.Estimate e) => $"{Percent(e.Mean)} ± {100 * e.Ci95:F1}";
+    public static string Estimate(Evaluation.Estimate e) => $"{Percent(e.Mean)} ± {100 * e.Ci95:F1}";
 
     /// <summary>A proportion measured on n examples with its Wilson 95% interval: "99.8% [99.6, 99.9]".</summary>
     public static string Proportion(double p, int n)

@@ -1,6 +1,6 @@
 using ScottPlot;
 
-namespace Foresight.Reports;
+namespace Foresight.Presentation;
 
 /// <summary>A named curve; with <paramref name="Margin"/>, a shaded band Y ± Margin (a 95% interval over seeds) around it.</summary>
 public sealed record Line(string Label, double[] X, double[] Y, double[]? Margin = null);

@@ -1,4 +1,4 @@
-namespace Foresight.Training;
+namespace Foresight.Runs;
 
 /// <summary>Which parameters AdamW's weight decay shrinks.</summary>
 public enum WeightDecayOn
@@ -36,6 +36,20 @@ public sealed record TrainingConfig(
 
     /// <summary>Steps between evaluations; 0 in the config means about ten evaluations per run.</summary>
     public int EvalInterval => EvalEvery > 0 ? EvalEvery : Math.Max(1, TotalSteps / 10);
+
+    /// <summary>
+    /// This config with <paramref name="method"/>'s own batch size and learning rate where it has them and the user did
+    /// not set them: the shared defaults are tuned for ntp.
+    /// </summary>
+    public TrainingConfig WithOwnDefaults(string method, bool batchSizeGiven, bool learningRateGiven)
+    {
+        var (batchSize, learningRate) = Methods.MethodRegistry.OwnDefaults(method);
+        return this with
+        {
+            BatchSize = batchSize > 0 && !batchSizeGiven ? batchSize : BatchSize,
+            LearningRate = learningRate > 0 && !learningRateGiven ? learningRate : LearningRate,
+        };
+    }
 
     public void Validate()
     {

@@ -1,6 +1,6 @@
 using Foresight.Evaluation;
 
-namespace Foresight.Training;
+namespace Foresight.Runs;
 
 /// <summary>
 /// Whether a run had stopped learning when its budget ran out, by one stated rule over the evaluations of its last
