@@ -91,7 +91,7 @@ public static class Report
         int maxLength = finished.Select(s => s.Task.TargetLength).DefaultIfEmpty(0).Max();
         if (finished.Count > 0)
             Figure("Accuracy per target position", "accuracy_by_position.png", path => Figures.GroupedBars(path,
-                "Greedy accuracy per target position (held-out test set)", "target position, in the task's order (path-star: 0 = source; addition: 0 = carry digit)", "accuracy",
+                "Greedy accuracy per target position (held-out test set)", PositionAxis(finished), "accuracy",
                 Enumerable.Range(0, maxLength).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToList(),
                 finished.Select(s => (s.Name(manyTasks), Pad(Format.Mean([.. s.Finished.Select(r => r.Summary!.Test.PerPositionAccuracy)]), maxLength))).ToList(),
                 chance));
@@ -224,6 +224,10 @@ public static class Report
                       "(a fresh random seed string each, or the constant null one) and the decoding. * marks a run still learning when it stopped.").AppendLine();
         return md.ToString();
     }
+
+    /// <summary>The per-position figure's axis: what position 0 is, where the figure's runs agree on it ("target position (0 = the source)").</summary>
+    private static string PositionAxis(IReadOnlyList<Series> series) =>
+        series.Select(s => s.Task.FirstTargetPosition).Distinct().ToList() is [{ } first] ? $"target position (0 = {first})" : "target position, in each task's order";
 
     /// <summary>Greedy accuracy at each target position, in the task's order: a position stuck at chance shows as a column of its own.</summary>
     private static string PerPositionSection(IReadOnlyList<Series> series, bool manyTasks)

@@ -61,6 +61,7 @@ public sealed class AdditionTask : IVerifiableTask
     /// <summary>The first digit written: the carry out of all columns (msb first), or the units digit (lsb first).</summary>
     public int FirstDecisionPosition => 0;
     public double FirstDecisionChance => Order == AnswerOrder.MsbFirst ? 0.5 : 0.1;
+    public string FirstTargetPosition => Order == AnswerOrder.MsbFirst ? "the carry digit" : "the units digit";
 
     public Example Generate(SeededRandom random)
     {

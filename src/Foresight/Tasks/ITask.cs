@@ -31,6 +31,9 @@ public interface ITask
     /// </summary>
     int FirstDecisionPosition { get; }
 
+    /// <summary>What target position 0 holds, for a figure's axis ("the source"); null when the task's answers have no fixed first token.</summary>
+    string? FirstTargetPosition => null;
+
     /// <summary>Accuracy of a uniform guess at the first decision (1/degree for path-star).</summary>
     double FirstDecisionChance { get; }
 

@@ -70,6 +70,7 @@ public sealed class MinimalPlanningTask : IVerifiableTask, IPlanningDistanceTask
 
     /// <summary>Two successors at the shared node.</summary>
     public double FirstDecisionChance => 0.5;
+    public string FirstTargetPosition => "the source's first character";
 
     public int MaxPlanningDistance => ChainLength - 1;
 

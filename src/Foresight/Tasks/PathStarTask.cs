@@ -64,6 +64,7 @@ public sealed class PathStarTask : IBranchingTask, IVerifiableTask
     public int PrefixLength => 3 * EdgeCount + 3; // pairs, separators between them, then / s g =
     public int TargetLength => PathLength;
     public int FirstDecisionPosition => 1; // the target starts with the source, which the prefix gives
+    public string FirstTargetPosition => "the source";
     public double FirstDecisionChance => 1.0 / Degree;
 
     public Example Generate(SeededRandom random)
