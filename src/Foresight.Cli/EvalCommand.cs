@@ -1,13 +1,13 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using Foresight.Presentation;
 using Foresight.Evaluation;
 using Foresight.Methods;
+using Foresight.Presentation;
+using Foresight.Reports;
 using Foresight.Runs;
 using Foresight.Search;
 using Foresight.Tasks;
 using Foresight.Training;
-using Foresight.Reports;
 using Spectre.Console;
 
 namespace Foresight.Cli;

@@ -1,7 +1,7 @@
 using System.CommandLine;
-using Foresight.Runs;
 using Foresight.Methods;
 using Foresight.Models;
+using Foresight.Runs;
 using Foresight.Tasks;
 using Foresight.Training;
 
@@ -41,7 +41,7 @@ internal sealed class TaskOptions
     private readonly Option<string> _task = FieldFlags.Declare("task.name", new Option<string>("--task")
     {
         Description = "task, one of: " + string.Join("; ", TaskRegistry.Names.Select(n => $"{n} ({TaskRegistry.Summary(n)})")),
-        DefaultValueFactory = _ => "star",
+        DefaultValueFactory = _ => TaskRegistry.Default,
     });
     private readonly List<Option> _flags = [];
 
@@ -50,7 +50,7 @@ internal sealed class TaskOptions
         command.Options.Add(_task);
         foreach (var declared in TaskRegistry.AllOptions().GroupBy(o => o.Flag))
         {
-            // one line per meaning: "star: node labels are drawn from 0..N-1 (N) (default 50); triangle: nodes of the hidden graph (default 40)"
+            // one help line per meaning of the flag, naming the tasks that share it and each default
             string help = string.Join("; ", declared.GroupBy(o => (o.Help, Default: OptionSpec.Text(o.Default)))
                 .Select(g => $"{string.Join(", ", g.Select(o => o.Owner))}: {g.Key.Help}" + (g.Key.Default.Length > 0 ? $" (default {g.Key.Default})" : "")));
             Option option = declared.All(o => o.ValueType == typeof(bool))
@@ -78,7 +78,7 @@ internal sealed class TaskOptions
             options = set.With(options, spec, option is Option<bool> flag ? result.GetValue(flag) : spec.Parse(result.GetValue((Option<string>)option)!));
         }
         var task = new TaskSpec(name, (ITaskOptions)options);
-        task.Build(); // a task the options cannot make (too few triangles) fails here, before anything is written
+        task.Build(); // a task its options cannot make (a graph with too few of what it asks for) fails here, before anything is written
         return task;
     }
 }

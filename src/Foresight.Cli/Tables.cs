@@ -15,7 +15,7 @@ internal sealed class TableFlags
 
     public Option<bool> Wide { get; } = new("--wide")
     {
-        Description = "print the results table with every column (train-set exact, chance, teacher-forced, time, tokens/s, probes); without it, the columns that fit 80 columns",
+        Description = "print the results table with every column (train-set exact, chance, teacher-forced, time, tokens/s, probes; about 160 columns wide); without it, the columns that fit 80",
     };
 }
 

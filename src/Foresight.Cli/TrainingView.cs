@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Foresight.Presentation;
+using Foresight.Reports;
 using Foresight.Runs;
 using Foresight.Tasks;
 using Foresight.Training;
-using Foresight.Reports;
 using Spectre.Console;
 
 namespace Foresight.Cli;

@@ -53,7 +53,7 @@ public sealed partial class DocsTests
     }
 
     [Fact]
-    public void Docs_building_layout_names_every_source_file_and_folder_and_no_folder_that_is_gone()
+    public void Docs_building_layout_names_every_source_file_but_tasks_and_methods_and_no_folder_that_is_gone()
     {
         string doc = File.ReadAllText(Repository.PathOf("docs", "building.md"));
         int start = doc.IndexOf("## Layout", StringComparison.Ordinal);
@@ -69,7 +69,9 @@ public sealed partial class DocsTests
             foreach (string file in sources)
             {
                 string name = Path.GetFileNameWithoutExtension(file), folder = Path.GetFileName(Path.GetDirectoryName(file)!);
-                if (!Regex.IsMatch(layout, $@"\b{Regex.Escape(name)}\b")) missing.Add($"{Path.GetRelativePath(Repository.Root, file)} is not named");
+                // a task or a method is one file the registries find by its attribute; --task and --method list them
+                bool registered = File.ReadAllText(file).Contains("[Task(", StringComparison.Ordinal) || File.ReadAllText(file).Contains("[Method(", StringComparison.Ordinal);
+                if (!registered && !Regex.IsMatch(layout, $@"\b{Regex.Escape(name)}\b")) missing.Add($"{Path.GetRelativePath(Repository.Root, file)} is not named");
                 if (folder != project && !layout.Contains($"{folder}/", StringComparison.Ordinal)) missing.Add($"folder {folder}/ is not named");
             }
         }

@@ -43,6 +43,7 @@ public sealed class ExperimentTests
     [InlineData("""{"tasks": [{"name": "star", "degree": 2, "path_length": 4, "nodes": 20}], "methods": ["ntq"]}""", "unknown method 'ntq'")]
     [InlineData("""{"tasks": [{"name": "star", "degree": 9, "path_length": 4, "nodes": 20}], "methods": ["ntp"]}""", "tasks[0]: task.nodes is 20, but G(9,4,20) needs 1 + 9x(4-1) = 28 distinct node labels")]
     [InlineData("""{"tasks": [{"name": "star", "degree": 2, "path_length": 4, "nodes": 20}], "methods": ["ntp"], "seedz": [1]}""", "unknown field 'seedz'")]
+    [InlineData("""{"tasks": [{"name": "star", "degre": 2}], "methods": ["ntp"]}""", "tasks[0]: task.degre is not an option of star (known: degree, path_length, nodes)")]
     [InlineData("""{"tasks": [{"name": "star", "degree": 2, "path_length": 4, "nodes": 20}], "methods": ["ntp", "ntp"]}""", "two cells of the grid are the same run")]
     [InlineData("""not json""", "is not a JSON object")]
     public void Bad_experiment_files_are_one_line_errors(string text, string message)

@@ -1,6 +1,6 @@
-using Foresight.Runs;
 using Foresight.Methods;
 using Foresight.Models;
+using Foresight.Runs;
 using Foresight.Tasks;
 using Foresight.Training;
 using static TorchSharp.torch;

@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Foresight.Presentation;
 using Foresight.Models;
+using Foresight.Presentation;
 using Foresight.Probes;
 using Foresight.Reports;
 using Foresight.Runs;

@@ -1,9 +1,8 @@
 using Foresight.Methods;
+using Foresight.Presentation;
 using Foresight.Reports;
 using Foresight.Runs;
 using Foresight.Tasks;
-
-using Foresight.Presentation;
 
 namespace Foresight.Probes;
 

@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text;
 using Foresight.Evaluation;
+using Foresight.Presentation;
 using Foresight.Probes;
 using Foresight.Runs;
-
-using Foresight.Presentation;
 
 namespace Foresight.Reports;
 

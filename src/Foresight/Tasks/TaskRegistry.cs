@@ -28,6 +28,9 @@ public sealed class TaskAttribute(string name, string summary) : Attribute
 
     /// <summary>The task's options record (an <see cref="ITaskOptions"/> with a parameterless constructor).</summary>
     public required Type Options { get; init; }
+
+    /// <summary>The task --task means when it is not given (one task has it).</summary>
+    public bool IsDefault { get; init; }
 }
 
 /// <summary>Finds tasks by their <see cref="TaskAttribute"/>, so a new task is one new file.</summary>
@@ -43,6 +46,9 @@ public static class TaskRegistry
     private static readonly ConcurrentDictionary<TaskSpec, Lazy<ITask>> Built = new();
 
     public static IReadOnlyList<string> Names { get; } = Tasks.Keys.Order().ToList();
+
+    /// <summary>The task a command runs when none is named: the one whose attribute says <see cref="TaskAttribute.IsDefault"/>.</summary>
+    public static string Default { get; } = Tasks.Values.Single(e => e.Attribute.IsDefault).Attribute.Name;
 
     public static string Summary(string name)
     {
