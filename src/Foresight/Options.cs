@@ -91,12 +91,10 @@ public sealed class OptionSpec
     }
 
     /// <summary>This option's mark in a label, or null at its default or for an option that marks nothing.</summary>
-    public string? Mark(IOptions options)
-    {
-        object? value = ValueOf(options);
-        if (_attribute.Label is null || Equals(value, Default)) return null;
-        return string.Format(CultureInfo.InvariantCulture, _attribute.Label, Text(value));
-    }
+    public string? Mark(IOptions options) => Equals(ValueOf(options), Default) ? null : MarkOf(ValueOf(options));
+
+    /// <summary>The mark of <paramref name="value"/> ("3 heads"), or null for an option that marks nothing.</summary>
+    public string? MarkOf(object? value) => _attribute.Label is null ? null : string.Format(CultureInfo.InvariantCulture, _attribute.Label, Text(value));
 
     /// <summary>A value from text (a flag's argument), or a <see cref="ConfigError"/> naming the field.</summary>
     public object? Parse(string text)

@@ -176,7 +176,7 @@ public sealed record GroupResult(
         {
             var config = group.First().Cell.Config;
             var tests = group.Select(r => r.Result.Test).ToList();
-            return new GroupResult(group.Key, config.Method, config.Label, group.First().Cell.Task.Description, config.Model,
+            return new GroupResult(group.Key, config.Method, config.Label, config.Task.Label, config.Model,
                 config.Training.TrainSamples, config.Training.Epochs, config.Training.BatchSize, config.Training.LearningRate,
                 group.Count(), Estimate.Of(tests.Select(t => t.ExactMatch)), Estimate.Of(tests.Select(t => t.FirstDecisionAccuracy)),
                 tests[0].FirstDecisionChance, Estimate.Of(tests.Select(t => t.TeacherForcedAccuracy)),

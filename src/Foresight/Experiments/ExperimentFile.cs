@@ -32,7 +32,7 @@ public sealed record ExperimentCell(string Id, string Group, RunConfig Config, s
             + (model.Positions == PositionEncoding.Learned ? "" : $"-{Json.EnumName(model.Positions)}");
         string variant = MethodOptionSet.Slug(config.Method, config.MethodOptions) is { Length: > 0 } slug ? $"{config.Method}-{slug}" : config.Method;
         if (config.Training.LossPositions != LossPositions.All) variant += $"-{Json.EnumName(config.Training.LossPositions)}-loss";
-        string group = Path.Combine(config.Task.Build().Description, variant, size, $"n{config.Training.TrainSamples}x{config.Training.Epochs}");
+        string group = Path.Combine(config.Task.Label, variant, size, $"n{config.Training.TrainSamples}x{config.Training.Epochs}");
         return new ExperimentCell(Path.Combine(group, $"seed-{config.Training.Seed}"), group, config);
     }
 }

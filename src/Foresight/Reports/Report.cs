@@ -31,7 +31,10 @@ public static class Report
     /// </summary>
     private sealed record Series(string Label, Tasks.ITask Task, string Budget, IReadOnlyList<ReportRun> Runs, bool ShowBudget = false)
     {
-        public string Name(bool withTask) => (withTask ? $"{Label} {Task.Description}" : Label) + (ShowBudget ? $" ({Budget})" : "");
+        /// <summary>What the report calls the task: its description, marked with any option that sets its variant apart.</summary>
+        public string TaskLabel => Runs[0].Config.Task.Label;
+
+        public string Name(bool withTask) => (withTask ? $"{Label} {TaskLabel}" : Label) + (ShowBudget ? $" ({Budget})" : "");
         public IEnumerable<ReportRun> Finished => Runs.Where(r => r.Summary is not null);
 
         /// <summary>The runs with periodic evaluations to draw a training curve from.</summary>
@@ -51,16 +54,16 @@ public static class Report
             throw new UserError($"{markdownFile} already exists; pass --overwrite to replace it or --out to write elsewhere");
         Directory.CreateDirectory(directory);
 
-        var allSeries = runs.GroupBy(r => (r.Task.Description, r.Label, Budget: BudgetOf(r.Config)))
+        var allSeries = runs.GroupBy(r => (Task: r.Config.Task.Label, r.Label, Budget: BudgetOf(r.Config)))
             .Select(g => new Series(g.Key.Label, g.First().Task, g.Key.Budget, g.OrderBy(r => r.Config.Training.Seed).ToList()))
             .ToList();
-        allSeries = [.. allSeries.Select(s => s with { ShowBudget = allSeries.Count(o => o.Label == s.Label && o.Task.Description == s.Task.Description) > 1 })];
+        allSeries = [.. allSeries.Select(s => s with { ShowBudget = allSeries.Count(o => o.Label == s.Label && o.TaskLabel == s.TaskLabel) > 1 })];
         // Open-ended tasks are scored by the answers a model generates, not by one target: a section of their own.
         var openEnded = allSeries.Where(s => s.Task is Tasks.IOpenEndedTask).ToList();
         var series = allSeries.Except(openEnded).ToList();
-        bool manyTasks = series.Select(s => s.Task.Description).Distinct().Count() > 1;
-        var chance = series.Select(s => s.Task).DistinctBy(t => t.Description)
-            .Select(t => new ReferenceLevel(manyTasks ? $"first decision at chance, {t.Description}" : "first decision at chance", t.FirstDecisionChance)).ToList();
+        bool manyTasks = series.Select(s => s.TaskLabel).Distinct().Count() > 1;
+        var chance = series.DistinctBy(s => s.TaskLabel)
+            .Select(s => new ReferenceLevel(manyTasks ? $"first decision at chance, {s.TaskLabel}" : "first decision at chance", s.Task.FirstDecisionChance)).ToList();
 
         var files = new List<string>();
         var figures = new List<(string Title, string File)>();
@@ -129,7 +132,7 @@ public static class Report
         var md = new StringBuilder();
         int runCount = series.Concat(openEnded).Sum(s => s.Runs.Count);
         md.AppendLine("# Foresight report").AppendLine();
-        md.AppendLine($"{runCount} run(s) on {string.Join(", ", series.Concat(openEnded).Select(s => s.Task.Description).Distinct())}. " +
+        md.AppendLine($"{runCount} run(s) on {string.Join(", ", series.Concat(openEnded).Select(s => s.TaskLabel).Distinct())}. " +
                       "Accuracies on each run's held-out test set; with several seeds, mean ± 95% CI over seeds (Student t), " +
                       "otherwise [the Wilson 95% interval over test examples].").AppendLine();
         md.Append(CreativitySection(openEnded));
@@ -159,7 +162,7 @@ public static class Report
                 string fits = trainSet.Count == 0 || trainSet.Count < done.Count ? "-"
                     : Fits.Describe(Fits.Of(trainSet.Average(t => t.ExactMatch), done.Average(r => r.Summary!.Test.ExactMatch)));
                 double LaterForced(ReportRun r) => r.Summary!.Test.TeacherForcedPerPosition.Skip(r.Task.FirstDecisionPosition + 1).DefaultIfEmpty(double.NaN).Average();
-                return (IReadOnlyList<string>)[s.Name(withTask: false), s.Task.Description, $"{s.Runs.Count}", exact, publishedCells[row], Format.AcrossSeeds([.. trainSet.Select(t => t.ExactMatch)]), fits,
+                return (IReadOnlyList<string>)[s.Name(withTask: false), s.TaskLabel, $"{s.Runs.Count}", exact, publishedCells[row], Format.AcrossSeeds([.. trainSet.Select(t => t.ExactMatch)]), fits,
                     Format.AcrossSeeds([.. done.Select(r => r.Summary!.Test.FirstDecisionAccuracy)]), Format.Percent(s.Task.FirstDecisionChance),
                     Format.AcrossSeeds([.. done.Select(LaterForced)]),
                     .. probeColumns.Select(c => c.Column.Cell([.. done.Select(r => r.Probe(c.Probe.Name)).OfType<object>()]))];
@@ -212,7 +215,7 @@ public static class Report
                 string cell = published.Cell(s.Task, done[0].Config.Method, done[0].Config.Model.Backbone,
                     Papers.PublishedColumn.Budget(done[0].Config.Training, done[0].Config.Model, done[0].Summary!.Training.Parameters));
                 string creativity = Format.AcrossSeeds([.. c.Select(x => x.Creativity)]) + (done.Any(r => r.Summary!.Convergence is { Converged: false }) ? " *" : "");
-                return (IReadOnlyList<string>)[s.Name(withTask: false), s.Task.Description, $"{done.Count}", creativity, cell,
+                return (IReadOnlyList<string>)[s.Name(withTask: false), s.TaskLabel, $"{done.Count}", creativity, cell,
                     Format.AcrossSeeds([.. c.Select(x => x.Coherence)]), Format.AcrossSeeds([.. c.Select(x => x.Uniqueness)]),
                     Format.AcrossSeeds([.. c.Select(x => x.Originality)]), $"{c[0].Samples:N0}",
                     CreativityMetrics.Drawing(c[0].Prefix, c[0].Temperature)];

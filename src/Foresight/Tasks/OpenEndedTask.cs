@@ -38,13 +38,13 @@ public interface IOpenEndedTask : ITask
 /// <summary>The options every open-ended task has: what its examples start with and how its answers are drawn.</summary>
 public abstract record OpenEndedOptions : ITaskOptions
 {
-    [Option("seed (a random seed string before each example, answers decoded greedily) or null (a constant prefix, answers sampled)", Label = "{0} prefix")]
+    [Option("seed (a random seed string before each example, answers decoded greedily) or null (a constant prefix, answers sampled)")]
     public PrefixMode Prefix { get; init; } = PrefixMode.Seed;
 
-    [Option("tokens in the prefix")]
+    [Option("tokens in the prefix", Label = "prefix length {0}")]
     public int SeedLength { get; init; } = OpenEndedTask.DefaultSeedLength;
 
-    [Option("softmax temperature answers are drawn at when scored (default: 0, greedy, with prefix seed; 1 with prefix null)")]
+    [Option("softmax temperature answers are drawn at when scored (default: 0, greedy, with prefix seed; 1 with prefix null)", Label = "T = {0}")]
     public double? Temperature { get; init; }
 
     public virtual void Validate()

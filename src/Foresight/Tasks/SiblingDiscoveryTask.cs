@@ -9,7 +9,7 @@ public sealed record SiblingOptions : OpenEndedOptions
     [Option("children of each parent")]
     public int Children { get; init; } = 100;
 
-    [Option("seed of the hidden graph, apart from the run's --seed")]
+    [Option("seed of the hidden graph, apart from the run's --seed", Label = "graph seed {0}")]
     public int GraphSeed { get; init; }
 
     public override void Validate()

@@ -137,10 +137,26 @@ public sealed record TaskSpec
     }
 
     /// <summary>
-    /// The task's name and the marks of its options that set a variant apart (each declared with a label), for a figure
-    /// that already says which sizes it shows: "sibling", "sibling, null prefix".
+    /// What tables, reports and experiment directories call the task: its description, marked with each option that sets
+    /// a variant apart and is not at the value it takes when left unset ("sibling discovery (5 parents x 100 children,
+    /// null prefix) [T = 0.5]"). Options the description already shows declare no label.
     /// </summary>
-    public string ShortLabel => string.Join(", ", [Name, .. TaskRegistry.OptionSet(Name).Marks(Options)]);
+    public string Label => Marks.Count == 0 ? Build().Description : $"{Build().Description} [{string.Join(", ", Marks)}]";
+
+    private IReadOnlyList<string> Marks
+    {
+        get
+        {
+            var set = TaskRegistry.OptionSet(Name);
+            return [.. from spec in set.Specs
+                       let value = spec.ValueOf(Options)
+                       let unset = spec.ValueOf(((ITaskOptions)set.With(Options, spec, spec.Default)).Resolved())
+                       where !Equals(value, unset)
+                       select spec.MarkOf(value) into mark
+                       where mark is not null
+                       select mark];
+        }
+    }
 
     public override string ToString() => ToJson().ToJsonString();
 }

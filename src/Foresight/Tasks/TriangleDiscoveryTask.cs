@@ -9,10 +9,10 @@ public sealed record TriangleOptions : OpenEndedOptions
     [Option("probability of each edge of the hidden graph")]
     public double EdgeProbability { get; init; } = 0.3;
 
-    [Option("share of the graph's triangles never shown in training")]
+    [Option("share of the graph's triangles never shown in training", Label = "{0} held out")]
     public double HeldOut { get; init; } = 0.5;
 
-    [Option("seed of the hidden graph, apart from the run's --seed")]
+    [Option("seed of the hidden graph, apart from the run's --seed", Label = "graph seed {0}")]
     public int GraphSeed { get; init; }
 
     public override void Validate()
