@@ -28,7 +28,7 @@ public sealed record AdditionOptions : ITaskOptions
 /// so every example has the same length. Tokens: digits 0-9, then '+', '=', '$'. Line format:
 /// <c>042+919=0961</c> (k = 3), with the answer in <see cref="Order"/>.
 /// </summary>
-[Task("addition", "k-digit addition a+b=, the answer in k+1 digits (Nagarajan's talk)", Options = typeof(AdditionOptions))]
+[Task("addition", "k-digit sums a+b=, the answer in k+1 digits; the addition slide of Bachmann & Nagarajan's ICML 2024 talk", Options = typeof(AdditionOptions))]
 public sealed class AdditionTask : IVerifiableTask
 {
     public const int MaxDigits = 20;

@@ -51,8 +51,8 @@ public sealed record LineOptions : ConstructionOptions
 /// set. Written left to right, an edge list is easy to start and hard to close: which vertices the shape uses, and
 /// in what order it visits them, has to be settled before the first edge is written.
 /// </summary>
-[Task("circle", "draw a circle through some of the labels, as an edge list (Nagarajan et al. 2025, open-ended)", Options = typeof(CircleOptions))]
-[Task("line", "draw a line through some of the labels, as an edge list (Nagarajan et al. 2025, open-ended)", Options = typeof(LineOptions))]
+[Task("circle", "open-ended: an edge list drawing one circle through some labels; Nagarajan et al. 2025", Options = typeof(CircleOptions))]
+[Task("line", "open-ended: an edge list drawing one line through some labels; Nagarajan et al. 2025", Options = typeof(LineOptions))]
 public sealed class ConstructionTask : OpenEndedTask
 {
     public ConstructionTask(ConstructionOptions options)

@@ -26,7 +26,7 @@ public sealed record MinimalPlanningOptions : ITaskOptions
 /// model writes after the answer as its end of sequence. Files are their JSON lines
 /// (<c>{"input": ..., "output": ..., "reversed": ...}</c>).
 /// </summary>
-[Task("planning", "two chains sharing a node, the path along one (Ye et al. 2025, minimal planning)", Options = typeof(MinimalPlanningOptions))]
+[Task("planning", "two chains sharing a node, the path along one; Ye et al. 2025's minimal planning", Options = typeof(MinimalPlanningOptions))]
 public sealed class MinimalPlanningTask : IVerifiableTask, IPlanningDistanceTask, IReversibleTask
 {
     public const int MinChainLength = 3, MaxChainLength = 50; // labels up to 99: one or two characters

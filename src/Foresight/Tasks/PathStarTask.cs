@@ -33,7 +33,7 @@ public sealed record PathStarOptions : ITaskOptions
 /// Line format (the reference code's): <c>a,b|c,d|.../source,goal=p1,p2,...,pl</c>.
 /// Tokens: node labels 0..N-1, then '|', '=', '/', '$' as N..N+3.
 /// </summary>
-[Task("star", "path-star graph G(d,l,N) (Bachmann & Nagarajan 2024)", Options = typeof(PathStarOptions), IsDefault = true)]
+[Task("star", "path-star graph G(d,l,N); Bachmann & Nagarajan 2024", Options = typeof(PathStarOptions), IsDefault = true)]
 public sealed class PathStarTask : IBranchingTask, IVerifiableTask
 {
     public PathStarTask(PathStarOptions options)

@@ -28,7 +28,7 @@ public sealed record SiblingOptions : OpenEndedOptions
 /// (parent, then two distinct children), and is creative when it names sibling pairs it was not trained on. The
 /// planned order would pick the parent first; the answer writes it last.
 /// </summary>
-[Task("sibling", "name two children of one hidden parent (Nagarajan et al. 2025, open-ended)", Options = typeof(SiblingOptions))]
+[Task("sibling", "open-ended: name two children of one hidden parent; Nagarajan et al. 2025", Options = typeof(SiblingOptions))]
 public sealed class SiblingDiscoveryTask : OpenEndedTask
 {
     private readonly int[] _parentOf; // child index -> parent index

@@ -32,7 +32,7 @@ public sealed record TriangleOptions : OpenEndedOptions
 /// never appear. Asked <c>tri</c>, a model is creative when it names triangles it was not shown: three nodes that
 /// are pairwise joined, which it can only know by putting three memorised edges together.
 /// </summary>
-[Task("triangle", "name a triangle of a hidden graph (Nagarajan et al. 2025, open-ended)", Options = typeof(TriangleOptions))]
+[Task("triangle", "open-ended: name a triangle of a hidden graph; Nagarajan et al. 2025", Options = typeof(TriangleOptions))]
 public sealed class TriangleDiscoveryTask : OpenEndedTask
 {
     public const double EdgeShare = 0.5;
