@@ -79,7 +79,7 @@ public sealed class BadInputTests(BadInputFixture fixture) : IClassFixture<BadIn
     [InlineData("data --task addition --degree 3 --count 2 --out {dir}/sums.txt", "--degree does not apply to --task addition (its options: --digits, --answer-order)")]
     [InlineData("train --task addition --digits 21", "--digits must be in 1..20, got 21")]
     [InlineData("train --task addition --answer-order middle", "--answer-order must be 'msb-first' or 'lsb-first', got 'middle'")]
-    [InlineData("train --task cube", "--task must be one of addition, circle, line, planning, sibling, star, triangle, got 'cube'")]
+    [InlineData("train --task cube", "--task must be one of addition, ")] // the whole list: TaskRegistryTests
     [InlineData("train --task circle --size 2", "--size of a circle must be at least 3 vertices, got 2")]
     [InlineData("train --task line --labels 4", "--labels must be in 6..1000 (at least the shape's --size), got 4")]
     [InlineData("train --task sibling --prefix hash", "--prefix must be 'seed' or 'null', got 'hash'")]

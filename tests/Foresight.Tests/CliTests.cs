@@ -86,7 +86,7 @@ public sealed class CliTests
     public void Compare_over_seeds_keeps_one_run_per_method_and_seed_and_aggregates_them()
     {
         using var temp = new TempDirectory();
-        var compare = Cli.Run(["compare", "--methods", "ntp,reverse", "--seeds", "3", "--seed", "7", "--probe-examples", "100", "--out", temp["cmp"], .. Cli.TinyRun]);
+        var compare = Cli.Run(["compare", "--methods", "ntp,reverse", "--seeds", "3", "--seed", "7", "--probe-examples", "100", "--wide", "--out", temp["cmp"], .. Cli.TinyRun]);
         Assert.True(compare.ExitCode == 0, compare.Stderr);
         foreach (string run in new[] { "ntp/seed-7", "ntp/seed-8", "ntp/seed-9", "reverse/seed-7", "reverse/seed-8", "reverse/seed-9" })
             Assert.True(File.Exists(Path.Combine(temp["cmp"], run, "summary.json")), $"{run} missing");
@@ -100,11 +100,11 @@ public sealed class CliTests
         Assert.Equal(exact.Average(), ntp["exact_match_mean"]!.GetValue<double>(), 12);
         Assert.Equal(Evaluation.Statistics.MeanWithMargin(exact).Margin95, ntp["exact_match_ci95"]!.GetValue<double>(), 12);
         Assert.Contains("3 seeds (7, 8, 9)", compare.Stdout);
-        Assert.Matches(@"│ ntp\s+│\s+3 │\s+\d+\.\d% ± \d+\.\d │", compare.Stdout); // the table shows the seeds and mean ± CI
+        Assert.Matches(@"\n ntp\s+3\s+\d+\.\d% ± \d+\.\d\s", compare.Stdout); // the table shows the seeds and mean ± CI
 
-        // Every run is probed, the table gains the probe columns, and the report is written beside the runs.
+        // Every run is probed, the --wide table gains the probe columns, and the report is written beside the runs.
         Assert.Contains("CH follow", compare.Stdout);
-        Assert.Matches(@"│ reverse .*│\s+-\s+│\s+\d+\.\d% ± \d+\.\d │", compare.Stdout); // no Clever-Hans probe for reverse
+        Assert.Matches(@"\n reverse\s.*\s-\s+\d+\.\d% ± \d+\.\d\s", compare.Stdout); // no Clever-Hans probe for reverse
         Assert.True(File.Exists(Path.Combine(temp["cmp"], "ntp", "seed-8", "probe-clever-hans.json")));
         Assert.True(File.Exists(Path.Combine(temp["cmp"], "reverse", "seed-9", "probe-plan.json")));
         Assert.Equal(4, comparison["runs"]!.AsArray()[0]!["probes"]!.AsObject().Count);
@@ -202,7 +202,7 @@ public sealed class CliTests
         // Probed as the ntp model it fine-tunes: both model probes and the search probe apply.
         foreach (string probe in new[] { "clever-hans", "plan", "search" })
             Assert.True(File.Exists(Path.Combine(temp["cmp"], "grpo", $"probe-{probe}.json")), probe);
-        Assert.Matches(@"│ grpo \[group 4\]\s+│", compare.Stdout); // its group size sets the variant apart
+        Assert.Matches(@"\n grpo \[group 4\]\s", compare.Stdout); // its group size sets the variant apart
 
         AssertUserError(Cli.Run(["compare", "--methods", "grpo,ntp", "--out", temp["bad"], .. Cli.TinyRun]),
             "compare fine-tunes grpo from its own ntp run: put ntp before grpo in --methods");
@@ -225,8 +225,8 @@ public sealed class CliTests
             Assert.Equal(512, run!["samples_seen"]!.GetValue<long>()); // 4 epochs of 128, 2 of 256
         Assert.Equal(3, runs[0]!["per_position_accuracy"]!.AsArray().Count); // per digit of the 3-digit answer
         Assert.True(File.Exists(Path.Combine(temp["curve"], "curve.png")));
-        // One seed: the Wilson interval; the talk's addition slide beside it; the training sample's exact match.
-        Assert.Matches(@"│ teacherless\s+│\s+128 x 4 │\s+\d+\.\d% \[\d+\.\d, \d+\.\d\]( \*)? │\s+≈95% ±5 by ~5\.5k iterations \[1\] │\s+\d+\.\d% │", first.Stdout);
+        // One seed: the Wilson interval; the talk's addition slide beside it; the first decision and which sets it fits.
+        Assert.Matches(@"\n teacherless\s+128 x 4\s+\d+\.\d% \[\d+\.\d, \d+\.\d\]\s+≈95% ±5 by ~5\.5k iterations \[1\]\s+\d+\.\d%\s+(both|train|test|neither)\s", first.Stdout);
 
         var again = Cli.Run(args);
         Assert.True(again.ExitCode == 0, again.Stderr);
