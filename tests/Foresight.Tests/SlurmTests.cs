@@ -31,7 +31,7 @@ internal sealed class SubmittedJob(string submitOutput) : IDisposable
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < limit)
         {
-            if (Queue().Trim().Length == 0) return;
+            if (Queue() is { } queue && queue.Trim().Length == 0) return;
             Thread.Sleep(1000);
         }
         throw new TimeoutException($"job {Id} still queued after {limit}");
@@ -43,7 +43,7 @@ internal sealed class SubmittedJob(string submitOutput) : IDisposable
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < limit)
         {
-            if (Queue("-o", "%i %T %r").Contains("BeginTime"))
+            if (Queue("-o", "%i %T %r")?.Contains("BeginTime") == true)
             {
                 using var update = Process.Start("scontrol", ["update", $"JobId={Id}_0", "StartTime=now"]);
                 update.WaitForExit();
@@ -55,10 +55,14 @@ internal sealed class SubmittedJob(string submitOutput) : IDisposable
     }
 
     /// <summary>squeue's lines for this job (no header), with <paramref name="format"/> added to its arguments.</summary>
-    private string Queue(params string[] format)
+    /// <summary>squeue's lines for the job; null when squeue itself failed (a busy controller times out), which says nothing about the job.</summary>
+    private string? Queue(params string[] format)
     {
-        using var squeue = Process.Start(new ProcessStartInfo("squeue", ["-h", "-j", Id, .. format]) { RedirectStandardOutput = true })!;
-        return squeue.StandardOutput.ReadToEnd();
+        using var squeue = Process.Start(new ProcessStartInfo("squeue", ["-h", "-j", Id, .. format]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        string output = squeue.StandardOutput.ReadToEnd();
+        squeue.StandardError.ReadToEnd();
+        squeue.WaitForExit();
+        return squeue.ExitCode == 0 ? output : null;
     }
 
     public void Dispose() => Cancel(Id);
@@ -233,7 +237,7 @@ public sealed class SlurmTests
 
         string log = File.ReadAllText(Path.Combine(temp["slurm"], "slurm", "cell-0.log"));
         Assert.Matches(@"training stopped at step \d+ on request", log); // the first attempt checkpointed and stopped
-        Assert.Contains("ntp: resuming", log);                            // the requeued one resumed
+        Assert.True(log.Contains("ntp: resuming"), $"the requeued task did not resume; cell-0.log:\n{log}"); // the requeued one resumed
         var local = Cli.Run("run", temp["long.json"], "--out", temp["local"]);
         Assert.True(local.ExitCode == 0, local.Stderr);
         Assert.Equal(RunFiles.SummaryWithoutTimings(Path.Combine(temp["local"], "G(2,4,20)", "ntp", "L2xW64xH2", "n32000x1", "seed-5")), RunFiles.SummaryWithoutTimings(cell));
