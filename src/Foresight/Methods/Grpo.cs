@@ -59,13 +59,15 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
         _task = context.Task as IVerifiableTask ?? throw new UserError($"grpo needs a task with a verifier; {context.Task.Description} has none");
         var start = context.Start ?? throw new ConfigError("init", "is missing: grpo fine-tunes a saved run, give its directory");
         _policy = start.Load();
-        if (_policy is not IStepwiseDecoder writer)
+        string? refused = _policy is not IStepwiseDecoder writer
+            ? $"'{start.Path}' cannot start this grpo run: it is a {start.Method} run; grpo fine-tunes a method that writes one token at a time ({MethodRegistry.Having<IStepwiseDecoder>()})"
+            : writer.VariableOrder is { } why ? $"cannot be fine-tuned with grpo: {why}" : null;
+        if (refused is not null)
         {
             _policy.Dispose();
-            throw new ConfigError("init", $"'{start.Path}' cannot start this grpo run: it is a {start.Method} run; grpo fine-tunes a method that writes one token at a time ({MethodRegistry.Having<IStepwiseDecoder>()})");
+            throw new ConfigError("init", refused);
         }
-        _writer = writer;
-        if (_writer.VariableOrder is { } why) throw new ConfigError("init", $"cannot be fine-tuned with grpo: {why}");
+        _writer = (IStepwiseDecoder)_policy;
         _reference = start.Load();
         foreach (var parameter in _reference.Model.parameters()) parameter.requires_grad = false;
     }
