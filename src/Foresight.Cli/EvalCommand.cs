@@ -24,9 +24,7 @@ internal static class EvalCommand
         // Every option a method marks as a decoding choice, to decode a saved run another way: --diffusion-steps, ...
         var decodeTime = MethodRegistry.AllOptions().Where(o => o.DecodeTime).Select(spec =>
         {
-            Option option = spec.ValueType == typeof(bool)
-                ? new Option<bool>(spec.Flag) { Description = $"{spec.Owner} runs: {spec.Help}, instead of the run's" }
-                : new Option<string?>(spec.Flag) { Description = $"{spec.Owner} runs: {spec.Help}, instead of the run's" };
+            var option = DeclaredFlag.Create(spec.Flag, spec.ValueType == typeof(bool), $"{spec.Owner} runs: {spec.Help}, instead of the run's");
             command.Options.Add(option);
             return (Spec: spec, Option: option);
         }).ToList();
@@ -56,8 +54,7 @@ internal static class EvalCommand
             foreach (var (spec, option) in overrides)
             {
                 if (spec.Owner != runMethod) throw new UserError($"{spec.Flag} applies to {spec.Owner} runs; this is a {runMethod} run");
-                object? value = option is Option<bool> flag ? result.GetValue(flag) : spec.Parse(result.GetValue((Option<string?>)option)!);
-                options = MethodOptionSet.With(runMethod, options!, spec, value);
+                options = MethodOptionSet.With(runMethod, options!, spec, DeclaredFlag.Value(result, option, spec));
             }
             if (overrides.Count > 0) options = MethodOptionSet.Validated(runMethod, options!);
             var (config, task, method) = Trainer.LoadTrained(run, options);

@@ -32,6 +32,18 @@ internal static class FieldFlags
         System.Text.RegularExpressions.Regex.Replace(message, @"\b[a-z]+\.[a-z_]+\b", m => Of(m.Value) ?? m.Value);
 }
 
+/// <summary>The flag of a declared option (a method's, a task's): a switch for a bool option, else text its spec parses.</summary>
+internal static class DeclaredFlag
+{
+    public static Option Create(string flag, bool isSwitch, string description, object? defaultValue = null) => isSwitch
+        ? new Option<bool>(flag) { Description = description }
+        : new Option<string>(flag) { Description = description, DefaultValueFactory = defaultValue is null ? null! : _ => OptionSpec.Text(defaultValue) };
+
+    /// <summary>The value given with <paramref name="flag"/>, of <paramref name="spec"/>'s type.</summary>
+    public static object? Value(ParseResult result, Option flag, OptionSpec spec) =>
+        flag is Option<bool> on ? result.GetValue(on) : spec.Parse(result.GetValue((Option<string>)flag)!);
+}
+
 /// <summary>
 /// The task flags shared by train, compare, curve, bench and data: --task, and every option a task declares (one flag
 /// for an option several tasks declare, such as --nodes). A flag the chosen task does not declare is an error.
@@ -53,9 +65,7 @@ internal sealed class TaskOptions
             // one help line per meaning of the flag, naming the tasks that share it and each default
             string help = string.Join("; ", declared.GroupBy(o => (o.Help, Default: OptionSpec.Text(o.Default)))
                 .Select(g => $"{string.Join(", ", g.Select(o => o.Owner))}: {g.Key.Help}" + (g.Key.Default.Length > 0 ? $" (default {g.Key.Default})" : "")));
-            Option option = declared.All(o => o.ValueType == typeof(bool))
-                ? new Option<bool>(declared.Key) { Description = help }
-                : new Option<string>(declared.Key) { Description = help };
+            var option = DeclaredFlag.Create(declared.Key, declared.All(o => o.ValueType == typeof(bool)), help);
             _flags.Add(option);
             command.Options.Add(option);
         }
@@ -75,7 +85,7 @@ internal sealed class TaskOptions
             var spec = set.Specs.FirstOrDefault(s => s.Flag == option.Name)
                 ?? throw new UserError($"{option.Name} does not apply to --task {name}" +
                                        (set.Specs.Count == 0 ? "" : $" (its options: {string.Join(", ", set.Specs.Select(s => s.Flag))})"));
-            options = set.With(options, spec, option is Option<bool> flag ? result.GetValue(flag) : spec.Parse(result.GetValue((Option<string>)option)!));
+            options = set.With(options, spec, DeclaredFlag.Value(result, option, spec));
         }
         var task = new TaskSpec(name, (ITaskOptions)options);
         task.Build(); // a task its options cannot make (a graph with too few of what it asks for) fails here, before anything is written
@@ -145,10 +155,7 @@ internal sealed class TrainingOptions
             command.Options.Add(option);
         foreach (var spec in MethodRegistry.AllOptions())
         {
-            string help = $"{spec.Owner}: {spec.Help}";
-            Option option = spec.Type == typeof(bool)
-                ? new Option<bool>(spec.Flag) { Description = help }
-                : new Option<string>(spec.Flag) { Description = help, DefaultValueFactory = spec.Default is null ? null! : _ => OptionSpec.Text(spec.Default) };
+            var option = DeclaredFlag.Create(spec.Flag, spec.Type == typeof(bool), $"{spec.Owner}: {spec.Help}", spec.Default);
             _methodOptions.Add((spec, option));
             command.Options.Add(option);
         }
@@ -167,7 +174,7 @@ internal sealed class TrainingOptions
         {
             if (MethodRegistry.DefaultOptions(method) is not { } options) return null;
             foreach (var (spec, option) in given.Where(o => o.Spec.Owner == method))
-                options = MethodOptionSet.With(method, options, spec, option is Option<bool> flag ? r.GetValue(flag) : spec.Parse(r.GetValue((Option<string>)option)!));
+                options = MethodOptionSet.With(method, options, spec, DeclaredFlag.Value(r, option, spec));
             return MethodOptionSet.Validated(method, options);
         });
     }

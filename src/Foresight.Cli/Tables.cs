@@ -44,7 +44,7 @@ internal static class Tables
         });
         if (groups.All(g => g.Creativity is not null))
         {
-            PrintCreativity(groups, results, publishedCells, published, shape, wide);
+            PrintCreativity(groups, results, runs, publishedCells, published, shape, wide);
             return;
         }
 
@@ -126,8 +126,8 @@ internal static class Tables
     }
 
     /// <summary>Open-ended tasks: creativity and its parts per group, the published creativity beside them.</summary>
-    private static void PrintCreativity(IReadOnlyList<GroupResult> groups, IReadOnlyList<CellResult> results, IReadOnlyDictionary<string, string> publishedCells,
-        Papers.PublishedColumn published, Shape shape, bool wide)
+    private static void PrintCreativity(IReadOnlyList<GroupResult> groups, IReadOnlyList<CellResult> results, IReadOnlyDictionary<string, CellResult> runs,
+        IReadOnlyDictionary<string, string> publishedCells, Papers.PublishedColumn published, Shape shape, bool wide)
     {
         var drawn = groups.Select(g => CreativityMetrics.Drawing(g.Creativity!.Prefix, g.Creativity.Temperature)).Distinct().ToList();
         var table = shape.Table(drawn.Count == 1 ? $"answers drawn: {drawn[0]}" : "answers drawn as each row says", results);
@@ -141,7 +141,7 @@ internal static class Tables
             var cells = shape.LeadingCells(g);
             cells.Add(Cell(c.Creativity));
             if (published.Any) cells.Add(publishedCells[g.Group]);
-            cells.AddRange([Cell(c.Coherence), Cell(c.Uniqueness), Cell(c.Originality), Converged(g, [.. g.Runs.Select(p => results.Single(r => r.Path == p))])]);
+            cells.AddRange([Cell(c.Coherence), Cell(c.Uniqueness), Cell(c.Originality), Converged(g, [.. g.Runs.Select(p => runs[p])])]);
             if (wide) cells.AddRange([$"{c.Samples:N0}", CreativityMetrics.Drawing(c.Prefix, c.Temperature), $"{g.TrainSeconds:F0} s"]);
             table.AddRow([.. cells.Select(Markup.Escape)]);
         }

@@ -83,11 +83,17 @@ public sealed class OptionSpec
         _ => value.ToString() ?? "",
     };
 
-    /// <summary>The values an enum option takes, as a flag's argument spells them: "'seed' or 'null'".</summary>
-    public string Choices()
+    /// <summary>What a value of this option must be, for messages: "'seed' or 'null'", "a whole number", "a number", "true or false".</summary>
+    public string Expected
     {
-        var names = Enum.GetValues(ValueType).Cast<object>().Select(c => $"'{Text(c)}'").ToList();
-        return names.Count == 1 ? names[0] : $"{string.Join(", ", names[..^1])} or {names[^1]}";
+        get
+        {
+            var type = ValueType;
+            if (!type.IsEnum)
+                return type == typeof(bool) ? "true or false" : type == typeof(int) ? "a whole number" : type == typeof(double) ? "a number" : "text";
+            var names = Enum.GetValues(type).Cast<object>().Select(c => $"'{Text(c)}'").ToList();
+            return names.Count == 1 ? names[0] : $"{string.Join(", ", names[..^1])} or {names[^1]}";
+        }
     }
 
     /// <summary>This option's mark in a label, or null at its default or for an option that marks nothing.</summary>
@@ -105,12 +111,11 @@ public sealed class OptionSpec
         {
             foreach (var choice in Enum.GetValues(type))
                 if (Text(choice) == text) return choice;
-            throw new ConfigError(Field, $"must be {Choices()}, got '{text}'");
         }
         if (type == typeof(bool) && bool.TryParse(text, out bool flag)) return flag;
         if (type == typeof(int) && int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int integer)) return integer;
         if (type == typeof(double) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double number)) return number;
-        throw new ConfigError(Field, $"must be {(type == typeof(bool) ? "true or false" : type == typeof(int) ? "a whole number" : "a number")}, got '{text}'");
+        throw new ConfigError(Field, $"must be {Expected}, got '{text}'");
     }
 
     /// <summary>The option's value in <paramref name="options"/> as config.json writes it.</summary>
@@ -175,9 +180,7 @@ public sealed class OptionSet
         {
             string name = e.Path?.TrimStart('$', '.') ?? "";
             var spec = Specs.FirstOrDefault(o => o.Name == name);
-            string expected = spec is null ? e.Message.Split(". ")[0]
-                : spec.ValueType.IsEnum ? $"must be {spec.Choices()}"
-                : $"must be {(spec.ValueType == typeof(int) ? "a whole number" : spec.ValueType == typeof(bool) ? "true or false" : spec.ValueType == typeof(double) ? "a number" : "text")}";
+            string expected = spec is null ? e.Message.Split(". ")[0] : $"must be {spec.Expected}";
             throw new ConfigError($"{Scope}.{name}", $"has a value of the wrong type: {expected}, got {merged[name]?.ToJsonString() ?? "null"}");
         }
     }
