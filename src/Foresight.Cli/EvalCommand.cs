@@ -64,11 +64,23 @@ internal static class EvalCommand
                 ? Trainer.MakeTestSet(task, config.Training)
                 : new TokenDataset(task, TaskFile.Read(task, file));
 
+            // Which of the examples scored the run had trained on: none of its own test set's, any number of a file's
+            // (the reference code's files included); its training set is drawn again from its config.
+            using var train = Trainer.MakeTrainingSet(task, config.Training);
+            var scored = dataset.Slice(0, Math.Min(examples, dataset.Count)).Examples();
+            int? trainedOn = Trainer.TrainedOn(task, train, scored);
+            string source = file ?? "the run's test set";
+
             // eval-<data>[-<decoding>].json in the run directory, the numbers under the run's method, task and data.
             void Save(string decoding, JsonObject header, JsonObject numbers)
             {
                 string output = Path.Combine(run.Path, $"eval-{(file is null ? "test" : Path.GetFileNameWithoutExtension(file))}{decoding}.json");
-                Json.WriteAtomic(output, Json.Merge(new JsonObject { ["method"] = config.Method, ["task"] = task.Description, ["data"] = file ?? "test" }, header, numbers));
+                var about = new JsonObject { ["method"] = config.Method, ["task"] = task.Description, ["data"] = file ?? "test" };
+                if (trainedOn is { } n) about["trained_on"] = n;
+                Json.WriteAtomic(output, Json.Merge(about, header, numbers));
+                if (trainedOn is { } count)
+                    AnsiConsole.MarkupLine($"{count:N0} of the {scored.Count:N0} examples scored ask a problem the run trained on" +
+                        (count > 0 ? $" ({100.0 * count / scored.Count:F1}%): their score is partly memory" : ""));
                 AnsiConsole.MarkupLine($"wrote {Markup.Escape(output)}");
             }
             static string Number(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -76,19 +88,13 @@ internal static class EvalCommand
             if (decoder is not null)
             {
                 var searched = SearchDecoding.Evaluate(method, task, dataset, decoder, examples);
-                PrintSearch(config.Method, task, file ?? "the run's test set", searched);
+                PrintSearch(config.Method, task, source, searched);
                 Save($"-{decoder.Name}" + (decoder is VerifiedSampling s ? $"-t{Number(s.Temperature)}" : ""), [], Json.ToObject(searched));
                 return 0;
             }
 
-            IReadOnlySet<string>? memory = null;
-            if (task is IOpenEndedTask)
-            {
-                using var train = Trainer.MakeTrainingSet(task, config.Training);
-                memory = Trainer.Memory(task, train);
-            }
-            var metrics = Evaluator.Evaluate(method, task, dataset, examples, memory: memory);
-            Print(config.Method, task, file ?? "the run's test set", metrics);
+            var metrics = Evaluator.Evaluate(method, task, dataset, examples, memory: Trainer.Memory(task, train));
+            Print(config.Method, task, source, metrics);
             Save(overrides.Count == 0 ? "" : "-" + string.Join("-", overrides.Select(o => $"{o.Spec.Name.Replace('_', '-')}-{OptionSpec.Text(o.Spec.ValueOf(options!))}")),
                 options is null ? [] : new JsonObject { ["options"] = MethodOptionSet.ToJson(config.Method, options) }, Json.ToObject(metrics));
             return 0;

@@ -146,12 +146,17 @@ internal sealed class TrainingOptions
         Description = "parameters AdamW's weight decay shrinks: matrices (weight matrices only, as nanoGPT) or all",
         DefaultValueFactory = _ => Json.EnumName(Defaults.WeightDecayOn),
     });
+    private readonly Option<string> _testSet = FieldFlags.Declare("training.test_set", new Option<string>("--test-set")
+    {
+        Description = "disjoint (the training stream skips every test problem) or independent (two streams, as runs before 2026-12-07)",
+        DefaultValueFactory = _ => Json.EnumName(Defaults.TestSet),
+    });
     private readonly List<(OptionSpec Spec, Option Option)> _methodOptions = [];
 
     public TrainingOptions(Command command)
     {
         foreach (var option in new Option[] { _backbone, _layers, _width, _heads, _positions, _precision, _trainSamples, _testSamples, _epochs, _batchSize, _lr,
-                     _warmup, _minLrRatio, _weightDecay, _weightDecayOn, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions })
+                     _warmup, _minLrRatio, _weightDecay, _weightDecayOn, _gradClip, _seed, _evalEvery, _evalSamples, _lossPositions, _testSet })
             command.Options.Add(option);
         foreach (var spec in MethodRegistry.AllOptions())
         {
@@ -248,7 +253,8 @@ internal sealed class TrainingOptions
             EvalEvery: r.GetValue(_evalEvery),
             EvalSamples: r.GetValue(_evalSamples),
             LossPositions: ParseFlag<LossPositions>("--loss-positions", r.GetValue(_lossPositions)!),
-            WeightDecayOn: ParseFlag<WeightDecayOn>("--weight-decay-on", r.GetValue(_weightDecayOn)!));
+            WeightDecayOn: ParseFlag<WeightDecayOn>("--weight-decay-on", r.GetValue(_weightDecayOn)!),
+            TestSet: ParseFlag<TestSetDraw>("--test-set", r.GetValue(_testSet)!));
         config.Validate();
         return config;
     }

@@ -126,7 +126,8 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
 
     /// <summary>
     /// The last training and test sets made, kept while the next cell asks for the same (a compare's methods share
-    /// one seed's data); the sets are deterministic in the task, seed and size, so sharing changes no number.
+    /// one seed's data); the sets are deterministic in the task, seed and sizes (the training set skips the test set's
+    /// problems), so sharing changes no number.
     /// </summary>
     private sealed class DataCache : IDisposable
     {
@@ -136,8 +137,8 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
         {
             var config = cell.Config.Training;
             string task = cell.Config.Task.ToString();
-            return (Get(ref _train, $"{task}/{config.Seed}/{config.TrainSamples}", () => Trainer.MakeTrainingSet(cell.Task, config)),
-                    Get(ref _test, $"{task}/{config.Seed}/{config.TestSamples}", () => Trainer.MakeTestSet(cell.Task, config)));
+            var test = Get(ref _test, $"{task}/{config.Seed}/{config.TestSamples}", () => Trainer.MakeTestSet(cell.Task, config));
+            return (Get(ref _train, $"{task}/{config.Seed}/{config.TrainSamples}/{config.TestSamples}/{config.TestSet}", () => Trainer.MakeTrainingSet(cell.Task, config, test)), test);
         }
 
         private static TokenDataset Get(ref (string Key, TokenDataset Data)? slot, string key, Func<TokenDataset> make)

@@ -51,7 +51,8 @@ public sealed record RunConfig(string Method, TaskSpec Task, ModelSize Model, Tr
 
     /// <summary>
     /// A config from config.json's object. Older files still load: a model without "precision" multiplied in fp32,
-    /// training without "weight_decay_on" decayed every parameter, and options written as one flat object of every
+    /// training without "weight_decay_on" decayed every parameter, training without "test_set" drew its training and test sets
+    /// as independent streams, and options written as one flat object of every
     /// method's options ("mtp_heads") keep only the chosen method's.
     /// </summary>
     public static RunConfig FromJson(JsonObject json)
@@ -66,6 +67,7 @@ public sealed record RunConfig(string Method, TaskSpec Task, ModelSize Model, Tr
         if (!model.ContainsKey("precision")) model["precision"] = Json.EnumName(Precision.Fp32);
         var training = (json["training"] as JsonObject ?? throw new ConfigError("training", "is missing")).DeepClone().AsObject();
         if (!training.ContainsKey("weight_decay_on")) training["weight_decay_on"] = Json.EnumName(WeightDecayOn.All);
+        if (!training.ContainsKey("test_set")) training["test_set"] = Json.EnumName(TestSetDraw.Independent);
         var options = json["options"] as JsonObject;
         bool legacy = MethodOptionSet.IsLegacy(options);
         return new RunConfig(method, TaskSpec.FromJson(task), Strict<ModelSize>(model, "model"), Strict<TrainingConfig>(training, "training"),

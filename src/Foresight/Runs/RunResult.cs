@@ -14,7 +14,10 @@ public sealed record TrainingStats(
 /// <param name="Options">The method's options behind <paramref name="Test"/> as it ran them (diffusion's step count resolved); null for a method without options.</param>
 /// <param name="TrainSet">The same evaluation on a fixed sample of the training set (null in runs from before it existed).</param>
 /// <param name="Convergence">Whether training had stopped improving when it ended (null in runs from before it existed).</param>
-public sealed record RunResult(TrainingStats Training, EvalMetrics Test, IMethodOptions? Options = null, EvalMetrics? TrainSet = null, Convergence? Convergence = null)
+/// <param name="TestProblemsTrainedOn">Test examples whose problem the training set also asks: 0 since the training stream skips them; null for a
+/// task whose prompts carry no problem (a constant prefix) and in runs from before it was counted.</param>
+public sealed record RunResult(TrainingStats Training, EvalMetrics Test, IMethodOptions? Options = null, EvalMetrics? TrainSet = null, Convergence? Convergence = null,
+    int? TestProblemsTrainedOn = null)
 {
     public JsonObject ToJson()
     {
@@ -22,6 +25,7 @@ public sealed record RunResult(TrainingStats Training, EvalMetrics Test, IMethod
         if (Options is not null) json["options"] = MethodOptionSet.ToJson(Training.Method, Options);
         if (TrainSet is not null) json["train_set"] = Json.ToObject(TrainSet);
         if (Convergence is not null) json["convergence"] = Json.ToObject(Convergence);
+        if (TestProblemsTrainedOn is { } overlap) json["test_problems_trained_on"] = overlap;
         return json;
     }
 
@@ -35,7 +39,8 @@ public sealed record RunResult(TrainingStats Training, EvalMetrics Test, IMethod
             var options = json["options"] as JsonObject;
             bool legacy = MethodOptionSet.IsLegacy(options);
             return new RunResult(training, test, legacy ? MethodOptionSet.FromLegacyJson(training.Method, options) : MethodOptionSet.FromJson(training.Method, options),
-                json["train_set"]?.Deserialize<EvalMetrics>(Json.File), json["convergence"]?.Deserialize<Convergence>(Json.File));
+                json["train_set"]?.Deserialize<EvalMetrics>(Json.File), json["convergence"]?.Deserialize<Convergence>(Json.File),
+                json["test_problems_trained_on"]?.GetValue<int>());
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or ConfigError or ArgumentNullException)
         {

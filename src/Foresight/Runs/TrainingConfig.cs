@@ -10,6 +10,16 @@ public enum WeightDecayOn
     All,
 }
 
+/// <summary>How a run's training set stands to its test set.</summary>
+public enum TestSetDraw
+{
+    /// <summary>The test set is drawn first; the training stream skips every problem it asks, so none is trained on.</summary>
+    Disjoint,
+
+    /// <summary>Two independent streams, so a test problem may also be a training one: what runs recorded before the field existed did.</summary>
+    Independent,
+}
+
 /// <summary>
 /// How a run trains. The schedule is counted in optimizer steps: linear warmup over
 /// <see cref="WarmupSteps"/>, then cosine decay to <see cref="MinLearningRateRatio"/> x the peak.
@@ -29,7 +39,8 @@ public sealed record TrainingConfig(
     int EvalEvery = 0,
     int EvalSamples = 1_000,
     Methods.LossPositions LossPositions = Methods.LossPositions.All,
-    WeightDecayOn WeightDecayOn = WeightDecayOn.Matrices)
+    WeightDecayOn WeightDecayOn = WeightDecayOn.Matrices,
+    TestSetDraw TestSet = TestSetDraw.Disjoint)
 {
     public int StepsPerEpoch => (TrainSamples + BatchSize - 1) / BatchSize;
     public int TotalSteps => StepsPerEpoch * Epochs;

@@ -71,6 +71,11 @@ public sealed class AdditionTask : IVerifiableTask
         return Encode(a, b);
     }
 
+    /// <summary>The operands in their order: a+b and b+a are two problems (the model sees different prompts).</summary>
+    public string ProblemKey(Example example) => string.Concat(example.Prefix.Select(Symbol));
+
+    public double ProblemCount => Math.Pow(10, 2 * Digits);
+
     /// <summary>The example for operands given as digits, most significant first.</summary>
     public Example Encode(int[] a, int[] b)
     {

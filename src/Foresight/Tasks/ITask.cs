@@ -39,6 +39,17 @@ public interface ITask
 
     Example Generate(SeededRandom random);
 
+    /// <summary>
+    /// The problem <paramref name="example"/> asks, equal for two examples that ask the same question however they
+    /// are written (path-star: the edge set, source and goal, the edges in any order); null when the task's prompts
+    /// carry no problem of their own (an open-ended task with a constant prefix). A run's training stream skips
+    /// every problem its test set asks.
+    /// </summary>
+    string? ProblemKey(Example example);
+
+    /// <summary>How many distinct problems the task draws from, uniformly (may be astronomically many, or infinity).</summary>
+    double ProblemCount { get; }
+
     /// <summary>One line of the task's text format.</summary>
     string Format(Example example);
 

@@ -88,6 +88,20 @@ public sealed class MinimalPlanningTask : IVerifiableTask, IPlanningDistanceTask
         return Encode(edges, chainA);
     }
 
+    /// <summary>The edge set and the query: the edges in any order are the same graph.</summary>
+    public string ProblemKey(Example example)
+    {
+        var (edges, source, goal) = ReadPrompt(example.Prefix);
+        edges.Sort();
+        return string.Join('/', edges.Select(e => $"{e.From},{e.To}")) + $"-{source},{goal}";
+    }
+
+    /// <summary>
+    /// Chain A is k of the 2k labels in order, the shared index one of k, chain B's other k - 1 nodes the remaining
+    /// k labels less one, in order: (2k)!/k! x k x k! = k (2k)!. The edges, source and goal give all three back.
+    /// </summary>
+    public double ProblemCount => ChainLength * ProblemSet.Arrangements(2 * ChainLength, 2 * ChainLength);
+
     /// <summary>The example whose answer is <paramref name="path"/> (source first) through the shuffled <paramref name="edges"/>.</summary>
     public Example Encode(IReadOnlyList<(int From, int To)> edges, int[] path)
     {

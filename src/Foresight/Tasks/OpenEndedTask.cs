@@ -119,6 +119,16 @@ public abstract class OpenEndedTask : IOpenEndedTask
         return new Example([.. seed, .. prompt], answer);
     }
 
+    /// <summary>
+    /// With a seed prefix, the prompt: its seed string and the task's prompt tokens (a greedy model answers a seed it
+    /// was trained on from memory). With the constant null prefix every prompt is the same one, so there is no problem
+    /// to hold apart: a trained-on answer is what originality counts instead.
+    /// </summary>
+    public string? ProblemKey(Example example) => Prefix == PrefixMode.Seed ? string.Join(' ', example.Prefix) : null;
+
+    /// <summary>The seed strings: a test prompt is one of them followed by the task's one kind of question.</summary>
+    public double ProblemCount => Prefix == PrefixMode.Seed ? Math.Pow(SeedSymbols, SeedLength) : 1;
+
     private int[] SeedString(SeededRandom random)
     {
         var seed = new int[SeedLength];

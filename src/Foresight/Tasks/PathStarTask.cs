@@ -93,6 +93,26 @@ public sealed class PathStarTask : IBranchingTask, IVerifiableTask
         return Encode(edges, source, path[^1], path);
     }
 
+    /// <summary>The edge set, source and goal: the edges in any order are the same graph.</summary>
+    public string ProblemKey(Example example)
+    {
+        var edges = new (int From, int To)[EdgeCount];
+        for (int i = 0; i < EdgeCount; i++) edges[i] = (example.Prefix[3 * i], example.Prefix[3 * i + 1]);
+        Array.Sort(edges);
+        return string.Join('|', edges.Select(e => $"{e.From},{e.To}")) + $"/{example.Prefix[PrefixLength - 3]},{example.Prefix[PrefixLength - 2]}";
+    }
+
+    /// <summary>N sources, the d(l - 1) other labels in order (arms are a set: divided by d!), d goals.</summary>
+    public double ProblemCount
+    {
+        get
+        {
+            double armOrders = 1;
+            for (int i = 2; i < Degree; i++) armOrders *= i; // (d - 1)! = d! / d
+            return Nodes * ProblemSet.Arrangements(Nodes - 1, EdgeCount) / armOrders;
+        }
+    }
+
     public Example Encode(IReadOnlyList<(int From, int To)> edges, int source, int goal, int[] path)
     {
         var prefix = new List<int>(PrefixLength);

@@ -49,13 +49,29 @@ public sealed class TokenDataset : IDisposable
     public int PrefixLength { get; }
     public int TargetLength { get; }
 
-    /// <summary><paramref name="count"/> examples from <paramref name="draw"/> (the task's own generator when null).</summary>
-    public static TokenDataset Generate(ITask task, int count, SeededRandom random, Func<SeededRandom, Example>? draw = null)
+    /// <summary><paramref name="count"/> examples from <paramref name="draw"/> as a data set; see <see cref="Draw"/>.</summary>
+    public static TokenDataset Generate(ITask task, int count, SeededRandom random, Func<SeededRandom, Example>? draw = null, ProblemSet? apart = null) =>
+        new(task, [.. Draw(task, count, random, draw, apart)]);
+
+    /// <summary>
+    /// <paramref name="count"/> examples from <paramref name="draw"/> (the task's own generator when null), skipping
+    /// every draw that asks a problem of <paramref name="apart"/>: deterministic in the random stream either way.
+    /// </summary>
+    public static IEnumerable<Example> Draw(ITask task, int count, SeededRandom random, Func<SeededRandom, Example>? draw = null, ProblemSet? apart = null)
     {
         draw ??= task.Generate;
-        var examples = new Example[count];
-        for (int i = 0; i < count; i++) examples[i] = draw(random);
-        return new TokenDataset(task, examples);
+        long skipped = 0, mostSkips = 10L * count + 10_000;
+        for (int kept = 0; kept < count;)
+        {
+            var example = draw(random);
+            if (apart?.Contains(example) != true)
+            {
+                kept++;
+                yield return example;
+            }
+            else if (++skipped > mostSkips)
+                throw new InvalidOperationException($"{task.Description}: {skipped:N0} draws asked a problem held apart, for {kept:N0} kept; its problem count ({task.ProblemCount:G3}) is wrong");
+        }
     }
 
     /// <summary>The examples back as token ids.</summary>

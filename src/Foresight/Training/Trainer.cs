@@ -23,16 +23,55 @@ public sealed class TrainingInterrupted(int step, string run) : Exception($"trai
 /// <summary>One trainer for every method: AdamW, warmup + cosine schedule, gradient clipping, periodic evaluation.</summary>
 public static class Trainer
 {
-    /// <summary>The train and test sets of a run: deterministic in the seed, independent streams.</summary>
-    public static (TokenDataset Train, TokenDataset Test) MakeData(ITask task, TrainingConfig config) =>
-        (MakeTrainingSet(task, config), MakeTestSet(task, config));
+    /// <summary>
+    /// The train and test sets of a run, deterministic in the seed. The test set is drawn first, from its own stream;
+    /// the training stream then skips every example that asks a test problem (<see cref="ITask.ProblemKey"/>), so no
+    /// test problem is trained on. The test set first, because it is the yardstick: it stays an unbiased draw from the
+    /// task (the same problems as before the training stream skipped anything), while the training set is the task
+    /// less the few problems held apart. Runs recorded before this (training.test_set "independent") drew two
+    /// independent streams, and rebuild exactly their data.
+    /// </summary>
+    public static (TokenDataset Train, TokenDataset Test) MakeData(ITask task, TrainingConfig config)
+    {
+        var test = MakeTestSet(task, config);
+        try { return (MakeTrainingSet(task, config, test), test); }
+        catch { test.Dispose(); throw; }
+    }
 
-    public static TokenDataset MakeTrainingSet(ITask task, TrainingConfig config) =>
-        TokenDataset.Generate(task, config.TrainSamples, SeededRandom.For(config.Seed, "train"));
+    /// <summary>The training set; <paramref name="test"/>, the run's test set, is drawn again when not given.</summary>
+    public static TokenDataset MakeTrainingSet(ITask task, TrainingConfig config, TokenDataset? test = null)
+    {
+        var random = SeededRandom.For(config.Seed, "train");
+        if (config.TestSet == TestSetDraw.Independent) return TokenDataset.Generate(task, config.TrainSamples, random);
+        ProblemSet apart;
+        if (test is not null) apart = HeldApart(task, config, test);
+        else
+        {
+            using var drawn = MakeTestSet(task, config);
+            apart = HeldApart(task, config, drawn);
+        }
+        return TokenDataset.Generate(task, config.TrainSamples, random, apart: apart);
+    }
 
     /// <summary>The test set; for an open-ended task, the prompts its answers are generated for (fresh seed strings).</summary>
     public static TokenDataset MakeTestSet(ITask task, TrainingConfig config) =>
         TokenDataset.Generate(task, config.TestSamples, SeededRandom.For(config.Seed, "test"), task is IOpenEndedTask open ? open.GeneratePrompt : null);
+
+    /// <summary>The test set's problems, which the training stream skips; an error when they are too large a share of the task's.</summary>
+    private static ProblemSet HeldApart(ITask task, TrainingConfig config, TokenDataset test)
+    {
+        var problems = ProblemSet.Of(task, test.Examples());
+        if (problems.ShareOfTask > ProblemSet.MaxShareOfTask)
+            throw new ConfigError("training.test_samples",
+                $"is {config.TestSamples:N0}: those examples ask {problems.Count:N0} of the {task.ProblemCount:N0} problems {task.Description} has " +
+                $"({100 * problems.ShareOfTask:F0}%), more than the {100 * ProblemSet.MaxShareOfTask:F0}% that can be held apart from training with both sets still drawn from one distribution; " +
+                "ask for fewer test examples or a larger task");
+        return problems;
+    }
+
+    /// <summary>How many of <paramref name="examples"/> ask a problem the training set <paramref name="train"/> has; null for a task whose prompts carry none.</summary>
+    public static int? TrainedOn(ITask task, TokenDataset train, IReadOnlyList<Example> examples) =>
+        examples.Count > 0 && task.ProblemKey(examples[0]) is null ? null : ProblemSet.Of(task, train.Examples()).CountIn(examples);
 
     /// <summary>The answer keys an open-ended task's generations are checked against (null for other tasks).</summary>
     public static IReadOnlySet<string>? Memory(ITask task, TokenDataset train) =>
@@ -199,7 +238,8 @@ public static class Trainer
             TrainSeconds: seconds,
             TokensPerSecond: samplesSeen * method.TokensPerExample / seconds,
             FinalTrainLoss: lastLoss);
-        var result = new RunResult(stats, final, method.ResolvedOptions, finalTrainSet, Convergence.Judge(run.ReadEvaluations()));
+        var result = new RunResult(stats, final, method.ResolvedOptions, finalTrainSet, Convergence.Judge(run.ReadEvaluations()),
+            TrainedOn(task, train, test.Examples()));
         run.WriteSummary(result.ToJson());
         return result;
     }
