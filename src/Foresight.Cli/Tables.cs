@@ -22,7 +22,7 @@ internal sealed class TableFlags
 /// <summary>
 /// The one results table: a row per group of runs (a method variant on a task, model and budget), seeds pooled. By
 /// default it holds what answers the question and fits an 80-column terminal: exact match with its interval, the
-/// published number, the first decision, which sets the run fits and whether it had converged. --wide adds the
+/// published number, the first decision, which sets the run fits and its verdict (converged, at the floor, still learning, stalled). --wide adds the
 /// diagnostics (train-set exact, chance, teacher-forced accuracy, time, throughput, probes); report.md has them all.
 /// </summary>
 internal static class Tables
@@ -53,7 +53,7 @@ internal static class Tables
         bool withTrainSet = groups.Any(g => g.TrainExactMatch is not null);
         var examples = results.Select(r => r.Result.Test.Examples).Distinct().ToList();
         var table = shape.Table($"{string.Join(" / ", examples)} held-out examples{(shape.ManySeeds ? " each" : "")}", results);
-        foreach (string header in new[] { "exact" }.Concat(published.Any ? ["published"] : []).Append("first dec.").Concat(withTrainSet ? ["fits"] : []).Append("converged"))
+        foreach (string header in new[] { "exact" }.Concat(published.Any ? ["published"] : []).Append("first dec.").Concat(withTrainSet ? ["fits"] : []).Append("verdict"))
             Column(table, header);
         if (wide)
         {
@@ -70,7 +70,7 @@ internal static class Tables
             if (published.Any) cells.Add(publishedCells[g.Group]);
             cells.Add(Rate(g.FirstDecisionAccuracy));
             if (withTrainSet) cells.Add(g.Fits is { } fits ? Short(fits) : "-");
-            cells.Add(Converged(g, members));
+            cells.Add(g.Verdict);
             if (wide)
             {
                 if (withTrainSet) cells.Add(g.TrainExactMatch is { } train ? Rate(train) : "-");
@@ -102,10 +102,7 @@ internal static class Tables
         if (withTrainSet)
             Note($"fits: exact match >= {100 * Evaluation.Fits.Threshold:F0}% on the first {results[0].Result.TrainSet?.Examples:N0} training examples (which the run trained on), " +
                  "the test set, both or neither.");
-        Note("converged: whether test exact match and the training loss had stopped improving over the last third of training; " +
-             "'no' is a budget, not a result: more samples (--train-samples, --epochs) may change it.");
-        foreach (var r in results.Where(r => r.Result.Convergence is { Converged: false }))
-            Note($"  {r.Cell.Config.Label} seed {r.Cell.Config.Training.Seed}: {r.Result.Convergence!.Reason}");
+        VerdictNotes(results);
         if (wide)
         {
             Note("train exact: the same greedy decoding on those training examples. forced: per-token accuracy given the true earlier tokens. time: training only.");
@@ -131,7 +128,7 @@ internal static class Tables
     {
         var drawn = groups.Select(g => CreativityMetrics.Drawing(g.Creativity!.Prefix, g.Creativity.Temperature)).Distinct().ToList();
         var table = shape.Table(drawn.Count == 1 ? $"answers drawn: {drawn[0]}" : "answers drawn as each row says", results);
-        foreach (string header in new[] { "creativity" }.Concat(published.Any ? ["published"] : []).Concat(["coherent", "unique", "original", "converged"]))
+        foreach (string header in new[] { "creativity" }.Concat(published.Any ? ["published"] : []).Concat(["coherent", "unique", "original", "verdict"]))
             Column(table, header);
         if (wide) foreach (string header in new[] { "answers", "drawn", "time" }) Column(table, header);
         foreach (var g in groups)
@@ -141,7 +138,7 @@ internal static class Tables
             var cells = shape.LeadingCells(g);
             cells.Add(Cell(c.Creativity));
             if (published.Any) cells.Add(publishedCells[g.Group]);
-            cells.AddRange([Cell(c.Coherence), Cell(c.Uniqueness), Cell(c.Originality), Converged(g, [.. g.Runs.Select(p => runs[p])])]);
+            cells.AddRange([Cell(c.Coherence), Cell(c.Uniqueness), Cell(c.Originality), g.Verdict]);
             if (wide) cells.AddRange([$"{c.Samples:N0}", CreativityMetrics.Drawing(c.Prefix, c.Temperature), $"{g.TrainSeconds:F0} s"]);
             table.AddRow([.. cells.Select(Markup.Escape)]);
         }
@@ -149,7 +146,8 @@ internal static class Tables
         shape.RunPaths(results);
         Note((shape.ManySeeds ? "mean ± 95% CI over seeds (Student t). " : "") +
              "creativity (Nagarajan et al. 2025): distinct answers that are coherent and not in the training set, over all answers generated for the " +
-             "held-out prompts; coherent, unique, original: each part alone, as a share of all answers. converged: as in the exact-match table; 'no' is a budget, not a result.");
+             "held-out prompts; coherent, unique, original: each part alone, as a share of all answers.");
+        VerdictNotes(results);
         foreach (string footnote in published.Footnotes) Note($"published {footnote}");
         if (!wide) Note("--wide adds the answers scored per run, how they were drawn and the training time.");
     }
@@ -203,12 +201,15 @@ internal static class Tables
     private static IEnumerable<(string Probe, ProbeColumn Column)> ProbeColumns() =>
         ProbeSuite.All.SelectMany(p => p.Columns.Select(c => (p.Name, c)));
 
-    /// <summary>"yes" when every run of the group had stopped improving, "no" when none had, else how many had; "-" for runs from before the rule.</summary>
-    private static string Converged(GroupResult g, IReadOnlyList<CellResult> members) =>
-        members.All(m => m.Result.Convergence is null) ? "-"
-        : g.StillLearning == 0 ? "yes"
-        : g.StillLearning == g.Seeds ? "no"
-        : $"{g.Seeds - g.StillLearning} of {g.Seeds}";
+    /// <summary>What the four verdicts mean, then why each run that had not converged stands where it does.</summary>
+    private static void VerdictNotes(IReadOnlyList<CellResult> results)
+    {
+        Note("verdict, over the last third of training: converged (flat, fits the training sample); at the floor (the loss of the " +
+             "task's shortcut, first decision at chance: the task's result, not the budget's); still learning (test exact match or loss " +
+             "moving: a budget, not a result); stalled (flat, fitting neither set: no evidence of a ceiling, a plateau may precede a jump).");
+        foreach (var r in results.Where(r => r.Result.Convergence is { Verdict: not Verdict.Converged }))
+            Note($"  {r.Cell.Config.Label} seed {r.Cell.Config.Training.Seed}, {r.Result.Convergence!.Word}: {r.Result.Convergence.Reason}");
+    }
 
     private static string Short(Fit fit) => fit switch
     {

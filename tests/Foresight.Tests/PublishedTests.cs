@@ -79,7 +79,7 @@ public sealed class PublishedTests
 
         var summary = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "ntp", "summary.json")))!;
         Assert.Equal(512, summary["train_set"]!["examples"]!.GetValue<int>()); // eval_samples 1,000, capped by the 512 training graphs
-        Assert.NotNull(summary["convergence"]!["converged"]);
+        Assert.NotNull(summary["convergence"]!["verdict"]);
         Assert.Contains("≈50% ±3 [1]", File.ReadAllText(Path.Combine(temp["cmp"], "report.md")));
         var group = JsonNode.Parse(File.ReadAllText(Path.Combine(temp["cmp"], "comparison.json")))!["groups"]!.AsArray()[0]!;
         Assert.Equal("neither", group["fits"]!.GetValue<string>());

@@ -160,13 +160,13 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
 /// <summary>
 /// The seeds of one group of a plan (one method variant, task, model and budget) pooled: the one aggregate every
 /// experiment writes. <see cref="Runs"/> are the cells' directories. <see cref="TrainExactMatch"/> is on each run's
-/// training sample (null when no run has one); <see cref="StillLearning"/> counts the runs whose convergence rule
-/// says they were still learning when they stopped.
+/// training sample (null when no run has one); <see cref="Verdict"/> is where its runs stood when they stopped, in a
+/// few words (<see cref="Runs.Convergence.Summarise"/>).
 /// </summary>
 public sealed record GroupResult(
     string Group, string Method, string Label, string Task, Models.ModelSize Model, int TrainSamples, int Epochs, int BatchSize, double LearningRate,
     int Seeds, Estimate ExactMatch, Estimate FirstDecisionAccuracy, double FirstDecisionChance, Estimate TeacherForcedAccuracy, double TrainSeconds,
-    IReadOnlyList<string> Runs, Estimate? TrainExactMatch = null, int StillLearning = 0, CreativityEstimate? Creativity = null)
+    IReadOnlyList<string> Runs, Estimate? TrainExactMatch = null, string Verdict = "-", CreativityEstimate? Creativity = null)
 {
     /// <summary>Which sets the group fits, judged on its mean exact matches; null without training-set numbers.</summary>
     public Fit? Fits => TrainExactMatch is null ? null : Evaluation.Fits.Of(TrainExactMatch.Mean, ExactMatch.Mean);
@@ -183,7 +183,7 @@ public sealed record GroupResult(
                 tests[0].FirstDecisionChance, Estimate.Of(tests.Select(t => t.TeacherForcedAccuracy)),
                 group.Sum(r => r.Result.Training.TrainSeconds), [.. group.Select(r => r.Path)],
                 group.All(r => r.Result.TrainSet is not null) ? Estimate.Of(group.Select(r => r.Result.TrainSet!.ExactMatch)) : null,
-                group.Count(r => r.Result.Convergence is { Converged: false }),
+                Foresight.Runs.Convergence.Summarise(group.Select(r => r.Result.Convergence)),
                 tests.All(t => t.Creativity is not null) ? CreativityEstimate.Of([.. tests.Select(t => t.Creativity!)]) : null);
         })];
 }

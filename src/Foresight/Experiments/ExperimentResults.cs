@@ -58,7 +58,7 @@ public static class ExperimentResults
             }
             json["generation"] = new JsonObject { ["samples"] = c.Samples, ["prefix"] = c.Prefix, ["temperature"] = c.Temperature };
         }
-        json["still_learning"] = g.StillLearning;
+        json["verdict"] = g.Verdict;
         json["first_decision_chance"] = g.FirstDecisionChance;
         json["train_seconds"] = g.TrainSeconds;
         json["runs"] = new JsonArray([.. g.Runs.Select(r => (JsonNode)r)]);

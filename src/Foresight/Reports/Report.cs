@@ -150,19 +150,19 @@ public static class Report
             ? published.Cell(s.Task, r.Config.Method, r.Config.Model.Backbone, Papers.PublishedColumn.Budget(r.Config.Training, r.Config.Model, r.Summary!.Training.Parameters))
             : "-").ToList();
         md.Append(Format.MarkdownTable(
-            ["method", "task", "seeds", "exact", "published", "train exact", "fits", "first decision", "chance", "teacher-forced, later tokens", .. probeColumns.Select(c => c.Column.Header)], 2,
+            ["method", "task", "seeds", "exact", "published", "train exact", "fits", "verdict", "first decision", "chance", "teacher-forced, later tokens", .. probeColumns.Select(c => c.Column.Header)], 2,
             series.Select((s, row) =>
             {
                 var done = s.Finished.ToList();
                 string exact = done.Count == 1
                     ? Format.Proportion(done[0].Summary!.Test.ExactMatch, done[0].Summary!.Test.Examples)
                     : Format.AcrossSeeds([.. done.Select(r => r.Summary!.Test.ExactMatch)]);
-                if (done.Any(r => r.Summary!.Convergence is { Converged: false })) exact += " *";
                 var trainSet = done.Select(r => r.Summary!.TrainSet).OfType<EvalMetrics>().ToList();
                 string fits = trainSet.Count == 0 || trainSet.Count < done.Count ? "-"
                     : Fits.Describe(Fits.Of(trainSet.Average(t => t.ExactMatch), done.Average(r => r.Summary!.Test.ExactMatch)));
                 double LaterForced(ReportRun r) => r.Summary!.Test.TeacherForcedPerPosition.Skip(r.Task.FirstDecisionPosition + 1).DefaultIfEmpty(double.NaN).Average();
                 return (IReadOnlyList<string>)[s.Name(withTask: false), s.TaskLabel, $"{s.Runs.Count}", exact, publishedCells[row], Format.AcrossSeeds([.. trainSet.Select(t => t.ExactMatch)]), fits,
+                    Convergence.Summarise(done.Select(r => r.Summary!.Convergence)),
                     Format.AcrossSeeds([.. done.Select(r => r.Summary!.Test.FirstDecisionAccuracy)]), Format.Percent(s.Task.FirstDecisionChance),
                     Format.AcrossSeeds([.. done.Select(LaterForced)]),
                     .. probeColumns.Select(c => c.Column.Cell([.. done.Select(r => r.Probe(c.Probe.Name)).OfType<object>()]))];
@@ -170,9 +170,9 @@ public static class Report
         foreach (string footnote in published.Footnotes) md.AppendLine($"Published {footnote}").AppendLine();
         md.AppendLine(string.Join(" ", new[]
         {
-            "*exact*: the whole path right under greedy decoding; * marks a row with a run still learning when it stopped (its test exact match above " +
-            "the 95% interval of its first evaluation in the last third of training, or its loss still falling by more than 10% over it): a budget, not a result. " +
+            "*exact*: the whole path right under greedy decoding. " +
             $"*train exact*: the same decoding on the run's first training examples; *fits*: exact match >= {100 * Fits.Threshold:F0}% on them, on the test set, both or neither. " +
+            VerdictLegend + " " +
             "*first decision*: the node after the source, the only token the " +
             "prefix does not give away (minimal planning: the successor of the shared node, where the planning distance is 2 or more). *teacher-forced, later tokens*: accuracy after the first decision given the true earlier tokens.",
         }.Concat(ProbeSuite.All.Select(p => p.ReportLegend).OfType<string>()))).AppendLine();
@@ -200,6 +200,11 @@ public static class Report
                 md.AppendLine($"- {s.Name(withTask)}, seed {run.Config.Training.Seed}: `{run.Path}`{(run.Summary is null ? " (not finished)" : "")}");
     }
 
+    private const string VerdictLegend =
+        "*verdict*, by the rule over each run's last third of training: *converged* (flat, fits the training sample), *at the floor* (the loss of the task's " +
+        "shortcut with the first decision at chance: the task's result, not the budget's), *still learning* (test exact match or loss moving: a budget, not a " +
+        "result), *stalled* (flat, fitting neither set: no evidence of a ceiling; a plateau may precede a jump).";
+
     /// <summary>Open-ended tasks: creativity and its parts per method and task, mean ± 95% CI over seeds, the published creativity beside.</summary>
     private static string CreativitySection(IReadOnlyList<Series> series)
     {
@@ -207,23 +212,23 @@ public static class Report
         if (rows.Count == 0) return "";
         var md = new StringBuilder("## Algorithmic creativity\n\n");
         var published = new Papers.PublishedColumn();
-        md.Append(Format.MarkdownTable(["method", "task", "seeds", "creativity", "published", "coherent", "unique", "original", "answers", "drawn"], 3,
+        md.Append(Format.MarkdownTable(["method", "task", "seeds", "creativity", "published", "coherent", "unique", "original", "answers", "drawn", "verdict"], 3,
             rows.Select(s =>
             {
                 var done = s.Finished.ToList();
                 var c = done.Select(r => r.Summary!.Test.Creativity!).ToList();
                 string cell = published.Cell(s.Task, done[0].Config.Method, done[0].Config.Model.Backbone,
                     Papers.PublishedColumn.Budget(done[0].Config.Training, done[0].Config.Model, done[0].Summary!.Training.Parameters));
-                string creativity = Format.AcrossSeeds([.. c.Select(x => x.Creativity)]) + (done.Any(r => r.Summary!.Convergence is { Converged: false }) ? " *" : "");
+                string creativity = Format.AcrossSeeds([.. c.Select(x => x.Creativity)]);
                 return (IReadOnlyList<string>)[s.Name(withTask: false), s.TaskLabel, $"{done.Count}", creativity, cell,
                     Format.AcrossSeeds([.. c.Select(x => x.Coherence)]), Format.AcrossSeeds([.. c.Select(x => x.Uniqueness)]),
                     Format.AcrossSeeds([.. c.Select(x => x.Originality)]), $"{c[0].Samples:N0}",
-                    CreativityMetrics.Drawing(c[0].Prefix, c[0].Temperature)];
+                    CreativityMetrics.Drawing(c[0].Prefix, c[0].Temperature), Convergence.Summarise(done.Select(r => r.Summary!.Convergence))];
             })));
         foreach (string footnote in published.Footnotes) md.AppendLine($"Published {footnote}").AppendLine();
         md.AppendLine("*creativity* (Nagarajan et al. 2025): the distinct answers that are coherent and not in the run's training set, over all the answers " +
                       "generated, one per held-out prompt; *coherent*, *unique*, *original*: each part alone, as a share of all answers. *drawn*: the prompts' prefix " +
-                      "(a fresh random seed string each, or the constant null one) and the decoding. * marks a run still learning when it stopped.").AppendLine();
+                      "(a fresh random seed string each, or the constant null one) and the decoding. " + VerdictLegend).AppendLine();
         return md.ToString();
     }
 

@@ -83,8 +83,16 @@ public sealed class RunDirectory
         return JsonNode.Parse(File.ReadAllText(SummaryFile))!.AsObject();
     }
 
-    /// <summary>summary.json read back as a typed record.</summary>
-    public Runs.RunResult ReadResult() => Runs.RunResult.FromJson(ReadSummary(), SummaryFile);
+    /// <summary>
+    /// summary.json read back as a typed record, its verdict judged again from metrics.jsonl by the current rule (a pure
+    /// function of the run's evaluations), so that a run judged by an older rule reads like a new one.
+    /// </summary>
+    public Runs.RunResult ReadResult()
+    {
+        var result = Runs.RunResult.FromJson(ReadSummary(), SummaryFile);
+        var evaluations = ReadEvaluations();
+        return evaluations.Count < 3 || !File.Exists(ConfigFile) ? result : result with { Convergence = Runs.Convergence.Judge(evaluations, ReadConfig()) };
+    }
 
     public void SaveCheckpoint(nn.Module model)
     {

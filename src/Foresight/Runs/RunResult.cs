@@ -13,7 +13,7 @@ public sealed record TrainingStats(
 /// <summary>A finished run: summary.json is the training stats' and the test metrics' fields side by side, then the rest.</summary>
 /// <param name="Options">The method's options behind <paramref name="Test"/> as it ran them (diffusion's step count resolved); null for a method without options.</param>
 /// <param name="TrainSet">The same evaluation on a fixed sample of the training set (null in runs from before it existed).</param>
-/// <param name="Convergence">Whether training had stopped improving when it ended (null in runs from before it existed).</param>
+/// <param name="Convergence">Where training stood when it ended (null in runs from before the rule, or with too few evaluations).</param>
 /// <param name="TestProblemsTrainedOn">Test examples whose problem the training set also asks: 0 since the training stream skips them; null for a
 /// task whose prompts carry no problem (a constant prefix) and in runs from before it was counted.</param>
 public sealed record RunResult(TrainingStats Training, EvalMetrics Test, IMethodOptions? Options = null, EvalMetrics? TrainSet = null, Convergence? Convergence = null,
@@ -39,14 +39,22 @@ public sealed record RunResult(TrainingStats Training, EvalMetrics Test, IMethod
             var options = json["options"] as JsonObject;
             bool legacy = MethodOptionSet.IsLegacy(options);
             return new RunResult(training, test, legacy ? MethodOptionSet.FromLegacyJson(training.Method, options) : MethodOptionSet.FromJson(training.Method, options),
-                json["train_set"]?.Deserialize<EvalMetrics>(Json.File), json["convergence"]?.Deserialize<Convergence>(Json.File),
+                json["train_set"]?.Deserialize<EvalMetrics>(Json.File), ReadConvergence(json["convergence"] as JsonObject),
                 json["test_problems_trained_on"]?.GetValue<int>());
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or ConfigError or ArgumentNullException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or ConfigError or ArgumentNullException or InvalidOperationException)
         {
             throw new UserError($"{source} is not a valid run summary: {e.Message}");
         }
     }
+
+    /// <summary>A verdict, or the yes/no the rule gave before it had four answers ("converged": false read as still learning).</summary>
+    private static Convergence? ReadConvergence(JsonObject? json) => json switch
+    {
+        null => null,
+        _ when json["verdict"] is { } verdict => new Convergence(verdict.Deserialize<Verdict>(Json.File), json["reason"]?.GetValue<string>() ?? ""),
+        _ => new Convergence(json["converged"]?.GetValue<bool>() == true ? Verdict.Converged : Verdict.StillLearning, json["reason"]?.GetValue<string>() ?? ""),
+    };
 }
 
 /// <summary>One line of metrics.jsonl: where training was at an evaluation, and what it measured.</summary>

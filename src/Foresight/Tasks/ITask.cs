@@ -4,6 +4,14 @@ namespace Foresight.Tasks;
 public sealed record Example(int[] Prefix, int[] Target);
 
 /// <summary>
+/// A solution a next-token learner can settle in without solving the task, and the mean per-token loss it reaches:
+/// a run whose loss sits there with its hard decision at chance has found the shortcut, not run out of budget.
+/// </summary>
+/// <param name="Formula">How the loss is made, as a reader checks it ("ln 2 / 5").</param>
+/// <param name="What">The solution, named ("the Clever-Hans solution: ...").</param>
+public sealed record Shortcut(double Loss, string Formula, string What);
+
+/// <summary>
 /// A sequence task with fixed prefix and target lengths. Methods see only this interface, so a new
 /// task (addition, ...) runs under every method unchanged.
 /// </summary>
@@ -33,6 +41,9 @@ public interface ITask
 
     /// <summary>What target position 0 holds, for a figure's axis ("the source"); null when the task's answers have no fixed first token.</summary>
     string? FirstTargetPosition => null;
+
+    /// <summary>The task's known shortcut and its loss under teacher-forced next-token training, when it has one.</summary>
+    Shortcut? Shortcut => null;
 
     /// <summary>Accuracy of a uniform guess at the first decision (1/degree for path-star).</summary>
     double FirstDecisionChance { get; }

@@ -67,6 +67,13 @@ public sealed class PathStarTask : IBranchingTask, IVerifiableTask
     public string FirstTargetPosition => "the source";
     public double FirstDecisionChance => 1.0 / Degree;
 
+    /// <summary>
+    /// The Clever-Hans solution: given the true prefix every later node is the unique child of the previous one and the
+    /// source is in the query, so only the first decision costs anything, ln d, spread over the L target tokens.
+    /// </summary>
+    public Shortcut Shortcut => new(Math.Log(Degree) / TargetLength, $"ln {Degree} / {TargetLength}",
+        "the Clever-Hans solution (every node right but the first decision, that one a guess)");
+
     public Example Generate(SeededRandom random)
     {
         int[] labels = DrawDistinct(random, 1 + EdgeCount);

@@ -238,7 +238,7 @@ public static class Trainer
             TrainSeconds: seconds,
             TokensPerSecond: samplesSeen * method.TokensPerExample / seconds,
             FinalTrainLoss: lastLoss);
-        var result = new RunResult(stats, final, method.ResolvedOptions, finalTrainSet, Convergence.Judge(run.ReadEvaluations()),
+        var result = new RunResult(stats, final, method.ResolvedOptions, finalTrainSet, Convergence.Judge(run.ReadEvaluations(), runConfig),
             TrainedOn(task, train, test.Examples()));
         run.WriteSummary(result.ToJson());
         return result;
