@@ -34,7 +34,45 @@ public sealed record PaperFile(string Id, string Short, string Citation, string 
 /// </summary>
 /// <param name="Why">Where each choice comes from, in one paragraph.</param>
 /// <param name="TaskDefaults">Per task name, the fields a source leaves out (the node count N of a graph).</param>
-public sealed record CpuScale(string Why, Models.ModelSize Model, JsonObject Training, JsonObject TaskDefaults, long TokensPerCell, int MaxEpochs);
+/// <param name="Differences">Per recipe field the scale does not keep (model, batch_size, ...), why not.</param>
+public sealed record CpuScale(string Why, Models.ModelSize Model, JsonObject Training, JsonObject TaskDefaults, long TokensPerCell, int MaxEpochs,
+    IReadOnlyDictionary<string, string> Differences)
+{
+    /// <summary>
+    /// Every field of the paper's recipe this scale changes without saying why in <see cref="Differences"/>: each
+    /// <paramref name="config"/> value stated as a number under a training field's name (learning_rate, ...) against the
+    /// scale's training value or Foresight's default, its stated model against the scale's, its epochs against
+    /// <see cref="MaxEpochs"/> (the scale trains fewer only when its token budget runs out first). One line each.
+    /// </summary>
+    public IReadOnlyList<string> UndocumentedDifferences(IReadOnlyDictionary<string, CitedValue> config)
+    {
+        var ours = Json.Merge(Json.ToObject(new Runs.TrainingConfig()), Training);
+        var found = new List<string>();
+        void Compare(string field, string scaleField, JsonNode? theirs, JsonNode? scale)
+        {
+            if (JsonNode.DeepEquals(Normalised(theirs), Normalised(scale)) || Differences.ContainsKey(field)) return;
+            found.Add($"cpu_scale {scaleField} is {scale?.ToJsonString() ?? "unset"}, the source's {field} is {theirs?.ToJsonString()}, and cpu_scale.differences does not say why");
+        }
+        foreach (var (field, cited) in config)
+        {
+            if (field == "model" && cited.Value is JsonObject model)
+                Compare(field, "model", model, new JsonObject { ["layers"] = Model.Layers, ["width"] = Model.Width, ["heads"] = Model.Heads });
+            else if (field == "epochs" && cited.Value is JsonValue { } epochs && epochs.TryGetValue(out double _))
+                Compare(field, "max_epochs", epochs, MaxEpochs);
+            else if (ours.ContainsKey(field) && cited.Value is JsonValue value && value.TryGetValue(out double _))
+                Compare(field, $"training.{field}", value, ours[field]);
+        }
+        return found;
+    }
+
+    /// <summary>Numbers compared as numbers (5e-4 and 0.0005 are one value).</summary>
+    private static JsonNode? Normalised(JsonNode? node) => node switch
+    {
+        JsonValue v when v.TryGetValue(out double d) => JsonValue.Create(d),
+        JsonObject o => new JsonObject(o.Select(p => KeyValuePair.Create(p.Key, Normalised(p.Value)))),
+        _ => node?.DeepClone(),
+    };
+}
 
 /// <summary>The published numbers Foresight shows beside its own.</summary>
 public static class Published
@@ -103,7 +141,9 @@ public static class Published
                     Runs.RunConfig.Strict<Models.ModelSize>(cpu["model"]?.AsObject() ?? throw new UserError($"{name}: cpu_scale.model is required"), "cpu_scale.model"),
                     cpu["training"]?.AsObject() ?? [], cpu["task_defaults"]?.AsObject() ?? [],
                     cpu["tokens_per_cell"]?.GetValue<long>() ?? throw new UserError($"{name}: cpu_scale.tokens_per_cell is required"),
-                    cpu["max_epochs"]?.GetValue<int>() ?? throw new UserError($"{name}: cpu_scale.max_epochs is required"));
+                    cpu["max_epochs"]?.GetValue<int>() ?? throw new UserError($"{name}: cpu_scale.max_epochs is required"),
+                    (cpu["differences"]?.AsObject() ?? []).ToDictionary(p => p.Key, p => p.Value?.GetValue<string>() is { Length: > 0 } why ? why
+                        : throw new UserError($"{name}: cpu_scale.differences.{p.Key} must say why")));
             }
             return new PaperFile(Required("id"), Required("short"), Required("citation"), Required("budget"), config, results, scale);
         }

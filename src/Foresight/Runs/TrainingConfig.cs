@@ -73,7 +73,7 @@ public sealed record TrainingConfig(
         if (WarmupSteps < 0) throw new ConfigError("training.warmup_steps", $"must not be negative, got {WarmupSteps}");
         if (MinLearningRateRatio is < 0 or > 1) throw new ConfigError("training.min_learning_rate_ratio", $"must be in [0, 1], got {MinLearningRateRatio}");
         if (WeightDecay < 0) throw new ConfigError("training.weight_decay", $"must not be negative, got {WeightDecay}");
-        if (!(GradientClip > 0)) throw new ConfigError("training.gradient_clip", $"must be positive, got {GradientClip}");
+        if (!(GradientClip >= 0)) throw new ConfigError("training.gradient_clip", $"must not be negative (0: no clipping), got {GradientClip}");
         if (EvalEvery < 0) throw new ConfigError("training.eval_every", $"must not be negative, got {EvalEvery}");
     }
 

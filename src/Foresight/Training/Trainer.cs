@@ -263,7 +263,7 @@ public static class Trainer
     }
 
     /// <summary>
-    /// One optimizer step on one batch: the loss, its gradient, the norm clip and the AdamW update. Returns the
+    /// One optimizer step on one batch: the loss, its gradient, the norm clip (none at 0) and the AdamW update. Returns the
     /// loss; a non-finite loss is returned before anything is updated, so the caller can stop on it.
     /// <paramref name="phases"/>, when given, records when each part began and ended (the bench's profile).
     /// </summary>
@@ -279,7 +279,7 @@ public static class Trainer
         method.Model.zero_grad(set_to_none: false); // reuse the gradient buffers instead of reallocating them each step
         lossTensor.backward();
         phases?.Begin(StepPhase.Clip);
-        nn.utils.clip_grad_norm_(parameters, gradientClip);
+        if (gradientClip > 0) nn.utils.clip_grad_norm_(parameters, gradientClip);
         phases?.Begin(StepPhase.Optimizer);
         optimizer.step();
         phases?.End();
