@@ -48,7 +48,7 @@ public sealed class DisjointDataTests
     [Fact]
     public void A_path_star_training_set_with_no_collision_is_the_one_independent_streams_drew()
     {
-        // G(2,5,50) has about 10^23 problems: the default compare's data did not change.
+        // G(2,5,50) has 9.1 x 10^14 problems: the default compare's data did not change.
         var task = new PathStarTask(2, 5, 50);
         var config = new TrainingConfig(TrainSamples: 20_000, TestSamples: 1_000);
         using var disjoint = Trainer.MakeTrainingSet(task, config);
