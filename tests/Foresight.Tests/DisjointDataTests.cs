@@ -109,6 +109,17 @@ public sealed class DisjointDataTests
     }
 
     [Fact]
+    public void A_file_held_apart_that_covers_the_task_is_a_one_line_error_and_leaves_no_file()
+    {
+        using var temp = new TempDirectory();
+        Assert.Equal(0, Cli.Run("data", "--task", "addition", "--digits", "1", "--count", "3000", "--out", temp["all.txt"]).ExitCode); // all 100 sums
+        var apart = Cli.Run("data", "--task", "addition", "--digits", "1", "--count", "50", "--apart", temp["all.txt"], "--out", temp["rest.txt"]);
+        Assert.Equal(2, apart.ExitCode);
+        Assert.Equal("error: 1-digit addition: 10,501 draws asked a problem held apart, for 0 of 50 kept: too few of its 100 problems are left", apart.Stderr.Trim());
+        Assert.Equal(["all.txt"], Directory.EnumerateFiles(temp.Path).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void A_config_from_before_the_field_draws_independent_streams_and_a_new_one_disjoint_sets()
     {
         var config = new RunConfig("ntp", new TaskSpec("star"), new Models.ModelSize(4, 128, 4), new TrainingConfig());

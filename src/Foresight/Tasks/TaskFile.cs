@@ -19,15 +19,23 @@ public static class TaskFile
         return examples;
     }
 
-    /// <summary>Writes to a temporary file and renames it, so an existing file is never half-written.</summary>
+    /// <summary>Writes to a temporary file and renames it, so no file is ever half-written (the temporary one is removed on failure).</summary>
     public static void Write(ITask task, IEnumerable<Example> examples, string path)
     {
         if (File.Exists(path)) throw new UserError($"'{path}' already exists; refusing to overwrite it");
         string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
         string temp = path + ".tmp";
-        using (var writer = new StreamWriter(temp))
-            foreach (var example in examples) writer.WriteLine(task.Format(example));
-        File.Move(temp, path);
+        try
+        {
+            using (var writer = new StreamWriter(temp))
+                foreach (var example in examples) writer.WriteLine(task.Format(example)); // drawn lazily: drawing may fail midway
+            File.Move(temp, path);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
     }
 }

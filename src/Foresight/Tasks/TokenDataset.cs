@@ -69,8 +69,9 @@ public sealed class TokenDataset : IDisposable
                 kept++;
                 yield return example;
             }
-            else if (++skipped > mostSkips)
-                throw new InvalidOperationException($"{task.Description}: {skipped:N0} draws asked a problem held apart, for {kept:N0} kept; its problem count ({task.ProblemCount:G3}) is wrong");
+            else if (++skipped > mostSkips) // a data file held apart (data --apart) can cover most of a small task
+                throw new UserError($"{task.Description}: {skipped:N0} draws asked a problem held apart, for {kept:N0} of {count:N0} kept: " +
+                                    $"too few of its {task.ProblemCount:N0} problems are left");
         }
     }
 
