@@ -66,7 +66,7 @@ internal static class EvalCommand
 
             // Which of the examples scored the run had trained on: none of its own test set's, any number of a file's
             // (the reference code's files included); its training set is drawn again from its config.
-            using var train = Trainer.MakeTrainingSet(task, config.Training);
+            using var train = Trainer.MakeTrainingSet(task, config.Training, file is null ? dataset : null); // the run's own test set is not drawn twice
             var scored = dataset.Slice(0, Math.Min(examples, dataset.Count)).Examples();
             int? trainedOn = Trainer.TrainedOn(task, train, scored);
             string source = file ?? "the run's test set";
