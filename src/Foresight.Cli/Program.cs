@@ -22,6 +22,7 @@ if (parsed.Errors.Count > 0)
 }
 
 using var stopSignals = StopSignals.Register();
+GcStress.StartIfAsked();
 try
 {
     return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
