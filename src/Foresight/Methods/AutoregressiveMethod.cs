@@ -40,7 +40,7 @@ public abstract class AutoregressiveMethod(MethodContext context) : BackboneMeth
         ToTaskOrder(Generate(prefix, forced: null, temperature, generator));
 
     public IReadOnlyList<int> WritingOrder => VariableOrder is { } why ? throw new UserError(why) : _writingOrder ??=
-        [.. ToTrainingOrder(arange(TargetLength, dtype: ScalarType.Int64).unsqueeze(0)).squeeze(0).data<long>().Select(p => (int)p)];
+        [.. ToTrainingOrder(HeldScalars.Arange(TargetLength, ScalarType.Int64).unsqueeze(0)).squeeze(0).data<long>().Select(p => (int)p)];
 
     public virtual string? VariableOrder => null;
 

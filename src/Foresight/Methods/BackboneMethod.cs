@@ -53,7 +53,7 @@ public abstract class BackboneMethod : ITrainingMethod, IPrefixStates
     protected static Tensor Pick(Tensor logits, double temperature, Generator? generator)
     {
         if (temperature == 0) return logits.argmax(-1, keepdim: true);
-        var probabilities = (logits.to_type(ScalarType.Float32) / temperature).softmax(-1);
+        var probabilities = logits.to_type(ScalarType.Float32).Over(temperature).softmax(-1);
         var flat = probabilities.reshape(-1, probabilities.shape[^1]);
         return multinomial(flat, 1, generator: generator).reshape([.. logits.shape[..^1], 1]);
     }

@@ -57,13 +57,13 @@ public sealed class BeliefState : LeftToRightMethod
         var backward = _backward.Hidden(BackwardInput(batch.Target)); // (B, T, C)
         var (next, previous) = _head.forward(forward.index_select(1, _pairForward), backward.index_select(1, _pairBackward)); // (B, M, V) each
         var nextTarget = batch.Target.index_select(1, _pairForward); // (B, M)
-        var previousTarget = batch.Target.index_select(1, (TargetLength - 1) - _pairBackward);
-        return (F.cross_entropy(next.flatten(0, 1), nextTarget.flatten()) + F.cross_entropy(previous.flatten(0, 1), previousTarget.flatten())) / 2;
+        var previousTarget = batch.Target.index_select(1, _pairBackward.SubtractedFrom(TargetLength - 1));
+        return F.cross_entropy(next.flatten(0, 1), nextTarget.flatten()).Plus(F.cross_entropy(previous.flatten(0, 1), previousTarget.flatten())).Over(2);
     }
 
     /// <summary>'$' and then the target from its last token back to its second: (B, T); state j sees the suffix from u = P + T - j to the end.</summary>
     internal Tensor BackwardInput(Tensor target) =>
-        cat([full(target.shape[0], 1, _end, dtype: ScalarType.Int64, device: target.device), target.narrow(1, 1, TargetLength - 1).flip(1)], 1);
+        cat([HeldScalars.Full(target.shape[0], 1, _end, ScalarType.Int64, target.device), target.narrow(1, 1, TargetLength - 1).flip(1)], 1);
 
     protected override Tensor TargetLogits(Tensor input) =>
         NextWithEmptySuffix(Backbone.Hidden(input).narrow(1, PrefixLength - 1, TargetLength));
@@ -79,7 +79,7 @@ public sealed class BeliefState : LeftToRightMethod
     /// </summary>
     private Tensor NextWithEmptySuffix(Tensor forward)
     {
-        var empty = _backward.Hidden(full(1, 1, _end, dtype: ScalarType.Int64, device: forward.device)); // (1, 1, C)
+        var empty = _backward.Hidden(HeldScalars.Full(1, 1, _end, ScalarType.Int64, forward.device)); // (1, 1, C)
         return _head.forward(forward, empty.expand(forward.shape)).Next;
     }
 
@@ -110,7 +110,7 @@ public sealed class BeliefState : LeftToRightMethod
         public override (Tensor Next, Tensor Previous) forward(Tensor forwardState, Tensor backwardState) // (B, M, C) each
         {
             var x = cat([forwardState, backwardState], -1); // (B, M, 2C)
-            x = norm.forward(x + mlp.forward(x));
+            x = norm.forward(x.Plus(mlp.forward(x)));
             var halves = x.chunk(2, -1);
             return (unembedding.forward(halves[0]), unembedding.forward(halves[1])); // (B, M, V) each
         }

@@ -95,7 +95,7 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
         LastStep = new Dictionary<string, double>
         {
             ["reward"] = rewards.mean().item<float>(),
-            ["signal"] = grouped.std(1).gt(0).to_type(ScalarType.Float32).mean().item<float>(),
+            ["signal"] = grouped.std(1).Above(0).to_type(ScalarType.Float32).mean().item<float>(),
         };
 
         var logProbs = TokenLogProbs(_writer, prompts, answers); // (B G, T)
@@ -111,15 +111,15 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
     internal static Tensor Objective(Tensor logProbs, Tensor samplingLogProbs, Tensor referenceLogProbs, Tensor advantages, double clip, double klWeight)
     {
         var ratio = (logProbs - samplingLogProbs).exp();
-        var surrogate = minimum(ratio * advantages, ratio.clamp(1 - clip, 1 + clip) * advantages);
+        var surrogate = minimum(ratio * advantages, ratio.Clamp(1 - clip, 1 + clip) * advantages);
         var logReferenceRatio = referenceLogProbs - logProbs;
-        var kl = logReferenceRatio.exp() - logReferenceRatio - 1; // k3: unbiased, never negative
-        return -(surrogate - klWeight * kl).mean();
+        var kl = (logReferenceRatio.exp() - logReferenceRatio).Minus(1); // k3: unbiased, never negative
+        return -(surrogate - kl.Times(klWeight)).mean();
     }
 
     /// <summary>(prompts, G) rewards: each minus its group's mean, over the group's standard deviation (+ 1e-4, as groups that all agree have none).</summary>
     internal static Tensor GroupAdvantages(Tensor rewards) =>
-        (rewards - rewards.mean([1], keepdim: true)) / (rewards.std(1, keepdim: true) + 1e-4);
+        (rewards - rewards.mean([1], keepdim: true)) / rewards.std(1, keepdim: true).Plus(1e-4);
 
     /// <summary>G answers per prompt from the current model at the GRPO temperature, (B G, T) in writing order; seeded per step, so a resumed run samples the same.</summary>
     private Tensor Sample(Tensor prompts, long seed)
@@ -143,7 +143,7 @@ public sealed class Grpo : ITrainingMethod, IFineTuning, IStepStatistics
 
     /// <summary>log π(token) of each written token at the sampling temperature: (B, T).</summary>
     private Tensor TokenLogProbs(IStepwiseDecoder model, Tensor prompts, Tensor answers) =>
-        (model.WrittenLogits(prompts, answers) / _options.Temperature).log_softmax(-1).gather(-1, answers.unsqueeze(-1)).squeeze(-1);
+        model.WrittenLogits(prompts, answers).Over(_options.Temperature).log_softmax(-1).gather(-1, answers.unsqueeze(-1)).squeeze(-1);
 
     public void Dispose()
     {

@@ -174,27 +174,27 @@ public sealed class MaskedDiffusion : BackboneMethod
     {
         var (time, masked) = Noise(batch); // (B,), (B, P + T) with the prompt noised, else (B, T)
         var clean = _options.NoisePrompt ? cat([batch.Prefix, batch.Target], 1) : batch.Target;
-        var logits = _options.NoisePrompt ? SequenceLogits(clean.masked_fill(masked, _mask)) // (B, P + T, V)
-            : AnswerLogits(batch.Prefix, batch.Target.masked_fill(masked, _mask)); // (B, T, V)
+        var logits = _options.NoisePrompt ? SequenceLogits(clean.Fill(masked, _mask)) // (B, P + T, V)
+            : AnswerLogits(batch.Prefix, batch.Target.Fill(masked, _mask)); // (B, T, V)
         var perToken = F.cross_entropy(logits.flatten(0, 1), clean.flatten(), reduction: nn.Reduction.None).view(masked.shape);
-        if (_options.Focus > 0 || _options.FocusScale != 1) perToken = _options.FocusScale * (1 - (-perToken).exp()).pow(_options.Focus) * perToken;
+        if (_options.Focus > 0 || _options.FocusScale != 1) perToken = (-perToken).exp().SubtractedFrom(1).Power(_options.Focus).Times(_options.FocusScale) * perToken; // α (1 - p)^γ · loss
         var maskedLoss = perToken * masked;
         if (_options.TimeSteps is > 0 and var steps)
         {
-            var level = (time * steps).round() - 1; // (B,): i in 0..T-1
+            var level = time.Times(steps).round().Minus(1); // (B,): i in 0..T-1
             var weight = _options.Weighting switch
             {
-                DiffusionWeighting.Elbo => 1 / (level + 1),
-                DiffusionWeighting.Linear => steps - level,
+                DiffusionWeighting.Elbo => level.Plus(1).DividedInto(1), // 1 / (i + 1)
+                DiffusionWeighting.Linear => level.SubtractedFrom(steps), // T - i
                 _ => ones_like(level),
             };
-            return (maskedLoss * weight.unsqueeze(1)).sum() / masked.sum().clamp_min(1);
+            return (maskedLoss * weight.unsqueeze(1)).sum() / masked.sum().AtLeast(1);
         }
         return _options.Weighting switch
         {
-            DiffusionWeighting.Elbo => (maskedLoss / time.unsqueeze(1)).sum() / masked.numel(),
-            DiffusionWeighting.Linear => (maskedLoss * (1 - time).unsqueeze(1)).sum() / masked.sum().clamp_min(1),
-            _ => maskedLoss.sum() / masked.sum().clamp_min(1),
+            DiffusionWeighting.Elbo => (maskedLoss / time.unsqueeze(1)).sum().Over(masked.numel()),
+            DiffusionWeighting.Linear => (maskedLoss * time.SubtractedFrom(1).unsqueeze(1)).sum() / masked.sum().AtLeast(1),
+            _ => maskedLoss.sum() / masked.sum().AtLeast(1),
         };
     }
 
@@ -208,8 +208,8 @@ public sealed class MaskedDiffusion : BackboneMethod
         var generator = new Generator((ulong)batch.NoiseSeed);
         long b = batch.Size;
         var time = _options.TimeSteps is > 0 and var steps
-            ? (randint(0, steps, [b], generator: generator).to_type(ScalarType.Float32) + 1) / steps // (B,) in {1/T, .., 1}
-            : 1 - (arange(b, dtype: ScalarType.Float32) + rand(1, generator: generator)) / b; // (B,) in (0, 1]
+            ? randint(0, steps, [b], generator: generator).to_type(ScalarType.Float32).Plus(1).Over(steps) // (B,) in {1/T, .., 1}
+            : HeldScalars.Arange(b, ScalarType.Float32).Plus(rand(1, generator: generator)).Over(b).SubtractedFrom(1); // (B,) in (0, 1]
         long width = _options.NoisePrompt ? PrefixLength + TargetLength : TargetLength;
         var masked = rand(b, width, generator: generator) < time.unsqueeze(1); // (B, width)
         return (time, masked);
@@ -239,20 +239,20 @@ public sealed class MaskedDiffusion : BackboneMethod
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, "a sampler needs at least one step");
         long b = prefix.shape[0];
         var answer = AllMasked(b); // (B, T)
-        var commitStep = full(b, TargetLength, -1, dtype: ScalarType.Int64);
+        var commitStep = HeldScalars.Full(b, TargetLength, -1, ScalarType.Int64);
         var generator = randomness ?? new Generator(0); // reveals and Gumbel noise; fixed by default, so evaluation is deterministic
         for (int step = 0; step < steps; step++)
         {
             using var scope = NewDisposeScope();
             var logits = AnswerLogits(prefix, answer); // (B, T, V)
-            logits.index_fill_(-1, tensor(new long[] { _mask }), double.NegativeInfinity); // never predict the mask itself
+            logits.IndexFill_(-1, tensor(new long[] { _mask }), double.NegativeInfinity); // never predict the mask itself
             var probabilities = logits.softmax(-1);
             // LLaDA's Gumbel-max: argmax(logits / tau + Gumbel noise) samples at temperature tau; confidence stays p(prediction).
             var prediction = temperature == 0
                 ? probabilities.argmax(-1)
-                : (logits / temperature - rand(logits.shape, generator: generator).log().neg().log()).argmax(-1); // (B, T)
+                : logits.Over(temperature).Minus(rand(logits.shape, generator: generator).log().neg().log()).argmax(-1); // (B, T)
             var confidence = probabilities.gather(-1, prediction.unsqueeze(-1)).squeeze(-1); // (B, T)
-            var stillMasked = answer.eq(_mask);
+            var stillMasked = answer.EqualTo(_mask);
             Tensor commit; // (B, T) bool: positions revealed at this step
             if (sampler == DiffusionSampler.TopKRemasking)
             {
@@ -263,11 +263,11 @@ public sealed class MaskedDiffusion : BackboneMethod
                 if (remask > 0)
                 {
                     var gumbel = rand(confidence.shape, generator: generator).log().neg().log().neg();
-                    var lowest = (confidence.log() + RemaskingNoise * share * gumbel).topk(remask, 1, largest: false).indexes; // (B, remask)
+                    var lowest = confidence.log().Plus(gumbel.Times(RemaskingNoise * share)).topk(remask, 1, largest: false).indexes; // (B, remask)
                     remasked = remasked.scatter(1, lowest, ones_like(lowest, dtype: ScalarType.Bool));
                 }
-                answer = prediction.masked_fill(remasked, _mask).MoveToOuterDisposeScope();
-                commitStep = where(remasked, -1, where(commitStep.eq(-1), step, commitStep)).MoveToOuterDisposeScope();
+                answer = prediction.Fill(remasked, _mask).MoveToOuterDisposeScope();
+                commitStep = HeldScalars.Where(remasked, -1, HeldScalars.Where(commitStep.EqualTo(-1), step, commitStep)).MoveToOuterDisposeScope();
                 continue;
             }
             if (sampler == DiffusionSampler.LowConfidence)
@@ -275,16 +275,16 @@ public sealed class MaskedDiffusion : BackboneMethod
                 // Commit counts spread evenly over the K steps; the most confident masked positions go first.
                 int count = (int)((long)(step + 1) * TargetLength / steps - (long)step * TargetLength / steps);
                 if (count == 0) continue;
-                var chosen = confidence.masked_fill(stillMasked.logical_not(), double.NegativeInfinity).topk(count, 1).indexes; // (B, count)
+                var chosen = confidence.Fill(stillMasked.logical_not(), double.NegativeInfinity).topk(count, 1).indexes; // (B, count)
                 commit = zeros_like(stillMasked).scatter(1, chosen, ones_like(chosen, dtype: ScalarType.Bool));
             }
             else
             {
                 double t = 1 - (double)step / steps, s = 1 - (double)(step + 1) / steps;
-                commit = stillMasked.logical_and(rand(stillMasked.shape, generator: generator) < (t - s) / t);
+                commit = stillMasked.logical_and(rand(stillMasked.shape, generator: generator).Below((t - s) / t));
             }
             answer = where(commit, prediction, answer).MoveToOuterDisposeScope();
-            commitStep = commitStep.masked_fill(commit, step).MoveToOuterDisposeScope();
+            commitStep = commitStep.Fill(commit, step).MoveToOuterDisposeScope();
         }
         return (answer, commitStep);
     }
@@ -293,10 +293,10 @@ public sealed class MaskedDiffusion : BackboneMethod
     public override Tensor TeacherForced(Batch batch)
     {
         var predictions = new List<Tensor>(TargetLength);
-        var positions = arange(TargetLength, dtype: ScalarType.Int64).unsqueeze(0); // (1, T)
+        var positions = HeldScalars.Arange(TargetLength, ScalarType.Int64).unsqueeze(0); // (1, T)
         for (int j = 0; j < TargetLength; j++)
         {
-            var input = batch.Target.masked_fill(positions >= j, _mask);
+            var input = batch.Target.Fill(positions.GreaterOrEqual(j), _mask);
             predictions.Add(AnswerLogits(batch.Prefix, input).select(1, j).argmax(-1));
         }
         return stack(predictions, 1); // (B, T)
@@ -312,7 +312,7 @@ public sealed class MaskedDiffusion : BackboneMethod
     /// <summary>At '=', with the whole answer still masked: the state decoding starts from.</summary>
     public override Tensor PrefixStates(Tensor prefix) => StatesAt(cat([prefix, AllMasked(prefix.shape[0])], 1), PrefixLength - 1);
 
-    private Tensor AllMasked(long batchSize) => full(batchSize, TargetLength, _mask, dtype: ScalarType.Int64);
+    private Tensor AllMasked(long batchSize) => HeldScalars.Full(batchSize, TargetLength, _mask, ScalarType.Int64);
 
     /// <summary>
     /// (B, P) and (B, T) -> (B, T, V): the prediction of each target token, read at its own position or,
@@ -327,6 +327,6 @@ public sealed class MaskedDiffusion : BackboneMethod
         var logits = Backbone.Logits(hidden.narrow(1, readBefore ? PrefixLength - 1 : PrefixLength, TargetLength)); // (B, T, V)
         if (_backwardReadout is null) return logits;
         var after = Backbone.Logits(_backwardReadout.forward(hidden.narrow(1, PrefixLength + 1, TargetLength - 1))); // (B, T - 1, V): token i read at i + 1
-        return logits + F.pad(after, [0, 0, 0, 1]);
+        return logits.Plus(F.pad(after, [0, 0, 0, 1]));
     }
 }

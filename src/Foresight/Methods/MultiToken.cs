@@ -71,7 +71,7 @@ public sealed class MultiToken : LeftToRightMethod
         var trunk = states[^2]; // before the last block, where the heads branch
         var loss = HeadLoss(Backbone.Normalize(states[^1]), batch.Target, ahead: 1);
         for (int k = 2; k <= Heads; k++)
-            loss = loss + HeadLoss(Backbone.Normalize(_extraHeads[k - 2].forward(trunk)), batch.Target, ahead: k);
+            loss = loss.Plus(HeadLoss(Backbone.Normalize(_extraHeads[k - 2].forward(trunk)), batch.Target, ahead: k));
         return loss;
     }
 

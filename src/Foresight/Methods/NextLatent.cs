@@ -89,7 +89,7 @@ public sealed class NextLatent : LeftToRightMethod
         var answer = states.narrow(1, PrefixLength - 1, TargetLength); // at '=' and the T - 1 target inputs
         var nextToken = TargetLoss(Backbone.Logits(answer), batch.Target);
         var (latent, kl) = LatentTerms(states, input, PrefixLength - 1);
-        return (nextToken + _options.LatentWeight * latent + _options.KlWeight * kl, nextToken, latent, kl);
+        return (nextToken.Plus(latent.Times(_options.LatentWeight)).Plus(kl.Times(_options.KlWeight)), nextToken, latent, kl);
     }
 
     /// <summary>
@@ -108,11 +108,11 @@ public sealed class NextLatent : LeftToRightMethod
             long count = length - k; // predictions of states k..L-1, from states 0..L-1-k
             predicted = _dynamics.forward(predicted.narrow(1, 0, count), tokens.narrow(1, k, count)); // (B, count, C)
             var target = states.narrow(1, k, count).detach();
-            latent = latent + F.smooth_l1_loss(predicted, target);
+            latent = latent.Plus(F.smooth_l1_loss(predicted, target));
             int first = Math.Max(klFrom - k, 0); // the first prediction whose target state is an answer state
-            kl = kl + TokenKl(target.narrow(1, first, count - first), predicted.narrow(1, first, count - first));
+            kl = kl.Plus(TokenKl(target.narrow(1, first, count - first), predicted.narrow(1, first, count - first)));
         }
-        return ((latent / horizon).squeeze(), (kl / horizon).squeeze());
+        return (latent.Over(horizon).squeeze(), kl.Over(horizon).squeeze());
     }
 
     /// <summary>
@@ -174,7 +174,7 @@ public sealed class NextLatent : LeftToRightMethod
         public override Tensor forward(Tensor hidden, Tensor nextToken) // (B, L, C), (B, L) -> (B, L, C)
         {
             var x = input_norm.forward(cat([hidden, token_embedding.forward(nextToken)], -1));
-            return hidden + layer3.forward(F.gelu(layer2.forward(F.gelu(layer1.forward(x)))));
+            return hidden.Plus(layer3.forward(F.gelu(layer2.forward(F.gelu(layer1.forward(x))))));
         }
     }
 }

@@ -7,7 +7,7 @@ public static class StepwiseWriting
 {
     /// <summary>One answer per prompt (N, P), sampled token by token at <paramref name="temperature"/>: (N, T) in writing order.</summary>
     public static Tensor Sample(IStepwiseDecoder model, Tensor prompts, double temperature, Generator generator) =>
-        Write(model, prompts, logits => multinomial((logits / temperature).softmax(-1), 1, generator: generator));
+        Write(model, prompts, logits => multinomial(logits.Over(temperature).softmax(-1), 1, generator: generator));
 
     /// <summary>One answer per prompt (N, P), each token chosen by <paramref name="pick"/> from the next-token logits (N, V) -> (N, 1): (N, T) in writing order.</summary>
     internal static Tensor Write(IStepwiseDecoder model, Tensor prompts, Func<Tensor, Tensor> pick)

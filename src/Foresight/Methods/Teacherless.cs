@@ -25,7 +25,7 @@ public sealed class Teacherless(MethodContext context) : BackboneMethod(context)
 
     private Tensor AnswerLogits(Tensor prefix)
     {
-        var fillers = full(prefix.shape[0], TargetLength - 1, _filler, dtype: ScalarType.Int64, device: prefix.device);
+        var fillers = HeldScalars.Full(prefix.shape[0], TargetLength - 1, _filler, ScalarType.Int64, prefix.device);
         return TargetLogits(cat([prefix, fillers], 1)); // input (B, P + T - 1)
     }
 }

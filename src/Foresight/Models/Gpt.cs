@@ -71,8 +71,8 @@ public sealed class Gpt : Backbone
     {
         var embedded = token_embedding.forward(tokens);
         if (position_embedding is null) return embedded;
-        using var positions = arange(start, start + tokens.shape[1], dtype: ScalarType.Int64, device: tokens.device);
-        return embedded + position_embedding.forward(positions);
+        using var positions = HeldScalars.Arange(start, start + tokens.shape[1], ScalarType.Int64, tokens.device);
+        return embedded.Plus(position_embedding.forward(positions));
     }
 
     /// <summary>A causal GPT decodes with a key-value cache: each new token is one position's work, not the whole sequence's.</summary>
@@ -196,7 +196,7 @@ public sealed class Gpt : Backbone
         }
 
         /// <summary>The scale 1/sqrt(D) of a head's dot products, held: an implicitly converted Scalar can be finalised while libtorch still reads it.</summary>
-        private Scalar Scale(long d) => _scale ??= (1.0 / Math.Sqrt(d)).ToScalar();
+        private Scalar Scale(long d) => _scale ??= HeldScalars.Create(1.0 / Math.Sqrt(d));
         private Scalar? _scale;
 
         /// <summary>
@@ -208,11 +208,11 @@ public sealed class Gpt : Backbone
         {
             if (start == 0 && n == length && _trainingMask is { } kept && kept.shape[0] == n && kept.device == device) return kept;
             using var scope = NewDisposeScope();
-            var query = arange(start, start + n, dtype: ScalarType.Int64, device: device).unsqueeze(1); // (n, 1)
-            var key = arange(length, dtype: ScalarType.Int64, device: device).unsqueeze(0); // (1, L)
+            var query = HeldScalars.Arange(start, start + n, ScalarType.Int64, device).unsqueeze(1); // (n, 1)
+            var key = HeldScalars.Arange(length, ScalarType.Int64, device).unsqueeze(0); // (1, L)
             var allowed = query >= key;
-            if (_bidirectionalFrom is { } from) allowed = allowed | ((query >= from) & (key >= from));
-            var mask = zeros(n, length, device: device).masked_fill(allowed.logical_not(), double.NegativeInfinity);
+            if (_bidirectionalFrom is { } from) allowed = allowed | (query.GreaterOrEqual(from) & key.GreaterOrEqual(from));
+            var mask = zeros(n, length, device: device).Fill(allowed.logical_not(), double.NegativeInfinity);
             if (start != 0 || n != length) return mask.MoveToOuterDisposeScope();
             _trainingMask?.Dispose();
             return _trainingMask = mask.DetachFromDisposeScope();
@@ -237,11 +237,11 @@ public sealed class Gpt : Backbone
     internal static Tensor Rotate(Tensor x, long start = 0) // (B, H, T, D) at positions start.. -> (B, H, T, D)
     {
         long t = x.shape[2], half = x.shape[3] / 2;
-        var frequencies = exp(arange(half, dtype: ScalarType.Float32, device: x.device) * (-2 * Math.Log(10_000) / x.shape[3])); // (D/2,)
-        var angles = arange(start, start + t, dtype: ScalarType.Float32, device: x.device).unsqueeze(1) * frequencies.unsqueeze(0); // (T, D/2)
+        var frequencies = exp(HeldScalars.Arange(half, ScalarType.Float32, x.device).Times(-2 * Math.Log(10_000) / x.shape[3])); // (D/2,)
+        var angles = HeldScalars.Arange(start, start + t, ScalarType.Float32, x.device).unsqueeze(1) * frequencies.unsqueeze(0); // (T, D/2)
         Tensor cos = angles.cos(), sin = angles.sin();
         Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
-        return cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], -1);
+        return cat([(x1 * cos).Minus(x2 * sin), (x2 * cos).Plus(x1 * sin)], -1);
     }
 
     /// <summary>Width -> 4 x width -> width with a GELU between; also the belief-state transformer's text head.</summary>

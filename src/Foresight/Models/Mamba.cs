@@ -88,7 +88,7 @@ public sealed class Mamba : Backbone
     /// </summary>
     public static Tensor SelectiveScan(Tensor u, Tensor delta, Tensor a, Tensor b, Tensor c, Tensor d) =>
         CpuVectors.Takes(u, delta, a, b, c)
-            ? SelectiveScanKernel.Apply(u, delta, a, b, c) + u * d
+            ? SelectiveScanKernel.Apply(u, delta, a, b, c).Plus(u * d)
             : SelectiveScanReference(u, delta, a, b, c, d);
 
     /// <summary>The same scan in libtorch operations, position by position (autograd gives its backward).</summary>
@@ -102,10 +102,10 @@ public sealed class Mamba : Backbone
         for (int t = 0; t < us.Length; t++)
         {
             var step = deltas[t].unsqueeze(-1); // (B, E, 1)
-            h = (step * a).exp() * h + (step * us[t].unsqueeze(-1)) * bs[t].unsqueeze(1); // (B, E, N)
+            h = ((step * a).exp() * h).Plus((step * us[t].unsqueeze(-1)) * bs[t].unsqueeze(1)); // (B, E, N)
             outputs[t] = h.bmm(cs[t].unsqueeze(-1)).squeeze(-1); // (B, E)
         }
-        return stack(outputs, 1) + u * d; // (B, T, E)
+        return stack(outputs, 1).Plus(u * d); // (B, T, E)
     }
 
     /// <summary>One pre-norm Mamba block with its residual.</summary>
@@ -131,7 +131,7 @@ public sealed class Mamba : Backbone
             convolution = Conv1d(e, e, config.ConvolutionWidth, padding: config.ConvolutionWidth - 1, groups: e);
             x_projection = Linear(e, _rank + 2 * _state, hasBias: false);
             step_projection = Linear(_rank, e);
-            A_log = Parameter(log(arange(1, _state + 1, dtype: ScalarType.Float32)).repeat(e, 1)); // A = -(1..N) for every channel (S4D-real)
+            A_log = Parameter(log(HeldScalars.Arange(1, _state + 1, ScalarType.Float32)).repeat(e, 1)); // A = -(1..N) for every channel (S4D-real)
             D = Parameter(ones(e));
             out_projection = Linear(e, config.Width, hasBias: false);
             RegisterComponents();
@@ -139,9 +139,9 @@ public sealed class Mamba : Backbone
             using var _ = no_grad();
             // The reference's step initialisation: Δ = softplus(bias) log-uniform in [0.001, 0.1], weights within ±R^-1/2.
             init.uniform_(step_projection.weight!, -Math.Pow(_rank, -0.5), Math.Pow(_rank, -0.5));
-            var step = (rand(e) * (Math.Log(0.1) - Math.Log(0.001)) + Math.Log(0.001)).exp();
-            step_projection.bias!.copy_(step + (-(-step).expm1()).log()); // the inverse of softplus
-            out_projection.weight!.div_(Math.Sqrt(config.Layers)); // the reference's pre-norm residual rescaling
+            var step = rand(e).Times(Math.Log(0.1) - Math.Log(0.001)).Plus(Math.Log(0.001)).exp();
+            step_projection.bias!.copy_(step.Plus((-(-step).expm1()).log())); // the inverse of softplus
+            out_projection.weight!.copy_(out_projection.weight!.Over(Math.Sqrt(config.Layers))); // the reference's pre-norm residual rescaling
         }
 
         public override Tensor forward(Tensor x) // (B, T, C)
@@ -149,7 +149,7 @@ public sealed class Mamba : Backbone
             var xz = Project(in_projection, norm.forward(x), _compute).to(x.dtype).chunk(2, -1); // (B, T, E) each
             var u = ConvolutionAndSiLU(xz[0]); // (B, T, E)
             var parts = Project(x_projection, u, _compute).to(x.dtype).split([_rank, _state, _state], -1); // (B, T, R), (B, T, N), (B, T, N)
-            var delta = F.softplus(Project(step_projection, parts[0], _compute).to(x.dtype)); // (B, T, E)
+            var delta = Project(step_projection, parts[0], _compute).to(x.dtype).Softplus(); // (B, T, E)
             var y = SelectiveScan(u, delta, -A_log.exp(), parts[1], parts[2], D);
             return x.add(Project(out_projection, y * F.silu(xz[1]), _compute).to(x.dtype), HeldScalars.One);
         }
@@ -168,7 +168,7 @@ public sealed class Mamba : Backbone
             var byTap = weight.squeeze(1).t(); // (K, E)
             var y = padded.narrow(1, 0, length) * byTap[0];
             for (long k = 1; k < taps; k++) y = y.addcmul(padded.narrow(1, k, length), byTap[k], HeldScalars.One);
-            return F.silu(y + bias);
+            return F.silu(y.Plus(bias));
         }
     }
 }

@@ -21,22 +21,22 @@ public sealed class LinearProbe : IDisposable
         using (no_grad())
         {
             mean = features.mean([0]).detach();
-            scale = features.std(dim: 0).clamp_min(1e-6).detach();
+            scale = features.std(dim: 0).AtLeast(1e-6).detach();
         }
         using var standardised = ((features - mean) / scale).detach();
         var weight = new TorchSharp.Modules.Parameter(zeros(features.shape[1], classes));
         var bias = new TorchSharp.Modules.Parameter(zeros(classes));
-        using (var optimizer = optim.Adam([weight, bias], learningRate))
+        using (var optimizer = new Training.AdamW([new Training.AdamW.ParamGroup([weight, bias], learningRate, 0.9, 0.999, 1e-8, 0)], learningRate, 0))
         using (enable_grad())
         {
             for (int step = 0; step < steps; step++)
             {
                 using var scope = NewDisposeScope();
                 optimizer.zero_grad();
-                var logits = standardised.matmul(weight) + bias; // (N, K)
-                var loss = F.cross_entropy(logits, labels) + l2 * weight.square().sum();
+                var logits = standardised.matmul(weight).Plus(bias); // (N, K)
+                var loss = F.cross_entropy(logits, labels).Plus(weight.Squared().sum().Times(l2));
                 loss.backward();
-                optimizer.step();
+                optimizer.Update();
             }
         }
         return new LinearProbe(mean, scale, weight.detach(), bias.detach());
@@ -46,7 +46,7 @@ public sealed class LinearProbe : IDisposable
     public Tensor Logits(Tensor features)
     {
         using var _ = no_grad();
-        return ((features - _mean) / _scale).matmul(_weight) + _bias;
+        return ((features - _mean) / _scale).matmul(_weight).Plus(_bias);
     }
 
     /// <summary>Fraction of rows whose argmax over all classes is the label.</summary>

@@ -248,18 +248,18 @@ public static class Trainer
     /// AdamW over the model's parameters. With <see cref="WeightDecayOn.Matrices"/> (nanoGPT's rule) two groups: the weight
     /// matrices, decayed, and the rest, not: biases, norms, the learned position table and a Mamba's A_log.
     /// </summary>
-    internal static TorchSharp.Modules.AdamW Optimizer(nn.Module model, TrainingConfig config)
+    internal static AdamW Optimizer(nn.Module model, TrainingConfig config)
     {
         if (config.WeightDecayOn == WeightDecayOn.All)
-            return optim.AdamW(model.parameters(), config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay);
+            return new AdamW([new AdamW.ParamGroup(model.parameters(), config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay)], config.LearningRate, config.WeightDecay);
         var named = model.named_parameters().ToList();
         static bool Decayed((string name, TorchSharp.Modules.Parameter parameter) p) =>
             p.parameter.dim() >= 2 && !p.name.Contains("position_embedding") && !p.name.EndsWith("A_log");
-        return optim.AdamW(
+        return new AdamW(
         [
-            new TorchSharp.Modules.AdamW.ParamGroup(named.Where(Decayed).Select(p => p.parameter), config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay),
-            new TorchSharp.Modules.AdamW.ParamGroup(named.Where(p => !Decayed(p)).Select(p => p.parameter), config.LearningRate, 0.9, 0.999, 1e-8, 0),
-        ], config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay);
+            new AdamW.ParamGroup(named.Where(Decayed).Select(p => p.parameter), config.LearningRate, 0.9, 0.999, 1e-8, config.WeightDecay),
+            new AdamW.ParamGroup(named.Where(p => !Decayed(p)).Select(p => p.parameter), config.LearningRate, 0.9, 0.999, 1e-8, 0),
+        ], config.LearningRate, config.WeightDecay);
     }
 
     /// <summary>
@@ -267,7 +267,7 @@ public static class Trainer
     /// loss; a non-finite loss is returned before anything is updated, so the caller can stop on it.
     /// <paramref name="phases"/>, when given, records when each part began and ended (the bench's profile).
     /// </summary>
-    public static double Step(ITrainingMethod method, optim.Optimizer optimizer, IList<TorchSharp.Modules.Parameter> parameters, Batch batch, double learningRate, double gradientClip,
+    public static double Step(ITrainingMethod method, AdamW optimizer, IList<TorchSharp.Modules.Parameter> parameters, Batch batch, double learningRate, double gradientClip,
         StepPhases? phases = null)
     {
         foreach (var group in optimizer.ParamGroups) group.LearningRate = learningRate;
@@ -281,7 +281,7 @@ public static class Trainer
         phases?.Begin(StepPhase.Clip);
         if (gradientClip > 0) nn.utils.clip_grad_norm_(parameters, gradientClip);
         phases?.Begin(StepPhase.Optimizer);
-        optimizer.step();
+        optimizer.Update();
         phases?.End();
         return loss;
     }
