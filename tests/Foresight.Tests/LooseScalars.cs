@@ -22,7 +22,8 @@ internal static class LooseScalars
 
     /// <summary>
     /// "Type.Method: calls X" for every call in <paramref name="assembly"/> that makes a Scalar from a number
-    /// (op_Implicit, ToScalar) outside a type named <paramref name="holder"/>, or that calls a TorchSharp method that does.
+    /// (op_Implicit, ToScalar) outside a type named <paramref name="holder"/>, or that calls a TorchSharp method that does
+    /// (the holder's calls too: what it hands its held Scalars to must not make loose ones of its own).
     /// </summary>
     public static List<string> In(string assembly, string holder)
     {
@@ -30,10 +31,10 @@ internal static class LooseScalars
         using var module = ModuleDefinition.ReadModule(assembly);
         foreach (var type in module.GetTypes())
         {
-            if (Outermost(type).Name == holder) continue;
+            bool holds = Outermost(type).Name == holder; // makes its Scalars from numbers, and holds them
             foreach (var method in type.Methods.Where(m => m.HasBody))
                 foreach (var called in Calls(method))
-                    if (MakesScalar(called) || MakesTensor(called) || LooseInTorchSharp.Value.Contains(Key(called)))
+                    if ((MakesScalar(called) && !holds) || MakesTensor(called) || LooseInTorchSharp.Value.Contains(Key(called)))
                         found.Add($"{Outermost(type).FullName}.{Readable(method)}: calls {called.DeclaringType.Name}.{called.Name}({string.Join(", ", called.Parameters.Select(p => p.ParameterType.Name))})");
         }
         return [.. found];
