@@ -141,7 +141,8 @@ public sealed class Mamba : Backbone
             init.uniform_(step_projection.weight!, -Math.Pow(_rank, -0.5), Math.Pow(_rank, -0.5));
             var step = rand(e).Times(Math.Log(0.1) - Math.Log(0.001)).Plus(Math.Log(0.001)).exp();
             step_projection.bias!.copy_(step.Plus((-(-step).expm1()).log())); // the inverse of softplus
-            out_projection.weight!.copy_(out_projection.weight!.Over(Math.Sqrt(config.Layers))); // the reference's pre-norm residual rescaling
+            using var depthScale = HeldScalars.Create(Math.Sqrt(config.Layers));
+            out_projection.weight!.div_(depthScale); // the reference's pre-norm residual rescaling
         }
 
         public override Tensor forward(Tensor x) // (B, T, C)
