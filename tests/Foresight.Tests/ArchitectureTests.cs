@@ -66,7 +66,7 @@ public sealed class ArchitectureTests
         return [.. found];
     }
 
-    private static TypeReference Outermost(TypeReference type)
+    internal static TypeReference Outermost(TypeReference type)
     {
         while (type.DeclaringType is not null) type = type.DeclaringType;
         return type;

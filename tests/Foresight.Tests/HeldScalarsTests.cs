@@ -59,7 +59,7 @@ public sealed class HeldScalarsTests
             Backward(theirs, step);
             held.Update();
             torchSharps.step();
-            for (int i = 0; i < 2; i++) Assert.True(ours[i].eq(theirs[i]).all().item<bool>(), $"step {step}, parameter {i}");
+            AssertSame(ours, theirs, $"step {step}");
         }
     }
 
@@ -75,7 +75,7 @@ public sealed class HeldScalarsTests
             Backward(theirs, step);
             held.Update();
             adam.step();
-            for (int i = 0; i < 2; i++) Assert.True(ours[i].eq(theirs[i]).all().item<bool>(), $"step {step}, parameter {i}");
+            AssertSame(ours, theirs, $"step {step}");
         }
     }
 
@@ -94,7 +94,12 @@ public sealed class HeldScalarsTests
         using (var reader = new BinaryReader(saved)) held.load_state_dict(reader);
         Backward(ours, 3); Backward(theirs, 3);
         held.Update(); torchSharps.step();
-        for (int i = 0; i < 2; i++) Assert.True(ours[i].eq(theirs[i]).all().item<bool>());
+        AssertSame(ours, theirs, "the step after loading");
+    }
+
+    private static void AssertSame(TorchSharp.Modules.Parameter[] ours, TorchSharp.Modules.Parameter[] theirs, string when)
+    {
+        for (int i = 0; i < ours.Length; i++) Assert.True(ours[i].eq(theirs[i]).all().item<bool>(), $"{when}, parameter {i}");
     }
 
     private static TorchSharp.Modules.Parameter[] Parameters()

@@ -31,11 +31,12 @@ internal static class LooseScalars
         using var module = ModuleDefinition.ReadModule(assembly);
         foreach (var type in module.GetTypes())
         {
-            bool holds = Outermost(type).Name == holder; // makes its Scalars from numbers, and holds them
+            var outermost = ArchitectureTests.Outermost(type);
+            bool holds = outermost.Name == holder; // makes its Scalars from numbers, and holds them
             foreach (var method in type.Methods.Where(m => m.HasBody))
                 foreach (var called in Calls(method))
                     if ((MakesScalar(called) && !holds) || MakesTensor(called) || LooseInTorchSharp.Value.Contains(Key(called)))
-                        found.Add($"{Outermost(type).FullName}.{Readable(method)}: calls {called.DeclaringType.Name}.{called.Name}({string.Join(", ", called.Parameters.Select(p => p.ParameterType.Name))})");
+                        found.Add($"{outermost.FullName}.{Readable(method)}: calls {called.DeclaringType.Name}.{called.Name}({string.Join(", ", called.Parameters.Select(p => p.ParameterType.Name))})");
         }
         return [.. found];
     }
@@ -82,10 +83,9 @@ internal static class LooseScalars
     /// <summary>The methods of the base types that <paramref name="method"/> overrides (same name and parameters).</summary>
     private static IEnumerable<MethodDefinition> Overridden(MethodDefinition method)
     {
-        string parameters = string.Join(",", method.Parameters.Select(p => p.ParameterType.FullName));
         for (var type = method.DeclaringType.BaseType?.Resolve(); type is not null; type = type.BaseType?.Resolve())
             foreach (var candidate in type.Methods)
-                if (candidate.IsVirtual && candidate.Name == method.Name && string.Join(",", candidate.Parameters.Select(p => p.ParameterType.FullName)) == parameters)
+                if (candidate.IsVirtual && candidate.Name == method.Name && Parameters(candidate) == Parameters(method))
                     yield return candidate;
     }
 
@@ -104,16 +104,11 @@ internal static class LooseScalars
             .Select(m => m is GenericInstanceMethod g ? g.ElementMethod : m);
 
     /// <summary>A method's identity that a call site in another assembly and the definition agree on.</summary>
-    private static string Key(MethodReference method) =>
-        $"{method.DeclaringType.GetElementType().FullName}::{method.Name}({string.Join(",", method.Parameters.Select(p => p.ParameterType.FullName))})";
+    private static string Key(MethodReference method) => $"{method.DeclaringType.GetElementType().FullName}::{method.Name}({Parameters(method)})";
+
+    private static string Parameters(MethodReference method) => string.Join(",", method.Parameters.Select(p => p.ParameterType.FullName));
 
     /// <summary>A method's name as its source says it: a lambda or local function by the method it is written in.</summary>
     private static string Readable(MethodDefinition method) =>
         System.Text.RegularExpressions.Regex.Match(method.Name, @"^<(\w+)>") is { Success: true } m ? $"{m.Groups[1].Value} (a lambda)" : method.Name;
-
-    private static TypeReference Outermost(TypeReference type)
-    {
-        while (type.DeclaringType is not null) type = type.DeclaringType;
-        return type;
-    }
 }
