@@ -21,7 +21,7 @@ if (parsed.Errors.Count > 0)
     return 2;
 }
 
-using var stopSignals = StopSignals.Register();
+StopSignals.Register();
 GcStress.StartIfAsked();
 try
 {
@@ -42,6 +42,11 @@ catch (UserError e)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;
+}
+catch (Exception e) when (StorageFailure.Is(e))
+{
+    Console.Error.WriteLine(StorageFailure.Line(e));
+    return StorageFailure.ExitCode;
 }
 catch (Exception e)
 {

@@ -15,24 +15,19 @@ internal static class StopSignals
 
     private static readonly CancellationTokenSource Requested = new();
 
+    /// <summary>Held until the process exits: a signal in a finished run's last moments must not kill it (SIGUSR1's default action).</summary>
+    private static PosixSignalRegistration[] _registrations = [];
+
     public static CancellationToken Token => Requested.Token;
 
-    /// <summary>Handles the two signals until disposed.</summary>
-    public static IDisposable Register()
+    /// <summary>Handles the two signals from now until the process exits.</summary>
+    public static void Register()
     {
-        void Stop(PosixSignalContext context)
+        static void Stop(PosixSignalContext context)
         {
             context.Cancel = true; // keep running to the next step boundary
             Requested.Cancel();
         }
-        return new Registrations(PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop), PosixSignalRegistration.Create((PosixSignal)SigUsr1, Stop));
-    }
-
-    private sealed class Registrations(params PosixSignalRegistration[] registrations) : IDisposable
-    {
-        public void Dispose()
-        {
-            foreach (var registration in registrations) registration.Dispose();
-        }
+        _registrations = [PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop), PosixSignalRegistration.Create((PosixSignal)SigUsr1, Stop)];
     }
 }

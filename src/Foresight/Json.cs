@@ -30,11 +30,6 @@ public static class Json
         return merged;
     }
 
-    /// <summary>Writes to a temporary file and renames it, so a reader never sees half a file (the temporary name is the process's own: array tasks share a root).</summary>
-    public static void WriteAtomic(string path, JsonNode value)
-    {
-        string temp = $"{path}.{Environment.ProcessId}.tmp";
-        System.IO.File.WriteAllText(temp, value.ToJsonString(File) + "\n");
-        System.IO.File.Move(temp, path, overwrite: true);
-    }
+    /// <summary>Writes the file whole or not at all (<see cref="AtomicFile"/>): a reader never sees half a file.</summary>
+    public static void WriteAtomic(string path, JsonNode value) => AtomicFile.WriteText(path, value.ToJsonString(File) + "\n");
 }

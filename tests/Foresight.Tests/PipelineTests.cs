@@ -47,6 +47,30 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public void A_cell_stopped_before_its_first_checkpoint_is_trained_from_the_start_and_what_its_process_left_is_removed()
+    {
+        using var temp = new TempDirectory();
+        string[] Compare(string output) => ["compare", "--methods", "ntp", .. Cli.TinyRun, "--probe-examples", "32", "--out", output];
+        var whole = Cli.Run(Compare(temp["whole"]));
+        Assert.True(whole.ExitCode == 0, whole.Stderr);
+
+        // What a process killed, or stopped by a full disk, between config.json and its first checkpoint leaves behind.
+        string cell = Path.Combine(temp["stopped"], "ntp");
+        Directory.CreateDirectory(cell);
+        File.Copy(Path.Combine(temp["whole"], "plan.json"), Path.Combine(temp["stopped"], "plan.json"));
+        File.Copy(Path.Combine(temp["whole"], "ntp", "config.json"), Path.Combine(cell, "config.json"));
+        File.WriteAllText(Path.Combine(cell, "running"), "elsewhere 999999\n");
+        File.WriteAllText(Path.Combine(cell, "trainer.ckpt.999999.tmp"), "half a checkpoi");
+
+        var again = Cli.Run(Compare(temp["stopped"]));
+        Assert.True(again.ExitCode == 0, again.Stderr);
+        Assert.Contains("ntp: training", again.Stdout);
+        Assert.Equal(RunFiles.Numbers(Path.Combine(temp["whole"], "comparison.json")), RunFiles.Numbers(Path.Combine(temp["stopped"], "comparison.json")));
+        Assert.Empty(Directory.EnumerateFiles(temp["stopped"], "*.tmp", SearchOption.AllDirectories));
+        Assert.False(File.Exists(Path.Combine(cell, "running")));
+    }
+
+    [Fact]
     public void Train_from_a_run_config_reproduces_its_summary_and_takes_no_other_flag()
     {
         using var temp = new TempDirectory();

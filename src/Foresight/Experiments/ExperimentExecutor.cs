@@ -46,6 +46,7 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
         foreach (var cell in selected)
         {
             var state = existing[cell.Id];
+            RemoveLeftovers(Path.Combine(Root, cell.Id), keepRunning: state is not { Finished: true });
             if (cell.StartsFrom is { } from && state is not { Finished: true } && !File.Exists(Path.Combine(Root, from, RunDirectory.SummaryFileName)))
                 throw new UserError($"{cell.Id} starts from {from}, which has not finished");
             RunResult result;
@@ -61,8 +62,15 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
                 var run = state?.Run ?? RunDirectory.Create(Path.Combine(Root, cell.Id));
                 var (trainSet, testSet) = data.For(cell);
                 File.WriteAllText(running, $"{Environment.MachineName} {Environment.ProcessId}\n");
-                try { result = train(new CellTraining(cell, run, trainSet, testSet, Resume: state is not null)); }
-                finally { File.Delete(running); } // a killed process leaves it: --status checks the pid
+                try { result = train(new CellTraining(cell, run, trainSet, testSet, Resume: state is { Started: true })); }
+                catch
+                {
+                    // The training's own error is the one to report, not a failed delete (a read-only directory refuses both).
+                    try { File.Delete(running); }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+                    throw;
+                }
+                File.Delete(running); // a killed process leaves it: --status checks the pid, and the next process removes it
             }
             var done = new CellResult(cell, Path.Combine(Root, cell.Id), result);
             afterCell?.Invoke(done);
@@ -103,7 +111,19 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
         if (!File.Exists(file) || JsonNode.Parse(File.ReadAllText(file))?.ToJsonString() != json.ToJsonString()) Json.WriteAtomic(file, json);
     }
 
-    private sealed record CellState(RunDirectory Run, bool Finished);
+    /// <summary><see cref="Started"/>: it has a training checkpoint to resume from.</summary>
+    private sealed record CellState(RunDirectory Run, bool Finished, bool Started = true);
+
+    /// <summary>
+    /// What a process killed in this cell left behind, now that this process has the cell: half-written temporary files,
+    /// and the "running" file of a process killed after the cell finished (a cell still to train gets its own below).
+    /// </summary>
+    private static void RemoveLeftovers(string directory, bool keepRunning)
+    {
+        if (!Directory.Exists(directory)) return;
+        foreach (string file in Directory.EnumerateFiles(directory).Where(f => AtomicFile.IsTemporary(f) || (!keepRunning && Path.GetFileName(f) == RunningFile)))
+            File.Delete(file);
+    }
 
     /// <summary>The cell's directory if it already holds this very run; an error if it holds another.</summary>
     private CellState? Existing(ExperimentCell cell)
@@ -111,7 +131,7 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
         string directory = Path.Combine(Root, cell.Id);
         if (!File.Exists(Path.Combine(directory, "config.json")))
         {
-            if (Directory.Exists(directory) && Directory.EnumerateFiles(directory).Any(f => Path.GetFileName(f) != RunningFile))
+            if (Directory.Exists(directory) && Directory.EnumerateFiles(directory).Any(f => Path.GetFileName(f) != RunningFile && !AtomicFile.IsTemporary(f)))
                 throw new UserError($"'{directory}' holds files but no config.json; remove it to train it again");
             return null;
         }
@@ -120,7 +140,12 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
             throw new UserError($"'{directory}' holds a run with another config than the experiment asks for; use another --out");
         bool finished = File.Exists(run.SummaryFile);
         if (!finished && !File.Exists(run.TrainingCheckpointFile))
+        {
+            // A process stopped between config.json and the first checkpoint (a kill, a full disk) trained nothing: start it again.
+            if (Directory.EnumerateFiles(directory).All(f => Path.GetFileName(f) is RunDirectory.ConfigFileName or RunningFile || AtomicFile.IsTemporary(f)))
+                return new CellState(run, Finished: false, Started: false);
             throw new UserError($"'{directory}' holds a started run with no checkpoint to resume from; remove it to train it again");
+        }
         return new CellState(run, finished);
     }
 

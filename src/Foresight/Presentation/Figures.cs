@@ -104,8 +104,6 @@ public static class Figures
         // A long legend widens the figure instead of squeezing the data area (about 6.5 pixels per character).
         int longestLabel = plot.Legend.GetItems().Select(item => item.LabelText?.Length ?? 0).DefaultIfEmpty(0).Max();
         int width = Math.Max(WidthPixels, DataAreaPixels + (int)(6.5 * longestLabel) + 80);
-        string temp = file + ".tmp.png";
-        plot.SavePng(temp, width, HeightPixels);
-        File.Move(temp, file, overwrite: true);
+        AtomicFile.Write(file, temp => plot.SavePng(temp, width, HeightPixels), suffix: ".tmp.png");
     }
 }

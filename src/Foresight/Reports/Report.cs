@@ -120,8 +120,7 @@ public static class Report
                     ? s.Finished.Average(r => r.Summary!.Test.Creativity!.Creativity) : double.NaN).ToArray()))], []));
         }
 
-        File.WriteAllText(markdownFile + ".tmp", Markdown(series, manyTasks, figures, axis, openEnded));
-        File.Move(markdownFile + ".tmp", markdownFile, overwrite: true);
+        AtomicFile.WriteText(markdownFile, Markdown(series, manyTasks, figures, axis, openEnded));
         files.Insert(0, markdownFile);
         return files;
     }

@@ -65,14 +65,17 @@ public sealed class RunDirectory
         .Order(StringComparer.Ordinal)
         .ToDictionary(f => System.IO.Path.GetFileNameWithoutExtension(f)["probe-".Length..], f => JsonNode.Parse(File.ReadAllText(f))!.AsObject());
 
-    /// <summary>On resume: forget evaluations logged after the checkpoint, since they will be made again.</summary>
+    /// <summary>
+    /// On resume: forget evaluations logged after the checkpoint, since they will be made again, and a last line left
+    /// unfinished (no newline: its process was killed, or the disk filled, mid-line).
+    /// </summary>
     public void DropMetricsAfter(int step)
     {
         if (!File.Exists(MetricsFile)) return;
-        var kept = File.ReadLines(MetricsFile).Where(l => JsonNode.Parse(l)?["step"]?.GetValue<int>() <= step).ToList();
-        string temp = MetricsFile + ".tmp";
-        File.WriteAllLines(temp, kept);
-        File.Move(temp, MetricsFile, overwrite: true);
+        string text = File.ReadAllText(MetricsFile);
+        var kept = text[..(text.LastIndexOf('\n') + 1)].Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => JsonNode.Parse(l)?["step"]?.GetValue<int>() <= step).ToList();
+        AtomicFile.Write(MetricsFile, temp => File.WriteAllLines(temp, kept));
     }
 
     public void WriteSummary(JsonObject summary) => Json.WriteAtomic(SummaryFile, summary);
@@ -96,9 +99,7 @@ public sealed class RunDirectory
 
     public void SaveCheckpoint(nn.Module model)
     {
-        string temp = CheckpointFile + ".tmp";
-        model.save(temp);
-        File.Move(temp, CheckpointFile, overwrite: true);
+        AtomicFile.Write(CheckpointFile, temp => model.save(temp));
     }
 
     public void LoadCheckpoint(nn.Module model)

@@ -55,10 +55,9 @@ public static class SafeTensors
 
         byte[] headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padding = (8 - headerBytes.Length % 8) % 8; // the format pads the header with spaces to 8-byte alignment
-        string temp = path + ".tmp";
-        using (var stream = File.Create(temp))
+        AtomicFile.WriteStream(path, stream =>
         {
-            Span<byte> length = stackalloc byte[8];
+            var length = new byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)(headerBytes.Length + padding));
             stream.Write(length);
             stream.Write(headerBytes);
@@ -68,8 +67,7 @@ public static class SafeTensors
                 using var contiguous = tensor.detach().cpu().contiguous();
                 stream.Write(contiguous.bytes);
             }
-        }
-        File.Move(temp, path, overwrite: true);
+        });
     }
 
     /// <summary>Reads every tensor of a safetensors file; throws <see cref="UserError"/> naming what is malformed.</summary>

@@ -38,14 +38,12 @@ public static class TrainingCheckpoint
         }
 
         byte[] body = payload.ToArray();
-        string temp = path + ".tmp";
-        using (var file = File.Create(temp))
+        AtomicFile.WriteStream(path, file =>
         {
             file.Write(Magic);
             file.Write(SHA256.HashData(body));
             file.Write(body);
-        }
-        File.Move(temp, path, overwrite: true);
+        });
     }
 
     /// <summary>Restores model and optimizer in place; throws <see cref="UserError"/> if the file is corrupt or does not fit.</summary>
