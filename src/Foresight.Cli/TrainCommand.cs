@@ -80,7 +80,8 @@ internal static class TrainCommand
         var run = RunDirectory.Open(directory);
         if (File.Exists(run.SummaryFile)) throw new UserError($"run '{directory}' already finished (it has a summary.json); nothing to resume");
         var config = run.ReadConfig();
-        Tables.Print(config, run.Path, TrainingView.Train(config, run, resume: true), wide);
+        AtomicFile.RemoveLeftovers(run.Path);
+        Tables.Print(config, run.Path, TrainingView.Train(config, run, resume: !run.NeverTrained()), wide);
         return 0;
     }
 }

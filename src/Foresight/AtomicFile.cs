@@ -35,5 +35,12 @@ public static class AtomicFile
     });
 
     /// <summary>Whether a file name is one of these temporary files (a process killed mid-write leaves one).</summary>
-    public static bool IsTemporary(string path) => Path.GetFileName(path) is var name && name.EndsWith(".tmp", StringComparison.Ordinal);
+    public static bool IsTemporary(string path) => path.EndsWith(".tmp", StringComparison.Ordinal) || path.EndsWith(".tmp.png", StringComparison.Ordinal);
+
+    /// <summary>Removes the temporary files killed processes left in a directory that is now this process's alone to write.</summary>
+    public static void RemoveLeftovers(string directory)
+    {
+        if (!Directory.Exists(directory)) return;
+        foreach (string file in Directory.EnumerateFiles(directory).Where(IsTemporary)) File.Delete(file);
+    }
 }

@@ -36,11 +36,12 @@ internal sealed class FaultSoak(int faults, int seed, Action<string> log)
     /// <summary>How long a process may take to stop on a signal or to fail on a full disk, and to run a whole compare.</summary>
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(3);
 
-    public sealed record Outcome(int Faults, IReadOnlyDictionary<FaultKind, int> ByKind, int Compares, int Runs, int Restarts, string Storage)
+    /// <summary><see cref="Faulted"/> of the <see cref="Compares"/> compares run (4 runs each) were hit by a fault; the others finished first.</summary>
+    public sealed record Outcome(int Faults, IReadOnlyDictionary<FaultKind, int> ByKind, int Faulted, int Compares, int Restarts, string Storage)
     {
         public override string ToString() =>
             $"{Faults} faults of {ByKind.Count(k => k.Value > 0)} kinds ({string.Join(", ", ByKind.Where(k => k.Value > 0).Select(k => $"{k.Value} {Name(k.Key)}"))}) " +
-            $"injected into {Compares} compares ({Runs} runs), {Restarts} restarts, 0 lost: every comparison.json and metrics.jsonl equal to the uninterrupted run's";
+            $"injected into {Faulted} compares of 4 runs each ({Compares} run in all), {Restarts} restarts, 0 lost: every comparison.json and metrics.jsonl equal to the uninterrupted run's";
     }
 
     public static string Name(FaultKind kind) => kind switch
@@ -67,10 +68,11 @@ internal sealed class FaultSoak(int faults, int seed, Action<string> log)
         var byKind = Enum.GetValues<FaultKind>().ToDictionary(k => k, _ => 0);
         var random = new Random(seed);
         var schedule = new Queue<FaultKind>();
-        int injected = 0, compares = 0, restarts = 0;
+        int injected = 0, compares = 0, faulted = 0, restarts = 0;
         while (injected < faults)
         {
             string root = Path.Combine(storage.Root, $"compare-{++compares}");
+            int faultsBefore = injected;
             for (int attempt = 1; ; attempt++)
             {
                 var process = new Child(root);
@@ -105,8 +107,9 @@ internal sealed class FaultSoak(int faults, int seed, Action<string> log)
             Check(root, expected);
             log($"compare {compares}: finished; comparison.json and every metrics.jsonl equal the uninterrupted run's");
             Directory.Delete(root, recursive: true); // the small file system holds one compare at a time
+            if (injected > faultsBefore) faulted++;
         }
-        return new Outcome(injected, byKind, compares, compares * 4, restarts, storage.Description);
+        return new Outcome(injected, byKind, faulted, compares, restarts, storage.Description);
     }
 
     /// <summary>Does the fault explain how the process ended? A signal before the handlers are set kills as the default action does.</summary>

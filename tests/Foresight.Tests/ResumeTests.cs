@@ -89,6 +89,22 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public void A_run_stopped_before_its_first_checkpoint_resumes_by_training_from_the_start()
+    {
+        using var temp = new TempDirectory();
+        var whole = Cli.Run(["train", "--out", temp["whole"], "--eval-every", "4", .. Cli.TinyRun]);
+        Assert.True(whole.ExitCode == 0, whole.Stderr);
+        Directory.CreateDirectory(temp["stopped"]); // what a kill or a full disk between config.json and the first checkpoint leaves
+        File.Copy(Path.Combine(temp["whole"], "config.json"), Path.Combine(temp["stopped"], "config.json"));
+        File.WriteAllText(Path.Combine(temp["stopped"], "trainer.ckpt.999999.tmp"), "half a checkpoi");
+
+        var resumed = Cli.Run("train", "--resume", temp["stopped"]);
+        Assert.True(resumed.ExitCode == 0, resumed.Stderr);
+        AssertSameRun(temp["whole"], temp["stopped"]);
+        Assert.Empty(Directory.GetFiles(temp["stopped"], "*.tmp"));
+    }
+
+    [Fact]
     public void Resume_refuses_a_finished_run_and_a_corrupt_checkpoint()
     {
         using var temp = new TempDirectory();

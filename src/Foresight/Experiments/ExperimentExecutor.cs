@@ -120,9 +120,8 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
     /// </summary>
     private static void RemoveLeftovers(string directory, bool keepRunning)
     {
-        if (!Directory.Exists(directory)) return;
-        foreach (string file in Directory.EnumerateFiles(directory).Where(f => AtomicFile.IsTemporary(f) || (!keepRunning && Path.GetFileName(f) == RunningFile)))
-            File.Delete(file);
+        AtomicFile.RemoveLeftovers(directory);
+        if (!keepRunning && File.Exists(Path.Combine(directory, RunningFile))) File.Delete(Path.Combine(directory, RunningFile));
     }
 
     /// <summary>The cell's directory if it already holds this very run; an error if it holds another.</summary>
@@ -140,12 +139,8 @@ public sealed class ExperimentExecutor(string root, Func<CellTraining, RunResult
             throw new UserError($"'{directory}' holds a run with another config than the experiment asks for; use another --out");
         bool finished = File.Exists(run.SummaryFile);
         if (!finished && !File.Exists(run.TrainingCheckpointFile))
-        {
-            // A process stopped between config.json and the first checkpoint (a kill, a full disk) trained nothing: start it again.
-            if (Directory.EnumerateFiles(directory).All(f => Path.GetFileName(f) is RunDirectory.ConfigFileName or RunningFile || AtomicFile.IsTemporary(f)))
-                return new CellState(run, Finished: false, Started: false);
-            throw new UserError($"'{directory}' holds a started run with no checkpoint to resume from; remove it to train it again");
-        }
+            return run.NeverTrained(RunningFile) ? new CellState(run, Finished: false, Started: false)
+                : throw new UserError($"'{directory}' holds a started run with no checkpoint to resume from; remove it to train it again");
         return new CellState(run, finished);
     }
 

@@ -45,6 +45,13 @@ public sealed class RunDirectory
         return run;
     }
 
+    /// <summary>
+    /// Stopped between writing config.json and its first checkpoint (a kill, a full disk): it trained nothing and holds
+    /// nothing but its config, temporary files and <paramref name="alsoIgnored"/>, so it can simply start again.
+    /// </summary>
+    public bool NeverTrained(params string[] alsoIgnored) => !File.Exists(TrainingCheckpointFile) &&
+        Directory.EnumerateFiles(Path).All(f => System.IO.Path.GetFileName(f) is var name && (name == ConfigFileName || alsoIgnored.Contains(name) || AtomicFile.IsTemporary(f)));
+
     public void WriteConfig(RunConfig config) => Json.WriteAtomic(ConfigFile, config.ToJson());
 
     public RunConfig ReadConfig() => RunConfig.Load(ConfigFile);
