@@ -43,23 +43,6 @@ internal sealed class SubmittedJob(string submitOutput) : IDisposable
         throw new TimeoutException($"job {Id} still queued after {limit}");
     }
 
-    /// <summary>Waits until the task is back in the queue after a requeue (pending until its BeginTime), then lets it start at once.</summary>
-    public void StartRequeuedTaskNow(TimeSpan limit)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < limit)
-        {
-            if (Queue("-o", "%i %T %r")?.Contains("BeginTime") == true)
-            {
-                using var update = Process.Start("scontrol", ["update", $"JobId={Id}_0", "StartTime=now"]);
-                update.WaitForExit();
-                return;
-            }
-            Thread.Sleep(500);
-        }
-        throw new TimeoutException($"job {Id} was not requeued within {limit}");
-    }
-
     /// <summary>squeue's lines for this job (no header), with <paramref name="format"/> added to its arguments.</summary>
     /// <summary>squeue's lines for the job; null when squeue itself failed (a busy controller times out), which says nothing about the job.</summary>
     private string? Queue(params string[] format)
@@ -238,12 +221,16 @@ public sealed class SlurmTests
         while (!File.Exists(Path.Combine(cell, "metrics.jsonl")) && clock.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(50);
         Thread.Sleep(300);
         job.Cancel("--signal=USR1", "--batch", $"{job.Id}_0");
-        job.StartRequeuedTaskNow(TimeSpan.FromMinutes(1)); // the test's only shortcut: Slurm holds a requeued task about two minutes
+        // Slurm holds a requeued task for its credential lifetime (cred_expire: 5 s on the CI cluster, 120 s by default). A
+        // task started sooner (this test once did, with scontrol update StartTime=now) can get there within the second of
+        // its requeue, and slurmd refuses it: "Killing non-startable batch job: Job credential revoked".
         clock.Restart();
-        while (!File.Exists(Path.Combine(cell, "summary.json")) && clock.Elapsed < TimeSpan.FromMinutes(5)) Thread.Sleep(200); // the requeued task has finished
+        string logFile = Path.Combine(temp["slurm"], "slurm", "cell-0.log");
+        while (!File.Exists(Path.Combine(cell, "summary.json")) && clock.Elapsed < TimeSpan.FromMinutes(5)) Thread.Sleep(200);
+        Assert.True(File.Exists(Path.Combine(cell, "summary.json")), $"the requeued task did not finish the run in 5 minutes; cell-0.log:\n{File.ReadAllText(logFile)}");
         job.WaitUntilEnded(TimeSpan.FromMinutes(5));
 
-        string log = File.ReadAllText(Path.Combine(temp["slurm"], "slurm", "cell-0.log"));
+        string log = File.ReadAllText(logFile);
         Assert.Matches(@"training stopped at step \d+ on request", log); // the first attempt checkpointed and stopped
         Assert.True(log.Contains("ntp: resuming"), $"the requeued task did not resume; cell-0.log:\n{log}"); // the requeued one resumed
         var local = Cli.Run("run", temp["long.json"], "--out", temp["local"]);
