@@ -128,6 +128,13 @@ internal static class EvalCommand
         {
             table.AddRow($"creativity ({c.Samples:N0} answers, {Markup.Escape(c.Prefix)} prefix, temperature {c.Temperature:0.##})", $"{100 * c.Creativity:F1}%");
             table.AddRow("coherent / unique / original", $"{100 * c.Coherence:F1}% / {100 * c.Uniqueness:F1}% / {100 * c.Originality:F1}%");
+            if (c.PaperCreativity is { } theirs)
+            {
+                table.AddRow("creativity by Nagarajan et al.'s eval_qa.py", $"{100 * theirs:F1}%");
+                table.AddRow("coherent answers not in training (base rate)", $"{100 * c.CoherentOriginality ?? double.NaN:F1}% (training holds {100 * c.BaseRate:F1}% of all)");
+                table.AddRow("a sampler of the training data (ours / theirs)", $"{100 * c.DataCreativity:F1}% / {100 * c.DataPaperCreativity:F1}%");
+                table.AddRow("the most any sampler could score", $"{100 * c.Ceiling:F1}%");
+            }
         }
         AnsiConsole.Write(table);
     }

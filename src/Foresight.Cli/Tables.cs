@@ -40,7 +40,7 @@ internal static class Tables
         {
             var first = runs[g.Runs[0]];
             return published.Cell(first.Cell.Task, g.Method, g.Model.Backbone,
-                Papers.PublishedColumn.Budget(first.Cell.Config.Training, g.Model, first.Result.Training.Parameters));
+                Papers.PublishedColumn.Budget(first.Cell.Config.Training, g.Model, first.Result.Training.Parameters), first.Cell.Config.MethodOptions);
         });
         if (groups.All(g => g.Creativity is not null))
         {

@@ -138,7 +138,7 @@ public sealed class OpenEndedTaskTests
         int C(int parent, int i) => Sibling.ChildToken(Sibling.ChildrenOf(parent)[i]);
         int P(int parent) => Sibling.ParentToken(parent);
         int[] memorised = [C(0, 0), C(0, 1), P(0)];
-        var memory = CreativityScore.Memory(Sibling, [new Example(new int[Sibling.PrefixLength], memorised)]);
+        var memory = AnswerMemory.Of(Sibling, [new Example(new int[Sibling.PrefixLength], memorised)]);
         var score = new CreativityScore(Sibling, memory);
         score.Add([C(1, 0), C(1, 1), P(1)]);  // new and coherent
         score.Add([C(1, 1), C(1, 0), P(1)]);  // the same pair again, in the other order: a duplicate
@@ -152,6 +152,14 @@ public sealed class OpenEndedTaskTests
         Assert.Equal(4.0 / 5, m.Uniqueness, 12);  // 4 distinct answers
         Assert.Equal(4.0 / 5, m.Originality, 12); // 1 memorised
         Assert.Equal("seed", m.Prefix);
+        Assert.Equal(3.0 / 4, m.CoherentOriginality!.Value, 12); // of the 4 coherent answers, 1 memorised
+        Assert.Equal(1.0 / 18, m.BaseRate!.Value, 12);             // 1 of 3 x (4 x 3 / 2) pairs in training
+        Assert.Equal(1, m.Ceiling);
+        // Nagarajan et al. compare strings: the memorised pair written the other way round is not seen, nor a repeat.
+        Assert.Equal(4.0 / 5, m.PaperCreativity!.Value, 12);
+        Assert.Equal(4.0 / 5, m.PaperDiversity!.Value, 12);
+        Assert.Equal(0, m.PaperSeen);
+        Assert.InRange(m.DataCreativity!.Value, 0.2, 1);
     }
 
     [Fact]
@@ -160,8 +168,8 @@ public sealed class OpenEndedTaskTests
         var task = new TriangleDiscoveryTask(30, 0.3, 0.5, 0, PrefixMode.Null);
         var random = SeededRandom.For(5, "train");
         var examples = Enumerable.Range(0, 200).Select(_ => task.Generate(random)).ToList();
-        var memory = CreativityScore.Memory(task, examples);
-        Assert.Equal(examples.Where(task.IsAnswer).Select(e => task.AnswerKey(e.Target)).Distinct().Count(), memory.Count);
+        var memory = AnswerMemory.Of(task, examples);
+        Assert.Equal(examples.Where(task.IsAnswer).Select(e => task.AnswerKey(e.Target)).Distinct().Count(), memory.Keys.Count);
         Assert.True(examples.Count(task.IsAnswer) < examples.Count);
     }
 
@@ -212,7 +220,7 @@ public sealed class OpenEndedTaskTests
     public void A_trained_run_records_its_creativity_and_the_report_shows_it_beside_the_poster()
     {
         using var temp = new TempDirectory();
-        var task = new ConstructionTask(Shape.Line, 10, 6, PrefixMode.Null);
+        var task = new ConstructionTask(new LineOptions { Labels = 10, Size = 10, Directed = true, Prefix = PrefixMode.Null, SeedLength = 10, SeedSymbols = 36 }); // the paper's
         var training = new Runs.TrainingConfig(TrainSamples: 256, TestSamples: 64, BatchSize: 64, WarmupSteps: 2, EvalEvery: 2, EvalSamples: 32);
         var (train, test) = Training.Trainer.MakeData(task, training);
         using (train)
@@ -234,9 +242,10 @@ public sealed class OpenEndedTaskTests
         Assert.Contains(temp["report/creativity.png"], files);
         string markdown = File.ReadAllText(temp["report/report.md"]);
         Assert.Contains("## Algorithmic creativity", markdown);
-        Assert.Contains("≈47% ±3 (main table) [1]", markdown);  // the poster's ntp on line construction
+        Assert.Contains("≈47% ±3 (main table; prefix not stated) [1]", markdown);  // the poster's ntp on line construction
         Assert.Contains("≈32% ±3 (null prefix, temperature) [1]", markdown);
         Assert.Contains("null prefix, T = 1", markdown);
+        Assert.Contains("### By their evaluation, and against what a sampler could score", markdown);
         Assert.DoesNotContain("exact_match_vs_samples.png", markdown); // exact match against one drawn answer means nothing here
     }
 

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Foresight.Methods;
 using Foresight.Models;
 using Foresight.Papers;
 using Foresight.Tasks;
@@ -24,16 +25,24 @@ public sealed class PublishedTests
     }
 
     [Fact]
-    public void Creativity_results_show_beside_open_ended_runs_only_and_by_prefix()
+    public void Creativity_results_show_beside_open_ended_runs_of_the_papers_sizes_and_objective_only_and_by_prefix()
     {
-        var seeded = Published.For(new ConstructionTask(Shape.Circle, 10, 6, PrefixMode.Seed), "ntp", Models.BackboneKind.Gpt);
+        static ConstructionTask Circle(PrefixMode prefix) =>
+            new(new CircleOptions { Labels = 10, Size = 9, Directed = true, Prefix = prefix, SeedLength = 10, SeedSymbols = 36 });
+        var seeded = Published.For(Circle(PrefixMode.Seed), "ntp", BackboneKind.Gpt);
         Assert.Equal([0.34, 0.35], seeded.Select(r => r.Result.Value).Order()); // the main table's and the seed-conditioning panel's
         Assert.All(seeded, r => Assert.NotNull(r.Result.Creativity));
-        var nulls = Published.For(new ConstructionTask(Shape.Circle, 10, 6, PrefixMode.Null), "ntp", Models.BackboneKind.Gpt);
-        Assert.Equal([0.22, 0.34], nulls.Select(r => r.Result.Value).Order());
-        Assert.Equal("≈11.5% ±3 (main table, absorbing diffusion)",
-            Published.Describe(Published.For(new TriangleDiscoveryTask(40, 0.3, 0.5, 0, PrefixMode.Null), "diffusion", Models.BackboneKind.Gpt).Single().Result));
-        Assert.DoesNotContain(Published.For(new PathStarTask(2, 5, 50), "ntp", Models.BackboneKind.Gpt), r => r.Result.Creativity is not null);
+        Assert.Equal([0.22, 0.34], Published.For(Circle(PrefixMode.Null), "ntp", BackboneKind.Gpt).Select(r => r.Result.Value).Order());
+        Assert.Empty(Published.For(new ConstructionTask(Shape.Circle, 10, 6, PrefixMode.Seed), "ntp", BackboneKind.Gpt)); // another experiment
+
+        // Their teacherless is the hybrid (circle: weight 3), their diffusion sampled stochastically.
+        Assert.Empty(Published.For(Circle(PrefixMode.Seed), "teacherless", BackboneKind.Gpt));
+        Assert.Equal(0.34, Assert.Single(Published.For(Circle(PrefixMode.Seed), "teacherless", BackboneKind.Gpt, new TeacherlessOptions { Hybrid = 3 })).Result.Value);
+        var triangle = new TriangleDiscoveryTask(new TriangleOptions { Graph = TriangleGraph.Paper, Nodes = 999, HeldOut = 0, EdgeShare = 0.6667, Prefix = PrefixMode.Null, SeedLength = 10, SeedSymbols = 36 });
+        Assert.Equal("≈11.5% ±3 (main table, absorbing diffusion; prefix not stated)",
+            Published.Describe(Published.For(triangle, "diffusion", BackboneKind.Gpt, new DiffusionOptions { Sampler = DiffusionSampler.Ancestral }).Single().Result));
+        Assert.Empty(Published.For(triangle, "diffusion", BackboneKind.Gpt, new DiffusionOptions()));
+        Assert.DoesNotContain(Published.For(new PathStarTask(2, 5, 50), "ntp", BackboneKind.Gpt), r => r.Result.Creativity is not null);
     }
 
     [Fact]

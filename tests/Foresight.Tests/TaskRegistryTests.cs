@@ -30,9 +30,9 @@ public sealed class TaskRegistryTests
     {
         Assert.Equal("""{"name":"star","degree":2,"path_length":5,"nodes":50}""", new TaskSpec("star").ToJson().ToJsonString());
         Assert.Equal("""{"name":"addition","digits":3,"answer_order":"msb-first"}""", new TaskSpec("addition").ToJson().ToJsonString());
-        Assert.Equal("""{"name":"sibling","parents":5,"children":100,"graph_seed":0,"prefix":"seed","seed_length":8,"temperature":0}""",
+        Assert.Equal("""{"name":"sibling","parents":5,"children":100,"graph_seed":0,"layout":"shared","prefix":"seed","seed_length":8,"temperature":0,"seed_symbols":16}""",
             new TaskSpec("sibling").ToJson().ToJsonString()); // the temperature written as the prefix resolves it
-        Assert.Equal("""{"name":"line","labels":10,"size":6,"prefix":"null","seed_length":8,"temperature":1}""",
+        Assert.Equal("""{"name":"line","labels":10,"size":6,"directed":false,"prefix":"null","seed_length":8,"temperature":1,"seed_symbols":16}""",
             TaskSpec.FromJson(new JsonObject { ["name"] = "line", ["prefix"] = "null" }).ToJson().ToJsonString());
     }
 

@@ -36,7 +36,7 @@ public static class Evaluator
     public const ulong SamplingSeed = 20250421;
 
     public static EvalMetrics Evaluate(ITrainingMethod method, ITask task, TokenDataset data, int limit = int.MaxValue, int batchSize = 500,
-        IReadOnlySet<string>? memory = null)
+        AnswerMemory? memory = null)
     {
         int count = Math.Min(limit, data.Count);
         int targetLength = data.TargetLength;
@@ -47,7 +47,7 @@ public static class Evaluator
         var byDistance = new (long Examples, long Exact)[(planning?.MaxPlanningDistance ?? -1) + 1];
         long decisions = 0, decisionsRight = 0;
         var openEnded = task as IOpenEndedTask;
-        var creativity = openEnded is null ? null : new CreativityScore(openEnded, memory ?? new HashSet<string>());
+        var creativity = openEnded is null ? null : new CreativityScore(openEnded, memory ?? AnswerMemory.Empty);
         using var generator = openEnded is null ? null : new Generator(SamplingSeed);
 
         using (Inference(method.Model))

@@ -208,10 +208,21 @@ public sealed record GroupResult(
         })];
 }
 
-/// <summary>An open-ended task's creativity and its parts over a group's seeds; the generation settings of its first run.</summary>
-public sealed record CreativityEstimate(Estimate Creativity, Estimate Coherence, Estimate Uniqueness, Estimate Originality, int Samples, double Temperature, string Prefix)
+/// <summary>
+/// An open-ended task's creativity and its parts over a group's seeds; the generation settings of its first run. The
+/// estimates after <see cref="Prefix"/> (Nagarajan et al.'s own metric, and what a sampler could score) are null when a
+/// run was scored before they were measured.
+/// </summary>
+public sealed record CreativityEstimate(Estimate Creativity, Estimate Coherence, Estimate Uniqueness, Estimate Originality, int Samples, double Temperature, string Prefix,
+    Estimate? PaperCreativity = null, Estimate? PaperDiversity = null, Estimate? PaperSeen = null, Estimate? CoherentOriginality = null,
+    Estimate? BaseRate = null, Estimate? Ceiling = null)
 {
     public static CreativityEstimate Of(IReadOnlyList<Evaluation.CreativityMetrics> runs) => new(
         Estimate.Of(runs.Select(r => r.Creativity)), Estimate.Of(runs.Select(r => r.Coherence)), Estimate.Of(runs.Select(r => r.Uniqueness)),
-        Estimate.Of(runs.Select(r => r.Originality)), runs[0].Samples, runs[0].Temperature, runs[0].Prefix);
+        Estimate.Of(runs.Select(r => r.Originality)), runs[0].Samples, runs[0].Temperature, runs[0].Prefix,
+        All(runs, r => r.PaperCreativity), All(runs, r => r.PaperDiversity), All(runs, r => r.PaperSeen), All(runs, r => r.CoherentOriginality),
+        All(runs, r => r.BaseRate), All(runs, r => r.Ceiling));
+
+    private static Estimate? All(IReadOnlyList<Evaluation.CreativityMetrics> runs, Func<Evaluation.CreativityMetrics, double?> part) =>
+        runs.All(r => part(r) is not null) ? Estimate.Of(runs.Select(r => part(r)!.Value)) : null;
 }

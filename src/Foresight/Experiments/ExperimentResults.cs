@@ -56,6 +56,13 @@ public static class ExperimentResults
                 json[$"{name}_mean"] = estimate.Mean;
                 json[$"{name}_ci95"] = estimate.Ci95;
             }
+            foreach (var (name, estimate) in new[] { ("their_creativity", c.PaperCreativity), ("their_diversity", c.PaperDiversity), ("their_seen", c.PaperSeen),
+                         ("coherent_originality", c.CoherentOriginality), ("base_rate", c.BaseRate), ("ceiling", c.Ceiling) })
+                if (estimate is not null)
+                {
+                    json[$"{name}_mean"] = estimate.Mean;
+                    json[$"{name}_ci95"] = estimate.Ci95;
+                }
             json["generation"] = new JsonObject { ["samples"] = c.Samples, ["prefix"] = c.Prefix, ["temperature"] = c.Temperature };
         }
         json["verdict"] = g.Verdict;

@@ -49,25 +49,8 @@ public abstract class AutoregressiveMethod(MethodContext context) : BackboneMeth
 
     public Tensor WrittenLogits(Tensor prefix, Tensor written) => TargetLogits(TeacherForcedInput(prefix, written));
 
-    /// <summary>Decoding in training order after the forced training-order tokens (B, k), greedy or at a temperature: (B, T), training order.</summary>
-    protected Tensor Generate(Tensor prefix, Tensor? forced, double temperature = 0, Generator? generator = null)
-    {
-        var sequence = forced is null ? prefix : cat([prefix, forced], 1); // (B, P + i)
-        using var decoder = StartDecoding();
-        for (int i = (int)(forced?.shape[1] ?? 0); i < TargetLength; i++)
-        {
-            using var step = NewDisposeScope(); // keep only the grown sequence from each step
-            var next = Pick(decoder?.NextLogits(sequence) ?? NextLogits(sequence), temperature, generator); // (B, 1)
-            sequence = cat([sequence, next], 1).MoveToOuterDisposeScope();
-        }
-        return sequence.narrow(1, PrefixLength, TargetLength);
-    }
-
     /// <summary>Each target token's logits given the prefix and the true earlier target tokens.</summary>
     private Tensor TeacherForcedLogits(Tensor prefix, Tensor target) => TargetLogits(TeacherForcedInput(prefix, target));
-
-    /// <summary>The prefix and the target without its last token: (B, P + T - 1), the input that predicts every target token.</summary>
-    protected Tensor TeacherForcedInput(Tensor prefix, Tensor target) => cat([prefix, target.narrow(1, 0, TargetLength - 1)], 1);
 }
 
 /// <summary>

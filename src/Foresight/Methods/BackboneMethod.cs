@@ -60,6 +60,26 @@ public abstract class BackboneMethod : ITrainingMethod, IPrefixStates
 
     public virtual IMethodOptions? ResolvedOptions => null;
 
+    /// <summary>
+    /// Left-to-right decoding after the forced tokens (B, k), each next token from <see cref="NextLogits"/>, greedy or at
+    /// a temperature: (B, T), in the order the model writes.
+    /// </summary>
+    protected Tensor Generate(Tensor prefix, Tensor? forced, double temperature = 0, Generator? generator = null)
+    {
+        var sequence = forced is null ? prefix : cat([prefix, forced], 1); // (B, P + i)
+        using var decoder = StartDecoding();
+        for (int i = (int)(forced?.shape[1] ?? 0); i < TargetLength; i++)
+        {
+            using var step = NewDisposeScope(); // keep only the grown sequence from each step
+            var next = Pick(decoder?.NextLogits(sequence) ?? NextLogits(sequence), temperature, generator); // (B, 1)
+            sequence = cat([sequence, next], 1).MoveToOuterDisposeScope();
+        }
+        return sequence.narrow(1, PrefixLength, TargetLength);
+    }
+
+    /// <summary>The prefix and the target without its last token: (B, P + T - 1), the input that predicts every target token.</summary>
+    protected Tensor TeacherForcedInput(Tensor prefix, Tensor target) => cat([prefix, target.narrow(1, 0, TargetLength - 1)], 1);
+
     public virtual Tensor PrefixStates(Tensor prefix) => StatesAt(prefix, PrefixLength - 1);
 
     /// <summary>The residual stream at one position of <paramref name="input"/>, after the embeddings and each block: (L + 1, B, C).</summary>

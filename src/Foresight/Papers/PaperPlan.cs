@@ -18,7 +18,7 @@ public static class PaperPlan
         var cells = new List<ExperimentCell>();
         // Rows that differ only in fields the defaults fill in (the main table's and a panel's of one setting) are one cell.
         JsonObject TaskOf(PublishedResult r) => Json.Merge(scale.TaskDefaults[r.Task["name"]!.GetValue<string>()]?.AsObject() ?? [], r.Task);
-        foreach (var result in paper.Results.DistinctBy(r => (TaskOf(r).ToJsonString(), r.Backbone, r.Method)))
+        foreach (var result in paper.Results.DistinctBy(r => (TaskOf(r).ToJsonString(), r.Backbone, r.Method, r.Options?.ToJsonString())))
         {
             string taskName = result.Task["name"]!.GetValue<string>();
             var taskJson = TaskOf(result);
@@ -30,14 +30,16 @@ public static class PaperPlan
             var spec = TaskSpec.FromJson(taskJson);
             var task = spec.Build();
             var model = scale.Model with { Backbone = result.Backbone == "mamba" ? BackboneKind.Mamba : BackboneKind.Gpt };
-            var given = RunConfig.Strict<TrainingConfig>(scale.Training, "cpu_scale.training");
+            var trainingJson = scale.TrainingFor(taskName);
+            var given = RunConfig.Strict<TrainingConfig>(trainingJson, "cpu_scale.training");
             long tokensPerPass = (long)given.TrainSamples * (task.PrefixLength + task.TargetLength - 1);
             int epochs = (int)Math.Clamp(Math.Round((double)scale.TokensPerCell / tokensPerPass), 1, scale.MaxEpochs);
             var training = (given with { Epochs = epochs }).WithOwnDefaults(result.Method,
-                batchSizeGiven: scale.Training.ContainsKey("batch_size"), learningRateGiven: scale.Training.ContainsKey("learning_rate"));
+                batchSizeGiven: trainingJson.ContainsKey("batch_size"), learningRateGiven: trainingJson.ContainsKey("learning_rate"));
             training.Validate();
             model.Validate();
-            cells.Add(ExperimentCell.For(new RunConfig(result.Method, spec, model, training)));
+            var options = result.Options is null ? null : MethodOptionSet.FromJson(result.Method, result.Options);
+            cells.Add(ExperimentCell.For(new RunConfig(result.Method, spec, model, training, options)));
         }
         return cells;
     }

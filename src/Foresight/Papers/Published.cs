@@ -9,8 +9,9 @@ namespace Foresight.Papers;
 /// <param name="PlusMinus">How far off a value read by eye may be; null where the source gives none.</param>
 /// <param name="At">When in training it was reached, where the source gives a curve ("by ~4k iterations").</param>
 /// <param name="Creativity">Set instead of an exact match on an open-ended task: the published algorithmic creativity.</param>
+/// <param name="Options">The method's options the source ran, where they set it apart (Nagarajan et al.'s teacherless is the hybrid); a run matches when its options agree with every one named.</param>
 public sealed record PublishedResult(JsonObject Task, string Method, string Backbone, double ExactMatch, string Read, double? PlusMinus = null, string? At = null,
-    double? Creativity = null)
+    double? Creativity = null, JsonObject? Options = null)
 {
     /// <summary>The published number, whichever metric it is.</summary>
     public double Value => Creativity ?? ExactMatch;
@@ -35,9 +36,13 @@ public sealed record PaperFile(string Id, string Short, string Citation, string 
 /// <param name="Why">Where each choice comes from, in one paragraph.</param>
 /// <param name="TaskDefaults">Per task name, the fields a source leaves out (the node count N of a graph).</param>
 /// <param name="Differences">Per recipe field the scale does not keep (model, batch_size, ...), why not.</param>
+/// <param name="TaskTraining">Per task name, training fields over <paramref name="Training"/> (a paper whose tasks have training sets of their own sizes).</param>
 public sealed record CpuScale(string Why, Models.ModelSize Model, JsonObject Training, JsonObject TaskDefaults, long TokensPerCell, int MaxEpochs,
-    IReadOnlyDictionary<string, string> Differences)
+    IReadOnlyDictionary<string, string> Differences, JsonObject? TaskTraining = null)
 {
+    /// <summary>The training fields of one task's cells.</summary>
+    public JsonObject TrainingFor(string task) => TaskTraining?[task] is JsonObject own ? Json.Merge(Training, own) : Training;
+
     /// <summary>
     /// Every field of the paper's recipe this scale changes without saying why in <see cref="Differences"/>: each
     /// <paramref name="config"/> value stated as a number under a training field's name (learning_rate, ...) against the
@@ -66,7 +71,7 @@ public sealed record CpuScale(string Why, Models.ModelSize Model, JsonObject Tra
     }
 
     /// <summary>Numbers compared as numbers (5e-4 and 0.0005 are one value).</summary>
-    private static JsonNode? Normalised(JsonNode? node) => node switch
+    internal static JsonNode? Normalised(JsonNode? node) => node switch
     {
         JsonValue v when v.TryGetValue(out double d) => JsonValue.Create(d),
         JsonObject o => new JsonObject(o.Select(p => KeyValuePair.Create(p.Key, Normalised(p.Value)))),
@@ -83,18 +88,20 @@ public static class Published
     public static IReadOnlyList<PaperFile> All => Files.Value;
 
     /// <summary>
-    /// The published results for a run: same method and backbone, and a task that agrees with every field the
-    /// source states (a source that names no node count matches any).
+    /// The published results for a run: same method and backbone, and a task and method options that agree with every
+    /// field the source states (a source that names no node count matches any).
     /// </summary>
-    public static IReadOnlyList<(PaperFile Paper, PublishedResult Result)> For(ITask task, string method, BackboneKind backbone)
+    public static IReadOnlyList<(PaperFile Paper, PublishedResult Result)> For(ITask task, string method, BackboneKind backbone, Methods.IMethodOptions? options = null)
     {
         var ours = task.Spec.ToJson();
+        var ourOptions = options is null ? new JsonObject() : Methods.MethodOptionSet.ToJson(method, options);
         string kind = Json.EnumName(backbone);
         bool creativity = task is IOpenEndedTask;
         return [.. from paper in All
                    from result in paper.Results
                    where result.Method == method && result.Backbone == kind && (result.Creativity is not null) == creativity
                          && result.Task.All(field => ours[field.Key]?.ToJsonString() == field.Value?.ToJsonString())
+                         && (result.Options ?? []).All(field => JsonNode.DeepEquals(CpuScale.Normalised(ourOptions[field.Key]), CpuScale.Normalised(field.Value)))
                    select (paper, result)];
     }
 
@@ -143,7 +150,8 @@ public static class Published
                     cpu["tokens_per_cell"]?.GetValue<long>() ?? throw new UserError($"{name}: cpu_scale.tokens_per_cell is required"),
                     cpu["max_epochs"]?.GetValue<int>() ?? throw new UserError($"{name}: cpu_scale.max_epochs is required"),
                     (cpu["differences"]?.AsObject() ?? []).ToDictionary(p => p.Key, p => p.Value?.GetValue<string>() is { Length: > 0 } why ? why
-                        : throw new UserError($"{name}: cpu_scale.differences.{p.Key} must say why")));
+                        : throw new UserError($"{name}: cpu_scale.differences.{p.Key} must say why")),
+                    cpu["task_training"]?.AsObject());
             }
             return new PaperFile(Required("id"), Required("short"), Required("citation"), Required("budget"), config, results, scale);
         }
@@ -174,9 +182,9 @@ public sealed class PublishedColumn
     private readonly List<(PaperFile Paper, SortedSet<string> Ours)> _cited = [];
 
     /// <summary>The cell of one row, "-" when no paper covers it; <paramref name="ours"/> is the row's budget in words.</summary>
-    public string Cell(ITask task, string method, BackboneKind backbone, string ours)
+    public string Cell(ITask task, string method, BackboneKind backbone, string ours, Methods.IMethodOptions? options = null)
     {
-        var found = Published.For(task, method, backbone);
+        var found = Published.For(task, method, backbone, options);
         if (found.Count == 0) return "-";
         return string.Join("; ", found.Select(f =>
         {

@@ -146,7 +146,7 @@ public static class Report
         var probeColumns = ProbeSuite.All.SelectMany(p => p.ReportColumns.Select(c => (Probe: p, Column: c))).ToList();
         var published = new Papers.PublishedColumn();
         var publishedCells = series.Select(s => s.Finished.FirstOrDefault() is { } r
-            ? published.Cell(s.Task, r.Config.Method, r.Config.Model.Backbone, Papers.PublishedColumn.Budget(r.Config.Training, r.Config.Model, r.Summary!.Training.Parameters))
+            ? published.Cell(s.Task, r.Config.Method, r.Config.Model.Backbone, Papers.PublishedColumn.Budget(r.Config.Training, r.Config.Model, r.Summary!.Training.Parameters), r.Config.MethodOptions)
             : "-").ToList();
         md.Append(Format.MarkdownTable(
             ["method", "task", "seeds", "exact", "published", "train exact", "fits", "verdict", "first decision", "chance", "teacher-forced, later tokens", .. probeColumns.Select(c => c.Column.Header)], 2,
@@ -217,7 +217,7 @@ public static class Report
                 var done = s.Finished.ToList();
                 var c = done.Select(r => r.Summary!.Test.Creativity!).ToList();
                 string cell = published.Cell(s.Task, done[0].Config.Method, done[0].Config.Model.Backbone,
-                    Papers.PublishedColumn.Budget(done[0].Config.Training, done[0].Config.Model, done[0].Summary!.Training.Parameters));
+                    Papers.PublishedColumn.Budget(done[0].Config.Training, done[0].Config.Model, done[0].Summary!.Training.Parameters), done[0].Config.MethodOptions);
                 string creativity = Format.AcrossSeeds([.. c.Select(x => x.Creativity)]);
                 return (IReadOnlyList<string>)[s.Name(withTask: false), s.TaskLabel, $"{done.Count}", creativity, cell,
                     Format.AcrossSeeds([.. c.Select(x => x.Coherence)]), Format.AcrossSeeds([.. c.Select(x => x.Uniqueness)]),
@@ -228,6 +228,38 @@ public static class Report
         md.AppendLine("*creativity* (Nagarajan et al. 2025): the distinct answers that are coherent and not in the run's training set, over all the answers " +
                       "generated, one per held-out prompt; *coherent*, *unique*, *original*: each part alone, as a share of all answers. *drawn*: the prompts' prefix " +
                       "(a fresh random seed string each, or the constant null one) and the decoding. " + VerdictLegend).AppendLine();
+        md.Append(TheirMetricSection(rows));
+        return md.ToString();
+    }
+
+    /// <summary>
+    /// The same answers by Nagarajan et al.'s evaluation (their eval_qa.py) beside Foresight's, with what a sampler could
+    /// score: the training set's share of all answers, a sampler of the training distribution, the best any sampler could.
+    /// Runs scored before these were measured are left out.
+    /// </summary>
+    private static string TheirMetricSection(IReadOnlyList<Series> rows)
+    {
+        var scored = rows.Where(s => s.Finished.All(r => r.Summary!.Test.Creativity!.PaperCreativity is not null)).ToList();
+        if (scored.Count == 0) return "";
+        var md = new StringBuilder("### By their evaluation, and against what a sampler could score\n\n");
+        md.Append(Format.MarkdownTable(["method", "task", "creativity (theirs)", "diversity (theirs)", "seen (theirs)", "creativity (ours)",
+                "coherent and original", "base rate", "data sampler (ours / theirs)", "ceiling"], 2,
+            scored.Select(s =>
+            {
+                var c = s.Finished.Select(r => r.Summary!.Test.Creativity!).ToList();
+                string Across(Func<CreativityMetrics, double?> part) =>
+                    c.All(x => part(x) is not null) ? Format.AcrossSeeds([.. c.Select(x => part(x)!.Value)]) : "-";
+                return (IReadOnlyList<string>)[s.Name(withTask: false), s.TaskLabel, Across(x => x.PaperCreativity), Across(x => x.PaperDiversity),
+                    Across(x => x.PaperSeen), Across(x => x.Creativity), Across(x => x.CoherentOriginality), Across(x => x.BaseRate),
+                    $"{Across(x => x.DataCreativity)} / {Across(x => x.DataPaperCreativity)}", Across(x => x.Ceiling)];
+            })));
+        md.AppendLine().AppendLine("*theirs* (Nagarajan et al.'s eval_qa.py): *creativity*, the distinct answer strings that are coherent and not seen in " +
+                      "training, over all answers; *diversity*, the distinct coherent answer strings; *seen*, answers their memory check finds in training " +
+                      "(sibling: the answer string; triangle: the node set; circle and line: the edge sequence with its vertices renamed by first " +
+                      "appearance). *coherent and original*: of the coherent answers, the share not in training, to read against the *base rate*, the " +
+                      "share of all the task's coherent answers that training holds. *data sampler*: the creativity of fresh answers drawn as the " +
+                      "training answers are (a model that learned the training distribution exactly). *ceiling*: the most any sampler could score, " +
+                      "the coherent answers not in training over the answers asked for.").AppendLine();
         return md.ToString();
     }
 

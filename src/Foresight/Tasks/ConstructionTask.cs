@@ -15,11 +15,14 @@ public enum Shape
 /// <summary>Circle and line construction's options: the labels to choose from, the shape's size, and the prefix every open-ended task has.</summary>
 public abstract record ConstructionOptions : OpenEndedOptions
 {
-    [Option("vertex labels to choose from")]
+    [Option("vertex labels to choose from (Nagarajan et al.: 10)")]
     public int Labels { get; init; } = 10;
 
-    [Option("vertices in the shape")]
+    [Option("vertices in the shape (Nagarajan et al.: 9 for a circle, 10 for a line, 9 edges each)")]
     public int Size { get; init; } = 6;
+
+    [Option("write each edge in the shape's visiting order, as Nagarajan et al.'s data does, rather than turned at random", Label = "directed edges")]
+    public bool Directed { get; init; }
 
     [JsonIgnore]
     public abstract Shape Shape { get; }
@@ -49,7 +52,9 @@ public sealed record LineOptions : ConstructionOptions
 /// two tokens per edge, edges in random order and each written in either direction, that draws one circle (or one
 /// line) through all its vertices: <c>v3 v7 v1 v3 v7 v5 …</c>. Two answers are the same when they have the same edge
 /// set. Written left to right, an edge list is easy to start and hard to close: which vertices the shape uses, and
-/// in what order it visits them, has to be settled before the first edge is written.
+/// in what order it visits them, has to be settled before the first edge is written. Nagarajan et al.'s data
+/// (<c>circle.ipynb</c>, <c>line.ipynb</c>) writes every edge in visiting order (<see cref="ConstructionOptions.Directed"/>)
+/// and checks memory by the edge sequence with its vertices renamed by first appearance (<see cref="SeenKey"/>).
 /// </summary>
 [Task("circle", "open-ended: an edge list drawing one circle through some labels; Nagarajan et al. 2025", Options = typeof(CircleOptions))]
 [Task("line", "open-ended: an edge list drawing one line through some labels; Nagarajan et al. 2025", Options = typeof(LineOptions))]
@@ -58,7 +63,7 @@ public sealed class ConstructionTask : OpenEndedTask
     public ConstructionTask(ConstructionOptions options)
         : base(TaskRegistry.Validated(options), [.. Enumerable.Range(0, options.Labels).Select(v => $"v{v}")], promptLength: 0)
     {
-        (Shape, Labels, Size) = (options.Shape, options.Labels, options.Size);
+        (Shape, Labels, Size, Directed) = (options.Shape, options.Labels, options.Size, options.Directed);
     }
 
     public ConstructionTask(Shape shape, int labels, int size, PrefixMode prefix, int seedLength = DefaultSeedLength, double? temperature = null)
@@ -71,7 +76,21 @@ public sealed class ConstructionTask : OpenEndedTask
     public Shape Shape { get; }
     public int Labels { get; }
     public int Size { get; }
+    public bool Directed { get; }
     public int EdgeCount => Shape == Shape.Circle ? Size : Size - 1;
+
+    /// <summary>Distinct shapes (edge sets): the ways to choose the vertices, times their visiting orders up to rotation and reflection.</summary>
+    public override double AnswerCount
+    {
+        get
+        {
+            double choose = 1;
+            for (int i = 0; i < Size; i++) choose = choose * (Labels - i) / (i + 1);
+            double orders = 1;
+            for (int i = 2; i <= Size; i++) orders *= i;
+            return choose * (Shape == Shape.Circle ? orders / Size : orders) / 2;
+        }
+    }
 
     public override string Name => Json.EnumName(Shape);
     public override string Description => $"{Name} construction ({Size} of {Labels} vertices, {Json.EnumName(Prefix)} prefix)";
@@ -83,7 +102,7 @@ public sealed class ConstructionTask : OpenEndedTask
     protected override (int[] Prompt, int[] Answer) DrawTrainingExample(SeededRandom random) => ([], DrawAnswer(random));
     protected override (int[] Prompt, int[] Answer) DrawPrompt(SeededRandom random) => ([], DrawAnswer(random));
 
-    /// <summary>A uniform shape: <see cref="Size"/> distinct labels in a random visiting order, its edges shuffled and each turned at random.</summary>
+    /// <summary>A uniform shape: <see cref="Size"/> distinct labels in a random visiting order, its edges shuffled and each turned at random (or, directed, written in visiting order).</summary>
     private int[] DrawAnswer(SeededRandom random)
     {
         var labels = Enumerable.Range(0, Labels).ToArray();
@@ -95,7 +114,7 @@ public sealed class ConstructionTask : OpenEndedTask
         for (int e = 0; e < edges.Length; e++)
         {
             var (a, b) = edges[e];
-            if (random.Next(2) == 1) (a, b) = (b, a);
+            if (!Directed && random.Next(2) == 1) (a, b) = (b, a);
             (answer[2 * e], answer[2 * e + 1]) = (VertexToken(a), VertexToken(b));
         }
         return answer;
@@ -134,5 +153,19 @@ public sealed class ConstructionTask : OpenEndedTask
         for (int e = 0; e + 1 < answer.Length; e += 2) edges.Add((Math.Min(answer[e], answer[e + 1]), Math.Max(answer[e], answer[e + 1])));
         edges.Sort();
         return string.Join(' ', edges.Select(e => $"{e.Item1}-{e.Item2}"));
+    }
+
+    /// <summary>
+    /// Nagarajan et al.'s memory check (<c>eval_qa.py</c>, <c>canonicalize</c>): the edge sequence as written, each
+    /// vertex renamed by the order of its first appearance. Two answers with the same pattern of shared vertices in the
+    /// same edge order are one, whatever their labels; the same shape written in another edge order is another.
+    /// </summary>
+    public override string SeenKey(ReadOnlySpan<int> answer)
+    {
+        var renamed = new Dictionary<int, int>();
+        var key = new int[answer.Length];
+        for (int i = 0; i < answer.Length; i++)
+            key[i] = renamed.TryGetValue(answer[i], out int name) ? name : renamed[answer[i]] = renamed.Count;
+        return Written(key);
     }
 }

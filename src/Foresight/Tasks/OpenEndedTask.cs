@@ -31,6 +31,16 @@ public interface IOpenEndedTask : ITask
     /// <summary>The answer's identity: equal for two writings of the same answer.</summary>
     string AnswerKey(ReadOnlySpan<int> answer);
 
+    /// <summary>
+    /// The answer's identity as Nagarajan et al.'s evaluation checks it against the training answers (their
+    /// <c>eval_qa.py</c>, <c>get_seen_score</c>): the answer string for sibling discovery, the node set for triangle
+    /// discovery, the edge sequence with its nodes renamed by first appearance for circle and line construction.
+    /// </summary>
+    string SeenKey(ReadOnlySpan<int> answer);
+
+    /// <summary>Distinct coherent answers (by <see cref="AnswerKey"/>) the task has: what a training set's share is taken of.</summary>
+    double AnswerCount { get; }
+
     /// <summary>Whether a training example is an answer (counts as memorised), not side knowledge such as an edge of the graph.</summary>
     bool IsAnswer(Example example);
 }
@@ -47,9 +57,13 @@ public abstract record OpenEndedOptions : ITaskOptions
     [Option("softmax temperature answers are drawn at when scored (default: 0, greedy, with prefix seed; 1 with prefix null)", Label = "T = {0}")]
     public double? Temperature { get; init; }
 
+    [Option("symbols a seed string is written in (Nagarajan et al.'s hash strings: 36, a-z and 0-9)", Label = "{0} seed symbols")]
+    public int SeedSymbols { get; init; } = OpenEndedTask.DefaultSeedSymbols;
+
     public virtual void Validate()
     {
         OptionChecks.InRange(SeedLength, 1, 64, "seed_length");
+        OptionChecks.InRange(SeedSymbols, 2, 64, "seed_symbols");
         if (Temperature is { } t) OptionChecks.NonNegative(t, "temperature", " (0: greedy)");
     }
 
@@ -58,14 +72,14 @@ public abstract record OpenEndedOptions : ITaskOptions
 
 /// <summary>
 /// What the open-ended tasks share: the prefix (a seed string of <see cref="SeedLength"/> symbols, or as many null
-/// tokens), the token layout ('$', '_', the seed symbols s0..s15, then the task's own tokens) and the text format
+/// tokens), the token layout ('$', '_', the seed symbols s0..s{N-1}, then the task's own tokens) and the text format
 /// <c>prefix tokens = answer tokens</c>, tokens by name.
 /// </summary>
 public abstract class OpenEndedTask : IOpenEndedTask
 {
-    public const int SeedSymbols = 16;
+    public const int DefaultSeedSymbols = 16;
     public const int DefaultSeedLength = 8;
-    private const int OwnTokensStart = 2 + SeedSymbols;
+    private readonly int _ownTokensStart;
 
     private readonly OpenEndedOptions _options;
     private readonly string[] _names;
@@ -76,6 +90,8 @@ public abstract class OpenEndedTask : IOpenEndedTask
         _options = options;
         Prefix = options.Prefix;
         SeedLength = options.SeedLength;
+        SeedSymbols = options.SeedSymbols;
+        _ownTokensStart = 2 + SeedSymbols;
         Temperature = ((OpenEndedOptions)options.Resolved()).Temperature!.Value;
         _names = ["$", "_", .. Enumerable.Range(0, SeedSymbols).Select(i => $"s{i}"), .. ownTokens];
         _ids = _names.Select((name, id) => (name, id)).ToDictionary(x => x.name, x => x.id);
@@ -84,6 +100,7 @@ public abstract class OpenEndedTask : IOpenEndedTask
 
     public PrefixMode Prefix { get; }
     public int SeedLength { get; }
+    public int SeedSymbols { get; }
     public double Temperature { get; }
 
     public abstract string Name { get; }
@@ -100,10 +117,10 @@ public abstract class OpenEndedTask : IOpenEndedTask
     public abstract double FirstDecisionChance { get; }
 
     /// <summary>The id of the task's own token <paramref name="index"/> (0-based, in the order the constructor was given them).</summary>
-    protected int Own(int index) => OwnTokensStart + index;
+    protected int Own(int index) => _ownTokensStart + index;
 
     /// <summary>The index among the task's own tokens of <paramref name="token"/>; -1 for a shared token ('$', '_', a seed symbol).</summary>
-    protected int OwnIndex(int token) => token >= OwnTokensStart && token < _names.Length ? token - OwnTokensStart : -1;
+    protected int OwnIndex(int token) => token >= _ownTokensStart && token < _names.Length ? token - _ownTokensStart : -1;
 
     public Example Generate(SeededRandom random)
     {
@@ -144,6 +161,12 @@ public abstract class OpenEndedTask : IOpenEndedTask
 
     public abstract bool IsCoherent(ReadOnlySpan<int> answer);
     public abstract string AnswerKey(ReadOnlySpan<int> answer);
+    public abstract double AnswerCount { get; }
+
+    /// <summary>The answer's tokens as written: how Nagarajan et al. tell generated answers apart (uniqueness by string).</summary>
+    public static string Written(ReadOnlySpan<int> answer) => string.Join(',', answer.ToArray());
+
+    public virtual string SeenKey(ReadOnlySpan<int> answer) => AnswerKey(answer);
     public virtual bool IsAnswer(Example example) => true;
 
     public string Format(Example example) =>

@@ -74,8 +74,8 @@ public static class Trainer
         examples.Count > 0 && task.ProblemKey(examples[0]) is null ? null : ProblemSet.Of(task, train.Examples()).CountIn(examples);
 
     /// <summary>The answer keys an open-ended task's generations are checked against (null for other tasks).</summary>
-    public static IReadOnlySet<string>? Memory(ITask task, TokenDataset train) =>
-        task is IOpenEndedTask open ? CreativityScore.Memory(open, train.Examples()) : null;
+    public static AnswerMemory? Memory(ITask task, TokenDataset train) =>
+        task is IOpenEndedTask open ? AnswerMemory.Of(open, train.Examples()) : null;
 
     /// <summary>The run's method with its model initialised from the seed (and, for one that fine-tunes a saved run, that run found).</summary>
     public static ITrainingMethod BuildMethod(RunConfig config)
